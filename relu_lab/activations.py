@@ -1,0 +1,240 @@
+"""Activation functions: one registry, each `f` next to its derivative `df`.
+
+Every `f(z, **params)` and `df(z, **params)` works elementwise on arrays of any
+shape; `df` is the derivative with respect to the pre-activation `z`. An
+activation with a *learned* parameter (PReLU's slope) also has `dparam`, the
+derivative of `f` with respect to that parameter. All functions stay finite and
+silent (no overflow warnings) for |z| up to 1e4 and beyond.
+
+`ACTIVATIONS` is the only list of names: config validation, CLI choices,
+`compare` defaults and the gradient-check tests all read it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function with its derivative and parameter defaults."""
+
+    name: str
+    f: Callable[..., Array]
+    df: Callable[..., Array] | None
+    formula: str
+    params: dict[str, float] = field(default_factory=dict)
+    learned: str | None = None  # name of the parameter learned per unit, if any
+    dparam: Callable[..., Array] | None = None  # d f / d learned parameter
+    hidden: bool = True  # usable in hidden layers
+    elementwise: bool = True  # False only for softmax (output of cross-entropy)
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name}: {self.formula})"
+
+
+# --- numerically stable building blocks ---------------------------------------
+
+
+def sigmoid(z: Array) -> Array:
+    """1 / (1 + e^-z), computed from e^-|z| so that nothing overflows."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softplus(z: Array) -> Array:
+    """log(1 + e^z) = max(z, 0) + log1p(e^-|z|)."""
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def softmax(z: Array) -> Array:
+    """Softmax over the last axis, shifted by the maximum for stability."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# --- the functions, each beside its derivative -------------------------------
+
+
+def linear(z):
+    return z
+
+
+def dlinear(z):
+    return np.ones_like(z)
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+def drelu(z):
+    # The derivative at 0 is taken as 0: a unit with z <= 0 gets no gradient.
+    return (z > 0).astype(z.dtype)
+
+
+def leaky_relu(z, slope=0.01):
+    return np.where(z > 0, z, slope * z)
+
+
+def dleaky_relu(z, slope=0.01):
+    # Seed 000's bug compared z with epsilon instead of 0 and returned a scalar.
+    return np.where(z > 0, 1.0, slope)
+
+
+def prelu(z, slope=0.25):
+    return np.where(z > 0, z, slope * z)
+
+
+def dprelu(z, slope=0.25):
+    return np.where(z > 0, 1.0, slope) + np.zeros_like(z)
+
+
+def dprelu_dslope(z, slope=0.25):
+    return np.minimum(z, 0.0)
+
+
+def elu(z, alpha=1.0):
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
+
+
+def delu(z, alpha=1.0):
+    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
+
+
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+
+
+def selu(z):
+    return SELU_SCALE * elu(z, SELU_ALPHA)
+
+
+def dselu(z):
+    return SELU_SCALE * delu(z, SELU_ALPHA)
+
+
+def dsoftplus(z):
+    return sigmoid(z)
+
+
+def dsigmoid(z):
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def tanh(z):
+    return np.tanh(z)
+
+
+def dtanh(z):
+    return 1.0 - np.tanh(z) ** 2
+
+
+GELU_C = np.sqrt(2.0 / np.pi)
+
+
+def gelu(z):
+    # The tanh approximation (Hendrycks & Gimpel 2016), as in PyTorch's approximate="tanh".
+    return 0.5 * z * (1.0 + np.tanh(GELU_C * (z + 0.044715 * z**3)))
+
+
+def dgelu(z):
+    u = GELU_C * (z + 0.044715 * z**3)
+    t = np.tanh(u)
+    du = GELU_C * (1.0 + 3 * 0.044715 * z**2)
+    return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t**2) * du
+
+
+def silu(z):
+    return z * sigmoid(z)
+
+
+def dsilu(z):
+    s = sigmoid(z)
+    return s * (1.0 + z * (1.0 - s))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in [
+        Activation("linear", linear, dlinear, "f(z) = z; f' = 1"),
+        Activation("relu", relu, drelu, "f(z) = max(z, 0); f' = [z > 0]"),
+        Activation(
+            "leaky_relu",
+            leaky_relu,
+            dleaky_relu,
+            "f(z) = z if z > 0 else slope*z; f' = 1 or slope",
+            params={"slope": 0.01},
+        ),
+        Activation(
+            "prelu",
+            prelu,
+            dprelu,
+            "f(z) = z if z > 0 else a*z, a learned per unit; df/da = min(z, 0)",
+            params={"slope": 0.25},
+            learned="slope",
+            dparam=dprelu_dslope,
+        ),
+        Activation(
+            "elu",
+            elu,
+            delu,
+            "f(z) = z if z > 0 else alpha*(e^z - 1); f' = 1 or alpha*e^z",
+            params={"alpha": 1.0},
+        ),
+        Activation("selu", selu, dselu, "f(z) = scale*elu(z, alpha), fixed alpha=1.6733, scale=1.0507"),
+        Activation("softplus", softplus, dsoftplus, "f(z) = log(1 + e^z); f' = sigmoid(z)"),
+        Activation("sigmoid", sigmoid, dsigmoid, "f(z) = 1/(1 + e^-z); f' = f(1 - f)"),
+        Activation("tanh", tanh, dtanh, "f(z) = tanh z; f' = 1 - tanh^2 z"),
+        Activation("gelu", gelu, dgelu, "f(z) = z/2 (1 + tanh(sqrt(2/pi)(z + 0.044715 z^3)))"),
+        Activation("silu", silu, dsilu, "f(z) = z*sigmoid(z); f' = s(1 + z(1 - s))"),
+        Activation(
+            "softmax",
+            softmax,
+            None,
+            "f(z)_i = e^z_i / sum_j e^z_j (output only, with cross_entropy)",
+            hidden=False,
+            elementwise=False,
+        ),
+    ]
+}
+
+HIDDEN_ACTIVATIONS: list[str] = [n for n, a in ACTIVATIONS.items() if a.hidden]
+OUTPUT_ACTIVATIONS: list[str] = [n for n, a in ACTIVATIONS.items() if a.learned is None]
+
+
+def is_custom(name: str) -> bool:
+    """A name of the form 'module:function' names a user's own activation."""
+    return ":" in name
+
+
+def _import(path: str) -> Callable[..., Array]:
+    module, _, attr = path.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as err:
+        raise ValueError(f"cannot import '{path}' ({err})") from None
+    if not callable(fn):
+        raise ValueError(f"'{path}' is not a function")
+    return fn
+
+
+def custom_activation(f_path: str, df_path: str) -> Activation:
+    """A user's activation from 'module:function' paths for f and its derivative."""
+    return Activation(f_path, _import(f_path), _import(df_path), f"user function {f_path}, derivative {df_path}")
+
+
+def get_activation(name: str, df: str | None = None) -> Activation:
+    """The registered activation `name`, or a user's own when `name` is 'module:function'."""
+    if is_custom(name):
+        if df is None:
+            raise ValueError(f"custom activation '{name}' needs 'df: module:function' for its derivative")
+        return custom_activation(name, df)
+    return ACTIVATIONS[name]

@@ -1,0 +1,80 @@
+"""What the terminal shows: live rich progress, or plain periodic lines when not interactive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .trainer import LogRow
+
+PLAIN_LINES = 10  # lines printed over a run when the output is not a terminal
+
+
+def figure(x: float) -> str:
+    return f"{x:.4g}"
+
+
+class TrainProgress:
+    """Progress of one run over its epochs; a rich bar in a terminal, else about ten plain lines."""
+
+    def __init__(self, console: Console, quiet: bool = False):
+        self.console, self.quiet = console, quiet
+        self.total = 0
+        self.progress: Progress | None = None
+        self._next_line = 0
+
+    def start(self, total: int, label: str) -> None:
+        self.total = total
+        if not self.quiet and self.console.is_interactive:
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("epochs  {task.fields[figures]}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task(label, total=total, figures="")
+        elif not self.quiet:
+            self.console.print(f"training {label} for {total} epochs", highlight=False, soft_wrap=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def update(self, row: LogRow) -> None:
+        figures = "  ".join(f"{k} {figure(v[0])}" for k, v in row.metrics.items())
+        if self.progress is not None:
+            self.progress.update(self.task, completed=row.epoch, figures=figures)
+        elif not self.quiet and (row.epoch >= self._next_line or row.epoch == self.total):
+            self.console.print(f"epoch {row.epoch}/{self.total}  {figures}", highlight=False, soft_wrap=True)
+            self._next_line = row.epoch + max(1, self.total // PLAIN_LINES)
+
+
+def summary_table(summary: dict, run_dir: Path) -> Table:
+    table = Table(title=f"relu-lab train: {summary['name']}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    status = summary["status"]
+    if summary.get("diverged_epoch") is not None:
+        status += f" at epoch {summary['diverged_epoch']}"
+    style = {"completed": "green", "diverged": "red", "interrupted": "yellow"}[summary["status"]]
+    table.add_row("status", f"[{style}]{status}[/]")
+    table.add_row("epochs", f"{summary['epochs_done']} of {summary['epochs']} ({summary['steps']} steps)")
+    for key, value in summary["final"].items():
+        table.add_row(key, figure(value))
+    if summary.get("success"):
+        s = summary["success"]
+        verdict = "[green]yes[/]" if s["met"] else "[red]no[/]"
+        when = f" (first at epoch {s['first_epoch']})" if s["first_epoch"] is not None else ""
+        table.add_row("success", f"{verdict}: {s['criterion']}{when}")
+    table.add_row("time", f"{summary['seconds']:.2f} s")
+    table.add_row("run directory", str(run_dir))
+    return table

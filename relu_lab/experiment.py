@@ -1,0 +1,120 @@
+"""From a validated config to a fully resolved one plus its dataset.
+
+Resolution fills every default that depends on the data (number of points,
+noise, output activation, loss, logging interval) and checks what only the data
+can tell: layer sizes against the dataset's dimensions, the loss against the task.
+The resolved config is what a run saves: rerunning it reproduces the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .config import Config
+from .datasets import DATASETS, Dataset, read_csv, standardize
+from .errors import UserError
+from .losses import LOSSES, output_fits
+
+DEFAULT_OUTPUT = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
+DEFAULT_LOSS = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}
+LOG_ROWS = 200  # default number of logged rows per run
+
+
+def make_dataset(cfg: Config, base_dir: Path | None = None) -> Dataset:
+    """The training (and test) set that `cfg.data` describes, from its own data seed."""
+    d = cfg.data
+    spec = DATASETS[d.name]
+    rng = np.random.default_rng(d.seed)
+    if d.name == "csv":
+        path = Path(d.path)
+        if not path.is_absolute() and base_dir is not None and not path.exists():
+            path = base_dir / path
+        X, Y, task = read_csv(path, d.target, d.task)
+        X_test = Y_test = None
+    else:
+        task = spec.task
+        X, Y = spec.make(rng, d.n, d.noise)
+        X_test, Y_test = spec.make(rng, d.test_n, d.noise) if d.test_n and not spec.fixed else (None, None)
+    if d.task == "regression" and task != "regression":
+        task = "regression"
+    if d.normalize:
+        X, X_test = standardize(X, X_test)
+    return Dataset(d.name, task, X, Y, X_test, Y_test)
+
+
+def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -> tuple[Config, Dataset]:
+    """The config with every data-dependent default filled in, and its dataset; raises UserError."""
+    spec = DATASETS[cfg.data.name]
+    cfg = cfg.model_copy(deep=True)
+    if spec.fixed and cfg.data.n not in (None, spec.n):
+        raise UserError(f"{source}: data.n: dataset '{spec.name}' is a fixed table of {spec.n} points")
+    if spec.fixed and cfg.data.test_n:
+        raise UserError(f"{source}: data.test_n: dataset '{spec.name}' is a fixed table and has no test set")
+    if cfg.data.name != "csv":
+        cfg.data.n = cfg.data.n or spec.n
+        cfg.data.noise = spec.noise if cfg.data.noise is None else cfg.data.noise
+    data = make_dataset(cfg, base_dir)
+    m = cfg.model
+    if m.layers[0] != data.n_inputs:
+        raise UserError(
+            f"{source}: model.layers: the input layer has {m.layers[0]} units but dataset '{data.name}' "
+            f"has {data.n_inputs} input feature(s); start the list with {data.n_inputs}"
+        )
+    if m.layers[-1] != data.n_outputs:
+        raise UserError(
+            f"{source}: model.layers: the output layer has {m.layers[-1]} units but dataset '{data.name}' "
+            f"has {data.n_outputs} output(s); end the list with {data.n_outputs}"
+        )
+    if m.output is None:
+        needs = LOSSES[cfg.loss.name].outputs if cfg.loss.name else None
+        if needs:
+            m.output = needs[0]
+        elif cfg.loss.name and data.task == "multiclass":
+            m.output = "linear"  # softmax pairs only with cross_entropy
+        else:
+            m.output = DEFAULT_OUTPUT[data.task]
+    if cfg.loss.name is None:
+        cfg.loss.name = _default_loss(m.output, data.task)
+    loss = LOSSES[cfg.loss.name]
+    output = ACTIVATIONS.get(m.output)
+    if output is not None and not output_fits(loss, output):
+        need = " or ".join(loss.outputs) if loss.outputs else "an elementwise activation (not softmax)"
+        raise UserError(f"{source}: model.output: '{m.output}' does not fit loss '{loss.name}', which needs {need}")
+    if loss.outputs and data.task == "regression":
+        raise UserError(f"{source}: loss.name: '{loss.name}' is for classification; "
+                        f"dataset '{data.name}' is a regression task (use mse or half_mse)")
+    if loss.name == "bce" and data.task == "multiclass":
+        raise UserError(f"{source}: loss.name: bce is for one output; use cross_entropy for {data.n_outputs} classes")
+    if cfg.success is not None and cfg.success.metric.startswith("test_") and data.X_test is None:
+        raise UserError(f"{source}: success.metric: '{cfg.success.metric}' needs a test set (set data.test_n)")
+    if cfg.success is not None:
+        wrong = "r2" if data.task != "regression" else "accuracy"
+        if cfg.success.metric.endswith(wrong):
+            raise UserError(f"{source}: success.metric: '{cfg.success.metric}' is not measured on a "
+                            f"{data.task} task")
+    m.activation_params = {
+        name: m.params_of(name) for name in _used_activations(cfg) if name in ACTIVATIONS and ACTIVATIONS[name].params
+    }
+    if cfg.log_every is None:
+        cfg.log_every = max(1, cfg.total_epochs() // LOG_ROWS)
+    return cfg, data
+
+
+def _default_loss(output: str | None, task: str) -> str:
+    if output is not None:
+        for name, loss in LOSSES.items():
+            if loss.outputs and output in loss.outputs:
+                return name
+        return "mse"
+    return DEFAULT_LOSS[task]
+
+
+def _used_activations(cfg: Config) -> list[str]:
+    names = set(cfg.model.hidden_list()) | {cfg.model.output}
+    for phase in cfg.train.phases:
+        if phase.hidden is not None:
+            names |= set(cfg.model.hidden_list(phase.hidden))
+    return sorted(names)

@@ -1,0 +1,164 @@
+"""An ensemble of K multilayer perceptrons stored as stacked NumPy arrays.
+
+Layer `l` maps `a_l` to `z_{l+1} = a_l W_l + b_l`, `a_{l+1} = f_l(z_{l+1})`.
+Shapes, with K members, n samples and layer sizes `layers`:
+
+    W[l]        (K, layers[l], layers[l+1])
+    b[l]        (K, 1, layers[l+1])
+    learned[l]  (K, 1, layers[l+1])   a learned activation parameter (PReLU slope)
+    X           (n, inputs) shared by all members, or (K, n, inputs) per member
+
+There is no Python loop over members: every operation is one batched matmul or
+elementwise expression over the leading axis K.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import Activation
+from .initializers import INITIALIZERS
+from .losses import Loss
+
+
+@dataclass(frozen=True)
+class Act:
+    """An activation bound to its fixed parameters (e.g. leaky_relu with slope 0.1)."""
+
+    fn: Activation
+    params: dict
+
+    @property
+    def name(self) -> str:
+        return self.fn.name
+
+
+class Ensemble:
+    """K networks with the same layer sizes and activations."""
+
+    def __init__(self, W: list[np.ndarray], b: list[np.ndarray], hidden: list[Act], output: Act):
+        self.W, self.b = W, b
+        self.output = output
+        self.learned: dict[int, np.ndarray] = {}
+        self.hidden: list[Act] = []
+        self.set_hidden(hidden)
+
+    @property
+    def K(self) -> int:
+        return self.W[0].shape[0]
+
+    @property
+    def layers(self) -> list[int]:
+        return [self.W[0].shape[1]] + [w.shape[2] for w in self.W]
+
+    def __repr__(self) -> str:
+        acts = ", ".join(a.name for a in self.hidden)
+        return f"Ensemble(K={self.K}, layers={self.layers}, hidden=[{acts}], output={self.output.name})"
+
+    @classmethod
+    def create(
+        cls,
+        layers: list[int],
+        rngs: list[np.random.Generator],
+        hidden: list[Act],
+        output: Act,
+        init: str = "he",
+        scale: float = 1.0,
+        bias_init: str = "zeros",
+    ) -> Ensemble:
+        """Draw each member's weights from its own generator (one per member)."""
+        draw = INITIALIZERS[init].draw
+        K, L = len(rngs), len(layers) - 1
+        W = [np.empty((K, layers[l], layers[l + 1])) for l in range(L)]
+        b = [np.zeros((K, 1, layers[l + 1])) for l in range(L)]
+        for k, rng in enumerate(rngs):  # initialisation only, not the training loop
+            for l in range(L):
+                W[l][k] = draw(rng, (layers[l], layers[l + 1]), scale)
+                if bias_init == "like_weights":
+                    # seed 004 draws biases like weights: a row of the same distribution
+                    b[l][k, 0] = draw(rng, (1, layers[l + 1]), scale)[0]
+        return cls(W, b, hidden, output)
+
+    def set_hidden(self, hidden: list[Act]) -> None:
+        """Switch hidden activations (a new phase); learned parameters start at their default."""
+        if len(hidden) != len(self.W) - 1:
+            raise ValueError(f"{len(hidden)} hidden activations for {len(self.W) - 1} hidden layers")
+        learned = {}
+        for l, act in enumerate(hidden):
+            if act.fn.learned:
+                keep = self.learned.get(l)
+                same = l < len(self.hidden) and self.hidden[l].fn is act.fn
+                start = act.params.get(act.fn.learned, act.fn.params[act.fn.learned])
+                learned[l] = keep if same and keep is not None else np.full((self.K, 1, self.W[l].shape[2]), start)
+        self.hidden, self.learned = list(hidden), learned
+
+    def _params(self, l: int, act: Act) -> dict:
+        if l in self.learned:
+            return {**act.params, act.fn.learned: self.learned[l]}
+        return act.params
+
+    def forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Pre-activations `zs` and activations `as_` (as_[0] is X) of every layer."""
+        zs, as_ = [], [X]
+        a = X
+        last = len(self.W) - 1
+        for l in range(len(self.W)):
+            z = a @ self.W[l] + self.b[l]
+            act = self.output if l == last else self.hidden[l]
+            a = act.fn.f(z, **self._params(l, act))
+            zs.append(z)
+            as_.append(a)
+        return zs, as_
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Network outputs `(K, n, outputs)`."""
+        return self.forward(X)[1][-1]
+
+    def cost(self, X: np.ndarray, Y: np.ndarray, loss: Loss, reduction: str = "mean") -> np.ndarray:
+        """The cost of each member `(K,)` on (X, Y)."""
+        zs, as_ = self.forward(X)
+        per_sample = loss.value(zs[-1], as_[-1], Y)
+        return per_sample.mean(axis=-1) if reduction == "mean" else per_sample.sum(axis=-1)
+
+    def parameters(self) -> list[np.ndarray]:
+        """Every trained array, in the order `gradients` returns them: W0, b0, W1, b1, ..., learned."""
+        out = [p for pair in zip(self.W, self.b) for p in pair]
+        return out + [self.learned[l] for l in sorted(self.learned)]
+
+    def gradients(
+        self, X: np.ndarray, Y: np.ndarray, loss: Loss, reduction: str = "mean"
+    ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """Backpropagation: costs `(K,)`, gradients in `parameters()` order, and the zs.
+
+        delta_l = dC/dz_l; dC/dW_{l-1} = a_{l-1}^T delta_l; dC/da_{l-1} = delta_l W_{l-1}^T.
+        """
+        zs, as_ = self.forward(X)
+        L = len(self.W)
+        per_sample = loss.value(zs[-1], as_[-1], Y)
+        n = per_sample.shape[-1]
+        out = self.output
+        delta = loss.delta(zs[-1], as_[-1], Y, lambda z: out.fn.df(z, **out.params))
+        if reduction == "mean":
+            delta = delta / n
+            costs = per_sample.mean(axis=-1)
+        else:
+            costs = per_sample.sum(axis=-1)
+        dW, db, dlearned = [None] * L, [None] * L, {}
+        for l in range(L - 1, -1, -1):
+            a_prev = as_[l]
+            dW[l] = np.swapaxes(a_prev, -1, -2) @ delta
+            if dW[l].ndim == 2:  # a single shared X and K = 1 broadcast away the member axis
+                dW[l] = dW[l][None]
+            db[l] = delta.sum(axis=-2, keepdims=True)
+            if l == 0:
+                break
+            g = delta @ np.swapaxes(self.W[l], -1, -2)  # dC/da_l for the hidden layer below
+            act = self.hidden[l - 1]
+            params = self._params(l - 1, act)
+            if l - 1 in self.learned:
+                dlearned[l - 1] = np.sum(g * act.fn.dparam(zs[l - 1], **params), axis=-2, keepdims=True)
+            delta = g * act.fn.df(zs[l - 1], **params)
+        grads = [g for pair in zip(dW, db) for g in pair] + [dlearned[l] for l in sorted(dlearned)]
+        return costs, grads, zs

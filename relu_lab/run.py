@@ -1,0 +1,83 @@
+"""One training run from a config to a finished run directory (the library side of `train`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .config import Config, dump_config
+from .datasets import Dataset
+from .experiment import resolve
+from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
+from .trainer import LogRow, TrainResult, fit
+
+
+@dataclass
+class RunReport:
+    run_dir: Path
+    config: Config
+    data: Dataset
+    result: TrainResult
+    summary: dict[str, Any]
+
+
+def metric_columns(data: Dataset) -> list[str]:
+    score = "r2" if data.task == "regression" else "accuracy"
+    cols = ["cost", score]
+    if data.X_test is not None:
+        cols += ["test_cost", "test_" + score]
+    return cols
+
+
+def train_run(
+    cfg: Config,
+    out: str | Path = "runs",
+    source: str = "config",
+    base_dir: Path | None = None,
+    on_start: Callable[[Config, Dataset, Path], None] | None = None,
+    on_log: Callable[[LogRow], None] | None = None,
+) -> RunReport:
+    """Resolve `cfg`, train it (K = 1) and leave config.yaml, metrics.csv and summary.json."""
+    cfg, data = resolve(cfg, source, base_dir)
+    run_dir = new_run_dir(out, cfg.name)
+    atomic_write(run_dir / "config.yaml", dump_config(cfg))
+    if on_start is not None:
+        on_start(cfg, data, run_dir)
+    cols = metric_columns(data)
+    log = CsvLog(run_dir / "metrics.csv", ["epoch", "step", "lr", *cols])
+
+    def record(row: LogRow) -> None:
+        log.write([[row.epoch, row.step, float(row.lr[0]), *(float(row.metrics[c][0]) for c in cols)]])
+        if on_log is not None:
+            on_log(row)
+
+    started = datetime.now().isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    try:
+        result = fit([cfg], data, record)
+    finally:
+        log.close()
+    summary = {
+        "name": cfg.name,
+        "status": result.status[0],
+        "epochs": cfg.total_epochs(),
+        "epochs_done": result.epochs_done,
+        "steps": result.steps_done,
+        "diverged_epoch": int(result.diverged_epoch[0]) if result.diverged_epoch[0] >= 0 else None,
+        "final": {c: float(result.final[c][0]) for c in cols},
+        "success": None,
+        "started": started,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "train_seconds": round(result.seconds, 3),
+        "versions": versions(),
+    }
+    if cfg.success is not None:
+        epoch = int(result.success_epoch[0])
+        met = bool(cfg.success.met(result.final[cfg.success.metric][0])) and result.status[0] != "diverged"
+        summary["success"] = {"criterion": str(cfg.success), "met": met, "first_epoch": epoch if epoch >= 0 else None}
+    write_json(run_dir / "summary.json", summary)
+    return RunReport(run_dir, cfg, data, result, summary)

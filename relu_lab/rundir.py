@@ -1,0 +1,101 @@
+"""Run directories: `runs/<YYYYmmdd-HHMMSS>-<name>/` with config.yaml, metrics.csv, summary.json.
+
+A run never writes over another: the directory is created exclusively, with a
+numeric suffix when the name is taken. Whole files are written to a temporary
+name and renamed; metrics.csv grows a complete line at a time, so that what an
+interrupted run logged is on disk and parseable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .errors import UserError
+
+
+def safe_name(name: str) -> str:
+    """A name fit for a directory: no path separators, no '..'."""
+    name = re.sub(r"[^A-Za-z0-9_.+-]", "_", name).strip(".") or "run"
+    return name.replace("..", "_")[:100]
+
+
+def new_run_dir(root: str | Path, name: str, now: datetime | None = None) -> Path:
+    """Create and return a fresh directory `root/<stamp>-<name>[-N]`; raises UserError."""
+    root = Path(root)
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    base = f"{stamp}-{safe_name(name)}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"--out {root}: cannot create the output directory ({err.strerror or err})") from None
+    if not root.is_dir():
+        raise UserError(f"--out {root}: exists and is not a directory")
+    for i in range(1, 10_000):
+        path = root / (base if i == 1 else f"{base}-{i}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise UserError(f"--out {root}: cannot create a run directory there ({err.strerror or err})") from None
+    raise UserError(f"--out {root}: too many runs named '{base}'")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename: never half-written."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, json.dumps(data, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+def fmt(x: float) -> str:
+    """The shortest text that reads back as the same float (so equal runs give equal files)."""
+    return repr(float(x))
+
+
+class CsvLog:
+    """A CSV file written a whole line at a time and flushed, with a fixed header."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path, self.columns = path, columns
+        self._fh = open(path, "w", encoding="utf-8", newline="")
+        self._fh.write(",".join(columns) + "\n")
+        self._fh.flush()
+
+    def write(self, rows: list[list]) -> None:
+        text = "".join(",".join(v if isinstance(v, str) else fmt(v) if isinstance(v, float) else str(v)
+                                for v in row) + "\n" for row in rows)
+        self._fh.write(text)
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def versions() -> dict[str, str]:
+    return {"python": platform.python_version(), "numpy": np.__version__, "relu_lab": __version__}

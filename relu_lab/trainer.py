@@ -1,0 +1,205 @@
+"""SGD over phases for an ensemble: one NumPy computation per step for all members.
+
+The trainer never prints. It reports each logged epoch through a callback and
+returns a `TrainResult` holding the history and each member's fate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import ACTIVATIONS, custom_activation
+from .config import Config
+from .datasets import Dataset
+from .losses import LOSSES
+from .network import Act, Ensemble
+
+COMPLETED, DIVERGED, INTERRUPTED = "completed", "diverged", "interrupted"
+
+
+@dataclass
+class LogRow:
+    """Figures of every member at one logged epoch; arrays have shape (K,)."""
+
+    epoch: int
+    step: int
+    lr: np.ndarray
+    metrics: dict[str, np.ndarray]  # cost, accuracy | r2, test_cost, test_accuracy | test_r2
+
+
+@dataclass
+class TrainResult:
+    history: list[LogRow]
+    status: list[str]  # per member: completed | diverged | interrupted
+    diverged_epoch: np.ndarray  # (K,), -1 where the member did not diverge
+    success_epoch: np.ndarray  # (K,), first logged epoch meeting the criterion, -1 if never
+    epochs_done: int
+    steps_done: int
+    seconds: float
+    net: Ensemble = field(repr=False)
+
+    @property
+    def final(self) -> dict[str, np.ndarray]:
+        return self.history[-1].metrics if self.history else {}
+
+
+def member_rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Generators for a member's initial weights and its sample order, from its seed alone."""
+    init_ss, order_ss = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(init_ss), np.random.default_rng(order_ss)
+
+
+def bind(cfg: Config, name: str) -> Act:
+    """The activation `name` with the config's parameters for it."""
+    custom = cfg.model.custom_activations.get(name)
+    if custom is not None:
+        return Act(custom_activation(custom.f, custom.df), {})
+    return Act(ACTIVATIONS[name], cfg.model.params_of(name))
+
+
+def build_ensemble(configs: list[Config], init_rngs: list[np.random.Generator]) -> Ensemble:
+    base = configs[0]
+    m = base.model
+    hidden = [bind(base, h) for h in m.hidden_list()]
+    return Ensemble.create(m.layers, init_rngs, hidden, bind(base, m.output), m.init, m.init_scale, m.bias_init)
+
+
+def evaluate(net: Ensemble, data: Dataset, cfg: Config) -> dict[str, np.ndarray]:
+    """Cost and accuracy (classification) or R^2 (regression) of every member, train and test."""
+    out = {}
+    loss, reduction = LOSSES[cfg.loss.name], cfg.loss.reduction
+    sets = [("", data.X, data.Y)]
+    if data.X_test is not None:
+        sets.append(("test_", data.X_test, data.Y_test))
+    for prefix, X, Y in sets:
+        zs, as_ = net.forward(X)
+        a = as_[-1]
+        per_sample = loss.value(zs[-1], a, Y)
+        out[prefix + "cost"] = per_sample.mean(axis=-1) if reduction == "mean" else per_sample.sum(axis=-1)
+        if data.task == "regression":
+            sse = np.sum((a - Y) ** 2, axis=(-2, -1))
+            sst = np.sum((Y - Y.mean(axis=0)) ** 2)
+            out[prefix + "r2"] = 1.0 - sse / sst if sst > 0 else np.where(sse == 0, 1.0, 0.0)
+        elif data.task == "multiclass":
+            out[prefix + "accuracy"] = np.mean(a.argmax(-1) == Y.argmax(-1), axis=-1)
+        else:
+            out[prefix + "accuracy"] = np.mean((a > 0.5) == (Y > 0.5), axis=(-2, -1))
+    return out
+
+
+def _orders(order: str, rngs: list[np.random.Generator], n: int) -> np.ndarray | None:
+    """Each member's sample indices for one epoch `(K, n)`, or None for the shared sequential order."""
+    if order == "sequential":
+        return None
+    if order == "shuffle":
+        return np.stack([rng.permutation(n) for rng in rngs])
+    return np.stack([rng.integers(0, n, size=n) for rng in rngs])  # "random": with replacement
+
+
+def fit(
+    configs: list[Config],
+    data: Dataset,
+    callback: Callable[[LogRow], None] | None = None,
+) -> TrainResult:
+    """Train one ensemble: a member per config. The configs must differ only in seed and learning rates.
+
+    A member whose weights become non-finite is frozen (learning rate 0) and marked diverged at
+    that epoch; the others go on. Ctrl-C ends training cleanly with status `interrupted`.
+    """
+    base = configs[0]
+    K = len(configs)
+    rngs = [member_rngs(c.seed) for c in configs]
+    net = build_ensemble(configs, [r[0] for r in rngs])
+    order_rngs = [r[1] for r in rngs]
+    loss, reduction = LOSSES[base.loss.name], base.loss.reduction
+    clip, wd = base.train.clip, base.train.weight_decay
+    success = base.success
+    phases = [c.phases() for c in configs]
+    total = base.total_epochs()
+    log_every = base.log_every or 1
+    n = len(data.X)
+
+    history: list[LogRow] = []
+    diverged_epoch = np.full(K, -1)
+    success_epoch = np.full(K, -1)
+    alive = np.ones(K, dtype=bool)
+    lr = np.array([ph[0].lr for ph in phases])
+    epoch = step = 0
+    interrupted = False
+    started = time.perf_counter()
+
+    def log() -> None:
+        metrics = evaluate(net, data, base)
+        bad = alive & ~np.isfinite(metrics["cost"])
+        diverged_epoch[bad] = epoch
+        alive[bad] = False
+        if success is not None and success.metric in metrics:
+            newly = (success_epoch < 0) & alive & success.met(metrics[success.metric])
+            success_epoch[newly] = epoch
+        row = LogRow(epoch, step, np.where(alive, lr, 0.0), metrics)
+        history.append(row)
+        if callback is not None:
+            callback(row)
+
+    try:
+        with np.errstate(all="ignore"):  # overflow is detected and reported as divergence
+            log()
+            for p, phase in enumerate(phases[0]):
+                # lr: each member's own; None continues the previous phase's decayed value
+                lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
+                decay = np.array([ph[p].lr_decay for ph in phases])
+                if p > 0 or phase.hidden != base.model.hidden:
+                    net.set_hidden([bind(base, h) for h in base.model.hidden_list(phase.hidden)])
+                B = min(phase.batch_size or n, n)
+                shared_full = phase.order == "sequential" and B == n
+                for _ in range(phase.epochs):
+                    idx = _orders(phase.order, order_rngs, n)
+                    lr3 = np.where(alive, lr, 0.0)[:, None, None]
+                    for s in range(0, n, B):
+                        if shared_full:
+                            Xb, Yb = data.X, data.Y
+                        elif idx is None:
+                            Xb, Yb = data.X[s : s + B], data.Y[s : s + B]
+                        else:
+                            j = idx[:, s : s + B]
+                            Xb, Yb = data.X[j], data.Y[j]
+                        _, grads, _ = net.gradients(Xb, Yb, loss, reduction)
+                        _sgd(net, grads, lr3, clip, wd)
+                        step += 1
+                    epoch += 1
+                    lr = lr * decay
+                    bad = alive & ~np.isfinite(net.W[-1]).all(axis=(1, 2))
+                    if bad.any():
+                        diverged_epoch[bad] = epoch
+                        alive[bad] = False
+                    if epoch % log_every == 0 or epoch == total or not alive.any():
+                        log()
+                    if not alive.any():
+                        break
+                if not alive.any():
+                    break
+    except KeyboardInterrupt:
+        interrupted = True
+    if history[-1].epoch != epoch:
+        with np.errstate(all="ignore"):
+            log()
+    status = [DIVERGED if d >= 0 else INTERRUPTED if interrupted else COMPLETED for d in diverged_epoch]
+    return TrainResult(history, status, diverged_epoch, success_epoch, epoch, step,
+                       time.perf_counter() - started, net)
+
+
+def _sgd(net: Ensemble, grads: list[np.ndarray], lr3: np.ndarray, clip: float | None, wd: float) -> None:
+    """One SGD update in place: p -= lr * (g + wd * W), after per-member global-norm clipping."""
+    if clip is not None:
+        sq = sum(np.sum(g * g, axis=(1, 2)) for g in grads)
+        factor = np.minimum(1.0, clip / (np.sqrt(sq) + 1e-12))[:, None, None]
+        lr3 = lr3 * factor
+    params = net.parameters()
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if wd and i < 2 * len(net.W) and i % 2 == 0:  # weights only, not biases or learned slopes
+            g = g + wd * p
+        p -= lr3 * g
