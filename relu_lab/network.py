@@ -81,6 +81,21 @@ class Ensemble:
                     b[l][k, 0] = draw(rng, (1, layers[l + 1]), scale)[0]
         return cls(W, b, hidden, output)
 
+    def state(self) -> dict[str, np.ndarray]:
+        """Every parameter array by name (W0, b0, ..., learned0, ...), for np.savez."""
+        out = {f"W{l}": w for l, w in enumerate(self.W)} | {f"b{l}": b for l, b in enumerate(self.b)}
+        return out | {f"learned{l}": v for l, v in self.learned.items()}
+
+    @classmethod
+    def from_state(cls, state, hidden: list[Act], output: Act) -> Ensemble:
+        """The ensemble saved by `state()`, with the activations it was trained with last."""
+        L = sum(1 for k in state if k.startswith("W"))
+        net = cls([np.array(state[f"W{l}"]) for l in range(L)], [np.array(state[f"b{l}"]) for l in range(L)],
+                  hidden, output)
+        for l in list(net.learned):
+            net.learned[l] = np.array(state[f"learned{l}"])
+        return net
+
     def set_hidden(self, hidden: list[Act]) -> None:
         """Switch hidden activations (a new phase); learned parameters start at their default."""
         if len(hidden) != len(self.W) - 1:

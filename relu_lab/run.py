@@ -12,7 +12,7 @@ from typing import Any
 from .config import Config, dump_config
 from .datasets import Dataset
 from .experiment import resolve
-from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
+from .rundir import CsvLog, atomic_write, new_run_dir, save_params, versions, write_json
 from .trainer import LogRow, TrainResult, fit
 
 
@@ -79,5 +79,6 @@ def train_run(
         epoch = int(result.success_epoch[0])
         met = bool(cfg.success.met(result.final[cfg.success.metric][0])) and result.status[0] != "diverged"
         summary["success"] = {"criterion": str(cfg.success), "met": met, "first_epoch": epoch if epoch >= 0 else None}
+    save_params(run_dir / "params.npz", result.net)
     write_json(run_dir / "summary.json", summary)
     return RunReport(run_dir, cfg, data, result, summary)

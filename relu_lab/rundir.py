@@ -73,6 +73,13 @@ def _jsonable(x: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
+def save_params(path: Path, net) -> None:
+    """The final parameters of an ensemble (`Ensemble.state()`), written atomically."""
+    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    np.savez(tmp, **net.state())
+    os.replace(tmp, path)
+
+
 def fmt(x: float) -> str:
     """The shortest text that reads back as the same float (so equal runs give equal files)."""
     return repr(float(x))
