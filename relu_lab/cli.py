@@ -105,7 +105,8 @@ def train(
     if quiet:
         console.print(str(report.run_dir), highlight=False, soft_wrap=True)
     else:
-        console.print(summary_table(summary, report.run_dir))
+        console.print(summary_table(summary))
+        console.print(f"run directory: {report.run_dir}", highlight=False, soft_wrap=True)
     if summary["status"] == "diverged":
         err_console.print(f"[red]diverged:[/] the cost became NaN or infinite by epoch {summary['diverged_epoch']}; "
                           "try a smaller learning rate or --set train.clip=1", highlight=False, soft_wrap=True)

@@ -26,6 +26,14 @@ Order = Literal["sequential", "shuffle", "random"]
 METRICS = ("cost", "accuracy", "r2", "test_cost", "test_accuracy", "test_r2")
 
 
+class PathError(ValueError):
+    """A check made above the field it concerns; `path` names that field (e.g. ('hidden',))."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = path
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
 
@@ -99,29 +107,32 @@ class ModelConfig(Strict):
     def check_hidden(self, hidden: str | list[str]) -> None:
         names = self.hidden_list(hidden)
         if len(names) != len(self.layers) - 2:
-            raise ValueError(f"{len(names)} hidden activations given for {len(self.layers) - 2} hidden layers")
+            raise PathError(("hidden",), f"{len(names)} hidden activations given for "
+                            f"{len(self.layers) - 2} hidden layers (model.layers has {len(self.layers)} sizes)")
         allowed = HIDDEN_ACTIVATIONS + list(self.custom_activations)
-        for name in names:
+        for i, name in enumerate(names):
             if name not in allowed:
-                raise ValueError(did_you_mean("hidden activation", name, allowed))
+                where = ("hidden",) if isinstance(hidden, str) else ("hidden", i)
+                raise PathError(where, did_you_mean("hidden activation", name, allowed))
 
     @model_validator(mode="after")
     def _names(self) -> ModelConfig:
         for name in self.custom_activations:
             if name in ACTIVATIONS:
-                raise ValueError(f"custom activation '{name}' would shadow the built-in one; choose another name")
+                raise PathError(("custom_activations", name),
+                                f"custom activation '{name}' would shadow the built-in one; choose another name")
         self.check_hidden(self.hidden)
         allowed = OUTPUT_ACTIVATIONS + list(self.custom_activations)
         if self.output is not None and self.output not in allowed:
-            raise ValueError(did_you_mean("output activation", self.output, allowed))
+            raise PathError(("output",), did_you_mean("output activation", self.output, allowed))
         for name, params in self.activation_params.items():
             if name not in ACTIVATIONS:
-                raise ValueError("activation_params: " + did_you_mean("activation", name, ACTIVATIONS))
+                raise PathError(("activation_params", name), did_you_mean("activation", name, ACTIVATIONS))
             known = ACTIVATIONS[name].params
             for p in params:
                 if p not in known:
                     have = ", ".join(known) or "none"
-                    raise ValueError(f"activation_params.{name}: unknown parameter '{p}' (allowed: {have})")
+                    raise PathError(("activation_params", name, p), f"unknown parameter '{p}' (allowed: {have})")
         return self
 
     def params_of(self, name: str) -> dict[str, float]:
@@ -177,7 +188,7 @@ class SuccessConfig(Strict):
     @model_validator(mode="after")
     def _one_bound(self) -> SuccessConfig:
         if (self.at_least is None) == (self.at_most is None):
-            raise ValueError("give exactly one of 'at_least' and 'at_most'")
+            raise ValueError("give exactly one of 'at_least' and 'at_most', e.g. {metric: accuracy, at_least: 1.0}")
         return self
 
     def met(self, value):
@@ -188,7 +199,7 @@ class SuccessConfig(Strict):
 
 
 class Config(Strict):
-    name: str = Field("run", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$", description="names the run directory")
+    name: str = Field("run", description="names the run directory: letters, digits, _ . + -")
     seed: int = Field(0, ge=0, description="seed of the initial weights and the sample order")
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
@@ -199,9 +210,10 @@ class Config(Strict):
 
     @field_validator("name")
     @classmethod
-    def _no_dots(cls, v: str) -> str:
-        if ".." in v:
-            raise ValueError("must not contain '..'")
+    def _safe_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}", v) or ".." in v:
+            raise ValueError("must be 1-100 letters, digits, '_', '.', '+' or '-', starting with a letter or digit, "
+                             "without '..' or path separators")
         return v
 
     @model_validator(mode="after")
@@ -210,8 +222,8 @@ class Config(Strict):
             if phase.hidden is not None:
                 try:
                     self.model.check_hidden(phase.hidden)
-                except ValueError as err:
-                    raise ValueError(f"train.phases.{i}.hidden: {err}") from None
+                except PathError as err:
+                    raise PathError(("train", "phases", i, *err.path), str(err)) from None
         return self
 
     def phases(self) -> list[PhaseConfig]:
@@ -327,6 +339,9 @@ def format_validation_error(err: ValidationError, source: str, tree: yaml.Node |
     """The first error of a pydantic ValidationError as one line with file, line and key path."""
     e = err.errors(include_url=False)[0]
     loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (p.startswith("function-") or "[" in p)))
+    cause = e.get("ctx", {}).get("error")
+    if isinstance(cause, PathError):
+        loc += cause.path
     path = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_of(tree, loc)
     where = f"{source}:{line}" if line else source

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -58,7 +56,7 @@ class TrainProgress:
             self._next_line = row.epoch + max(1, self.total // PLAIN_LINES)
 
 
-def summary_table(summary: dict, run_dir: Path) -> Table:
+def summary_table(summary: dict) -> Table:
     table = Table(title=f"relu-lab train: {summary['name']}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -76,5 +74,4 @@ def summary_table(summary: dict, run_dir: Path) -> Table:
         when = f" (first at epoch {s['first_epoch']})" if s["first_epoch"] is not None else ""
         table.add_row("success", f"{verdict}: {s['criterion']}{when}")
     table.add_row("time", f"{summary['seconds']:.2f} s")
-    table.add_row("run directory", str(run_dir))
     return table
