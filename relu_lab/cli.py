@@ -13,10 +13,12 @@ import typer
 from rich.console import Console
 
 from . import __version__
+from .activations import HIDDEN_ACTIVATIONS
 from .config import load_config
-from .console import TrainProgress, summary_table
+from .console import SweepProgress, TrainProgress, summary_table, sweep_table
 from .errors import UserError
 from .run import train_run
+from .sweep import grid_from, plan_sweep, run_sweep
 
 app = typer.Typer(
     help="relu-lab: experiments on activation functions in small neural networks.",
@@ -115,6 +117,92 @@ def train(
         err_console.print(f"interrupted at epoch {summary['epochs_done']}; what was logged is in {report.run_dir}",
                           highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+LrOpt = Annotated[Optional[str], typer.Option(
+    "--lr", help="Learning rates: a list 0.001,0.01,0.1 or a log range lo:hi:n such as 1e-4:10:9.",
+    show_default=False)]
+SeedsOpt = Annotated[Optional[int], typer.Option(
+    "--seeds", help="Run seeds 0..N-1 for every grid point [default: the config's sweep.seeds, else 32].",
+    show_default=False)]
+ParamOpt = Annotated[Optional[list[str]], typer.Option(
+    "--param", "-p", help="Vary another key: --param model.init_scale=0.5,1,2 (repeatable; grid = product).",
+    show_default=False)]
+
+
+def _grid(kind: str, config: str, set_, out, quiet, debug, lr, seeds, params, activations=None) -> None:
+    """`sweep` and `compare`: plan the grid, train it group by group, render the summary."""
+    _sigterm_as_interrupt()
+    with user_errors(debug):
+        cfg = load_config(config, set_ or [])
+        axes, seed_list = grid_from(cfg, lr, seeds, params or [], activations, compare=kind == "compare")
+        plan = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
+        progress = SweepProgress(console, quiet)
+
+        def on_start(plan, run_dir):
+            label = f"{kind} {cfg.name}: {len(plan.members)} members in {len(plan.groups)} group(s)"
+            progress.start(plan.member_epochs, label)
+
+        try:
+            report = run_sweep(plan, out, kind, on_start=on_start, on_progress=progress.advance)
+        finally:
+            progress.close()
+    if quiet:
+        console.print(str(report.run_dir), highlight=False, soft_wrap=True)
+    else:
+        keys = [a.key for a in plan.axes]
+        title = f"relu-lab {kind}: {cfg.name}, {len(plan.seeds)} seeds per setting"
+        console.print(sweep_table(title, keys, report.summary, report.best))
+        rate = report.member_steps / max(report.seconds, 1e-9)
+        console.print(f"{len(report.rows)} members, {report.member_steps:,} member-steps in {report.seconds:.1f} s "
+                      f"({rate:,.0f}/s)", highlight=False)
+        console.print(f"run directory: {report.run_dir}", highlight=False, soft_wrap=True)
+    if report.status == "interrupted":
+        err_console.print(f"interrupted; finished members are in {report.run_dir}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@app.command()
+def sweep(
+    config: ConfigArg,
+    lr: LrOpt = None,
+    seeds: SeedsOpt = None,
+    param: ParamOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = Path("runs"),
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Train one config over learning rates x seeds (x any --param), as stacked ensembles.
+
+    Example: relu-lab sweep configs/seed003_deep_xor_relu.yaml --lr 0.01,0.1,1 --seeds 64
+    """
+    _grid("sweep", config, set_, out, quiet, debug, lr, seeds, param)
+
+
+@app.command()
+def compare(
+    config: ConfigArg,
+    activations: Annotated[Optional[str], typer.Option(
+        "--activations", "-a", help="Hidden activations to compare, comma-separated [default: all registered: "
+        + ", ".join(HIDDEN_ACTIVATIONS) + "].", show_default=False)] = None,
+    lr: LrOpt = None,
+    seeds: SeedsOpt = None,
+    param: ParamOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = Path("runs"),
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Train one config across hidden activations, each over the same seeds (and --lr values).
+
+    Example: relu-lab compare configs/seed003_deep_xor_relu.yaml --activations relu,leaky_relu,sigmoid --seeds 64
+    """
+    names = [a.strip() for a in activations.split(",") if a.strip()] if activations is not None else None
+    if names is not None and not names:
+        err_console.print("[red]error:[/] --activations: the list is empty")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names)
 
 
 def run() -> None:  # console-script entry point

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -198,6 +199,67 @@ class SuccessConfig(Strict):
         return f"{self.metric} >= {self.at_least}" if self.at_least is not None else f"{self.metric} <= {self.at_most}"
 
 
+def parse_lr_spec(spec: str | list | float) -> list[float]:
+    """'0.001,0.01,0.1' or a log-spaced range 'lo:hi:n' ('1e-4:10:9') -> learning rates."""
+    if isinstance(spec, (int, float)):
+        values = [float(spec)]
+    elif isinstance(spec, list):
+        values = [float(v) for v in spec]
+    elif ":" in spec:
+        parts = spec.split(":")
+        try:
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise ValueError(f"'{spec}' is not a range lo:hi:n such as 1e-4:10:9") from None
+        if not (0 < lo < hi) or n < 2:
+            raise ValueError(f"'{spec}': a range lo:hi:n needs 0 < lo < hi and n >= 2")
+        values = [float(v) for v in np.logspace(np.log10(lo), np.log10(hi), n)]
+    else:
+        try:
+            values = [float(v) for v in spec.split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"'{spec}' is not a list of numbers such as 0.001,0.01,0.1") from None
+    if not values:
+        raise ValueError("the learning-rate list is empty")
+    for v in values:
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"learning rates must be finite and > 0, got {v}")
+    return values
+
+
+class SweepConfig(Strict):
+    """The grid of a sweep or compare; command-line options take precedence."""
+
+    lr: list[float] | str | None = Field(None, description="learning rates: a list or a log range 'lo:hi:n'")
+    seeds: int | list[int] = Field(32, description="a count N (seeds 0..N-1) or a list of seeds")
+    params: dict[str, list[Any]] = Field({}, description="other keys to vary: {key.path: [values]}")
+    activations: list[str] | None = Field(None, description="compare: hidden activations (default: all)")
+
+    @field_validator("lr")
+    @classmethod
+    def _lr(cls, v):
+        return None if v is None else parse_lr_spec(v)
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v):
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"need at least 1 seed, got {v}")
+        if isinstance(v, list) and (not v or min(v) < 0):
+            raise ValueError("a seed list must be non-empty with seeds >= 0")
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, v):
+        for key, values in v.items():
+            if not values:
+                raise ValueError(f"'{key}' has an empty list of values")
+        return v
+
+
 class Config(Strict):
     name: str = Field("run", description="names the run directory: letters, digits, _ . + -")
     seed: int = Field(0, ge=0, description="seed of the initial weights and the sample order")
@@ -207,6 +269,7 @@ class Config(Strict):
     train: TrainConfig = TrainConfig()
     log_every: int | None = Field(None, ge=1, description="epochs between logged rows (default: about 200 rows)")
     success: SuccessConfig | None = None
+    sweep: SweepConfig | None = Field(None, description="the grid for relu-lab sweep / compare")
 
     @field_validator("name")
     @classmethod

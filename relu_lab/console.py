@@ -75,3 +75,73 @@ def summary_table(summary: dict) -> Table:
         table.add_row("success", f"{verdict}: {s['criterion']}{when}")
     table.add_row("time", f"{summary['seconds']:.2f} s")
     return table
+
+
+class SweepProgress:
+    """One bar for a whole sweep, in member-epochs; plain periodic lines when not interactive."""
+
+    def __init__(self, console: Console, quiet: bool = False):
+        self.console, self.quiet = console, quiet
+        self.progress: Progress | None = None
+        self.done = self.total = 0
+        self._next_line = 0
+
+    def start(self, total: int, label: str) -> None:
+        self.total = total
+        if self.quiet:
+            return
+        if self.console.is_interactive:
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                TextColumn("member-epochs"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                console=self.console,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task(label, total=total)
+        else:
+            self.console.print(f"{label}: {total} member-epochs", highlight=False, soft_wrap=True)
+
+    def advance(self, member_epochs: int) -> None:
+        if member_epochs <= 0:
+            return
+        self.done += member_epochs
+        if self.progress is not None:
+            self.progress.update(self.task, completed=self.done)
+        elif not self.quiet and (self.done >= self._next_line or self.done >= self.total):
+            self.console.print(f"{100 * self.done / max(self.total, 1):.0f}% ({self.done}/{self.total} member-epochs)",
+                               highlight=False)
+            self._next_line = self.done + max(1, self.total // PLAIN_LINES)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | None) -> Table:
+    """The per-grid-point summary, the best setting marked with a star."""
+    table = Table(title=title, title_justify="left")
+    for key in keys:
+        table.add_column(key)
+    has_success = bool(summary) and "success_rate" in summary[0]
+    if has_success:
+        table.add_column("success (95% CI)", justify="right")
+    table.add_column("cost median (IQR)", justify="right")
+    score = next((k for k in (summary[0] if summary else {}) if k.endswith("_median") and not k.startswith("cost")),
+                 None)
+    if score:
+        table.add_column(score.replace("_median", " median"), justify="right")
+    table.add_column("diverged", justify="right")
+    table.add_column("seeds", justify="right")
+    for i, s in enumerate(summary):
+        cells = [str(s[k]) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
+        if has_success:
+            cells.append(f"{100 * s['success_rate']:.0f}% ({100 * s['success_low']:.0f}-{100 * s['success_high']:.0f}%)")
+        cells.append(f"{s['cost_median']:.3g} ({s['cost_q1']:.2g}-{s['cost_q3']:.2g})")
+        if score:
+            cells.append(figure(s[score]))
+        cells += [str(s["diverged"]), str(s["members"])]
+        if i == best:
+            cells[0] = f"[bold green]* {cells[0]}[/]"
+        table.add_row(*cells)
+    return table

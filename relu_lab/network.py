@@ -15,6 +15,7 @@ elementwise expression over the leading axis K.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -36,14 +37,43 @@ class Act:
 
 
 class Ensemble:
-    """K networks with the same layer sizes and activations."""
+    """K networks with the same layer sizes and activations.
+
+    All parameters of a member live in one row of `flat` `(K, P)`; `W`, `b` and
+    `learned` are views into it, so one SGD update is a single array operation.
+    """
 
     def __init__(self, W: list[np.ndarray], b: list[np.ndarray], hidden: list[Act], output: Act):
-        self.W, self.b = W, b
         self.output = output
-        self.learned: dict[int, np.ndarray] = {}
         self.hidden: list[Act] = []
+        self.learned: dict[int, np.ndarray] = {}
+        self._pack(W, b, {})
         self.set_hidden(hidden)
+
+    def _pack(self, W: list[np.ndarray], b: list[np.ndarray], learned: dict[int, np.ndarray]) -> None:
+        """Copy the arrays into a fresh flat buffer and point W, b, learned at views of it."""
+        arrays = [p for pair in zip(W, b) for p in pair] + [learned[l] for l in sorted(learned)]
+        K = W[0].shape[0]
+        self.flat = np.empty((K, sum(a[0].size for a in arrays)))
+        views = self._views(self.flat, [a.shape[1:] for a in arrays])
+        for view, a in zip(views, arrays):
+            view[...] = a
+        L = len(W)
+        self.W, self.b = views[0 : 2 * L : 2], views[1 : 2 * L : 2]
+        self.learned = dict(zip(sorted(learned), views[2 * L :]))
+        self._shapes = [a.shape[1:] for a in arrays]
+        # 1 where the flat entry is a weight (not a bias or learned slope): weight decay applies there
+        self.weight_mask = np.concatenate([np.full(int(np.prod(s)), float(i < 2 * L and i % 2 == 0))
+                                           for i, s in enumerate(self._shapes)])
+
+    @staticmethod
+    def _views(flat: np.ndarray, shapes: list[tuple]) -> list[np.ndarray]:
+        out, off = [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            out.append(flat[:, off : off + size].reshape((flat.shape[0], *shape)))
+            off += size
+        return out
 
     @property
     def K(self) -> int:
@@ -92,8 +122,8 @@ class Ensemble:
         L = sum(1 for k in state if k.startswith("W"))
         net = cls([np.array(state[f"W{l}"]) for l in range(L)], [np.array(state[f"b{l}"]) for l in range(L)],
                   hidden, output)
-        for l in list(net.learned):
-            net.learned[l] = np.array(state[f"learned{l}"])
+        for l in net.learned:
+            net.learned[l][...] = state[f"learned{l}"]
         return net
 
     def set_hidden(self, hidden: list[Act]) -> None:
@@ -107,7 +137,9 @@ class Ensemble:
                 same = l < len(self.hidden) and self.hidden[l].fn is act.fn
                 start = act.params.get(act.fn.learned, act.fn.params[act.fn.learned])
                 learned[l] = keep if same and keep is not None else np.full((self.K, 1, self.W[l].shape[2]), start)
-        self.hidden, self.learned = list(hidden), learned
+        self.hidden = list(hidden)
+        if learned.keys() != self.learned.keys() or any(learned[l] is not self.learned[l] for l in learned):
+            self._pack(self.W, self.b, learned)
 
     def _params(self, l: int, act: Act) -> dict:
         if l in self.learned:
@@ -120,7 +152,8 @@ class Ensemble:
         a = X
         last = len(self.W) - 1
         for l in range(len(self.W)):
-            z = a @ self.W[l] + self.b[l]
+            z = a @ self.W[l]
+            z += self.b[l]
             act = self.output if l == last else self.hidden[l]
             a = act.fn.f(z, **self._params(l, act))
             zs.append(z)
@@ -145,35 +178,36 @@ class Ensemble:
     def gradients(
         self, X: np.ndarray, Y: np.ndarray, loss: Loss, reduction: str = "mean"
     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        """Backpropagation: costs `(K,)`, gradients in `parameters()` order, and the zs.
+        """Costs `(K,)`, gradients in `parameters()` order, and the pre-activations zs."""
+        zs, as_ = self.forward(X)
+        per_sample = loss.value(zs[-1], as_[-1], Y)
+        costs = per_sample.mean(axis=-1) if reduction == "mean" else per_sample.sum(axis=-1)
+        grad = self.backward(zs, as_, Y, loss, reduction)
+        return costs, self._views(grad, self._shapes), zs
+
+    def backward(self, zs, as_, Y: np.ndarray, loss: Loss, reduction: str = "mean") -> np.ndarray:
+        """Backpropagation into one flat gradient `(K, P)`, laid out like `flat`.
 
         delta_l = dC/dz_l; dC/dW_{l-1} = a_{l-1}^T delta_l; dC/da_{l-1} = delta_l W_{l-1}^T.
         """
-        zs, as_ = self.forward(X)
         L = len(self.W)
-        per_sample = loss.value(zs[-1], as_[-1], Y)
-        n = per_sample.shape[-1]
         out = self.output
-        delta = loss.delta(zs[-1], as_[-1], Y, lambda z: out.fn.df(z, **out.params))
+        delta = loss.delta(zs[-1], as_[-1], Y, partial(out.fn.df, **out.params) if out.fn.df else None)
         if reduction == "mean":
-            delta = delta / n
-            costs = per_sample.mean(axis=-1)
-        else:
-            costs = per_sample.sum(axis=-1)
-        dW, db, dlearned = [None] * L, [None] * L, {}
+            delta /= zs[-1].shape[-2]
+        grad = np.empty_like(self.flat)
+        views = self._views(grad, self._shapes)
+        dlearned = dict(zip(sorted(self.learned), views[2 * L :]))
         for l in range(L - 1, -1, -1):
-            a_prev = as_[l]
-            dW[l] = np.swapaxes(a_prev, -1, -2) @ delta
-            if dW[l].ndim == 2:  # a single shared X and K = 1 broadcast away the member axis
-                dW[l] = dW[l][None]
-            db[l] = delta.sum(axis=-2, keepdims=True)
+            np.matmul(np.swapaxes(as_[l], -1, -2), delta, out=views[2 * l])
+            np.sum(delta, axis=-2, keepdims=True, out=views[2 * l + 1])
             if l == 0:
                 break
-            g = delta @ np.swapaxes(self.W[l], -1, -2)  # dC/da_l for the hidden layer below
+            WT = np.ascontiguousarray(np.swapaxes(self.W[l], -1, -2))
+            g = delta @ WT  # dC/da for the hidden layer below
             act = self.hidden[l - 1]
             params = self._params(l - 1, act)
-            if l - 1 in self.learned:
-                dlearned[l - 1] = np.sum(g * act.fn.dparam(zs[l - 1], **params), axis=-2, keepdims=True)
+            if l - 1 in dlearned:
+                np.sum(g * act.fn.dparam(zs[l - 1], **params), axis=-2, keepdims=True, out=dlearned[l - 1])
             delta = g * act.fn.df(zs[l - 1], **params)
-        grads = [g for pair in zip(dW, db) for g in pair] + [dlearned[l] for l in sorted(dlearned)]
-        return costs, grads, zs
+        return grad

@@ -158,7 +158,7 @@ def fit(
                 shared_full = phase.order == "sequential" and B == n
                 for _ in range(phase.epochs):
                     idx = _orders(phase.order, order_rngs, n)
-                    lr3 = np.where(alive, lr, 0.0)[:, None, None]
+                    lr2 = np.where(alive, lr, 0.0)[:, None]
                     for s in range(0, n, B):
                         if shared_full:
                             Xb, Yb = data.X, data.Y
@@ -167,8 +167,8 @@ def fit(
                         else:
                             j = idx[:, s : s + B]
                             Xb, Yb = data.X[j], data.Y[j]
-                        _, grads, _ = net.gradients(Xb, Yb, loss, reduction)
-                        _sgd(net, grads, lr3, clip, wd)
+                        zs, as_ = net.forward(Xb)
+                        _sgd(net, net.backward(zs, as_, Yb, loss, reduction), lr2, clip, wd)
                         step += 1
                     epoch += 1
                     lr = lr * decay
@@ -192,14 +192,15 @@ def fit(
                        time.perf_counter() - started, net)
 
 
-def _sgd(net: Ensemble, grads: list[np.ndarray], lr3: np.ndarray, clip: float | None, wd: float) -> None:
-    """One SGD update in place: p -= lr * (g + wd * W), after per-member global-norm clipping."""
+def _sgd(net: Ensemble, grad: np.ndarray, lr2: np.ndarray, clip: float | None, wd: float) -> None:
+    """One SGD update of the flat parameters `(K, P)` in place: p -= lr * (g + wd * W).
+
+    With `clip`, each member's gradient is first scaled down to at most that global norm.
+    """
     if clip is not None:
-        sq = sum(np.sum(g * g, axis=(1, 2)) for g in grads)
-        factor = np.minimum(1.0, clip / (np.sqrt(sq) + 1e-12))[:, None, None]
-        lr3 = lr3 * factor
-    params = net.parameters()
-    for i, (p, g) in enumerate(zip(params, grads)):
-        if wd and i < 2 * len(net.W) and i % 2 == 0:  # weights only, not biases or learned slopes
-            g = g + wd * p
-        p -= lr3 * g
+        norm = np.sqrt(np.einsum("kp,kp->k", grad, grad))
+        lr2 = lr2 * np.minimum(1.0, clip / (norm + 1e-12))[:, None]
+    if wd:
+        grad += wd * net.weight_mask * net.flat
+    grad *= lr2
+    net.flat -= grad

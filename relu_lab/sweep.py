@@ -1,0 +1,366 @@
+"""Sweeps and comparisons: a grid of configs x seeds, trained as stacked ensembles.
+
+A grid point is the base config with some keys set (learning rate, hidden
+activation, any other key). Each point is run over the same seeds. Members whose
+arrays can be stacked (same everything except seed and learning rate) form one
+group and are trained together by `trainer.fit`; a group too large for memory is
+split into chunks. A member's weights and sample order come from its own seed,
+so it reproduces exactly when its config is run alone with `train`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .activations import HIDDEN_ACTIVATIONS
+from .config import Config, apply_override, config_from_dict, dump_config, parse_lr_spec
+from .datasets import Dataset
+from .errors import UserError
+from .experiment import resolve
+from .run import metric_columns
+from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
+from .trainer import DIVERGED, INTERRUPTED, LogRow, TrainResult, fit
+
+MEMORY_BUDGET = 256 * 2**20  # bytes of arrays one chunk of members may use while training
+Z95 = 1.959963984540054
+
+
+@dataclass
+class Axis:
+    key: str  # dotted config path, e.g. train.lr or model.hidden
+    values: list[Any]
+
+
+@dataclass
+class Member:
+    index: int
+    point: int  # index of its grid point
+    seed: int
+    config: Config
+
+
+@dataclass
+class Group:
+    """Members trained together: their configs differ only in seed and learning rate."""
+
+    members: list[Member]
+    data: Dataset
+
+
+@dataclass
+class SweepPlan:
+    base: Config
+    axes: list[Axis]
+    seeds: list[int]
+    points: list[dict[str, Any]]  # grid values per point
+    members: list[Member]
+    groups: list[Group]
+
+    @property
+    def member_epochs(self) -> int:
+        return sum(m.config.total_epochs() for m in self.members)
+
+
+@dataclass
+class SweepReport:
+    run_dir: Path
+    plan: SweepPlan
+    status: str
+    rows: list[dict[str, Any]]  # members.csv
+    summary: list[dict[str, Any]]  # summary.csv
+    seconds: float
+    member_steps: int = 0
+    best: int | None = None  # index into summary of the best grid point
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+DEFAULT_LR = "1e-3:10:9"  # from too small to learn to large enough to diverge or kill units
+DEFAULT_SEEDS = 32
+
+
+def parse_param(item: str) -> Axis:
+    """'model.init_scale=0.5,1,2' or 'model.layers=[2,5,1],[2,10,1]' -> an Axis (values read as YAML)."""
+    key, sep, rhs = item.partition("=")
+    key = key.strip()
+    if not sep or not key or not all(part.isidentifier() or part.isdigit() for part in key.split(".")):
+        raise UserError(f"--param '{item}': expected key.path=v1,v2,... e.g. model.init_scale=0.5,1,2")
+    try:
+        values = yaml.safe_load(f"[{rhs}]")
+    except yaml.YAMLError:
+        raise UserError(f"--param '{item}': cannot read the values as a comma-separated list") from None
+    if not values:
+        raise UserError(f"--param '{item}': the list of values is empty")
+    return Axis(key, values)
+
+
+def grid_from(cfg: Config, lr: str | None = None, seeds: int | None = None, params: list[str] = (),
+              activations: list[str] | None = None, compare: bool = False) -> tuple[list[Axis], list[int]]:
+    """The grid axes and seeds: command-line options first, then the config's `sweep:` block, then defaults.
+
+    `sweep` varies the learning rate (a wide log range by default); `compare` varies the hidden
+    activation (all registered ones by default) and the learning rate only when asked.
+    """
+    block = cfg.sweep
+    axes: list[Axis] = []
+    if compare:
+        names = activations or (block.activations if block else None) or HIDDEN_ACTIVATIONS
+        axes.append(Axis("model.hidden", list(names)))
+    lr_spec = lr if lr is not None else (block.lr if block and block.lr is not None else None)
+    if lr_spec is None and not compare:
+        lr_spec = DEFAULT_LR
+    if lr_spec is not None:
+        try:
+            axes.append(Axis("train.lr", parse_lr_spec(lr_spec)))
+        except ValueError as err:
+            raise UserError(f"--lr: {err}") from None
+    for key, values in (block.params.items() if block else []):
+        axes.append(Axis(key, list(values)))
+    for item in params:
+        axis = parse_param(item)
+        axes = [a for a in axes if a.key != axis.key] + [axis]
+    if seeds is not None:
+        if seeds < 1:
+            raise UserError(f"--seeds: need at least 1 seed, got {seeds}")
+        seed_list = list(range(seeds))
+    elif block is not None:
+        seed_list = list(range(block.seeds)) if isinstance(block.seeds, int) else list(block.seeds)
+    else:
+        seed_list = list(range(DEFAULT_SEEDS))
+    return axes, seed_list
+
+
+def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "config",
+               base_dir: Path | None = None) -> SweepPlan:
+    """Resolve every grid point and group the members; raises UserError for a bad grid."""
+    for axis in axes:
+        if not axis.values:
+            raise UserError(f"sweep: the grid for '{axis.key}' is empty")
+    if not seeds:
+        raise UserError("--seeds: need at least 1 seed")
+    keys = [a.key for a in axes]
+    if len(set(keys)) != len(keys):
+        raise UserError(f"sweep: a key is given twice in the grid ({', '.join(keys)})")
+    raw_base = base.model_dump(mode="json", exclude={"sweep"})
+    points, resolved = [], []
+    data_cache: dict[str, Dataset] = {}
+    for values in itertools.product(*(a.values for a in axes)):
+        point = dict(zip(keys, values))
+        raw = json.loads(json.dumps(raw_base))
+        label = ", ".join(f"{k}={v}" for k, v in point.items())
+        for key, value in point.items():
+            path = [int(p) if p.isdigit() else p for p in key.split(".")]
+            apply_override(raw, path, value, f"sweep {key}")
+        cfg = config_from_dict(raw, f"{source} (sweep point {label})")
+        cfg, data = resolve(cfg, source, base_dir)
+        data_key = json.dumps(cfg.data.model_dump(mode="json"), sort_keys=True)
+        data = data_cache.setdefault(data_key, data)
+        points.append(point)
+        resolved.append((cfg, data))
+    members, groups_by_key = [], {}
+    for p, (cfg, data) in enumerate(resolved):
+        key = _group_key(cfg)
+        group = groups_by_key.setdefault(key, Group([], data))
+        for seed in seeds:
+            m = Member(len(members), p, seed, cfg.model_copy(update={"seed": seed}))
+            members.append(m)
+            group.members.append(m)
+    return SweepPlan(base, axes, list(seeds), points, members, list(groups_by_key.values()))
+
+
+def _group_key(cfg: Config) -> str:
+    """Everything that must be equal for members to share arrays: all but seed and learning rates."""
+    d = cfg.model_dump(mode="json", exclude={"seed", "name", "sweep"})
+    d["train"].pop("lr")
+    for phase in d["train"]["phases"]:
+        phase.pop("lr")
+    return json.dumps(d, sort_keys=True)
+
+
+def chunk_size(cfg: Config, data: Dataset, budget: int = MEMORY_BUDGET) -> int:
+    """How many members fit in `budget` bytes of training arrays.
+
+    Per member: parameters and gradient (about 4 copies of P floats) plus the
+    activations of the largest batch and of a full-data evaluation (z, a, delta
+    per unit per sample). Chunks no larger than that are trained one after another.
+    """
+    layers = cfg.model.layers
+    P = sum(layers[i] * layers[i + 1] + 2 * layers[i + 1] for i in range(len(layers) - 1))
+    n_eval = len(data.X) + (0 if data.X_test is None else len(data.X_test))
+    batch = max(min(p.batch_size or len(data.X), len(data.X)) for p in cfg.phases())
+    per_member = 8 * (4 * P + 3 * sum(layers) * max(batch, n_eval))
+    return max(1, budget // per_member)
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for a proportion (95 % by default)."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def run_sweep(
+    plan: SweepPlan,
+    out: str | Path = "runs",
+    kind: str = "sweep",
+    on_start: Callable[[SweepPlan, Path], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    budget: int = MEMORY_BUDGET,
+) -> SweepReport:
+    """Train every group (chunk by chunk) and write members.csv, metrics.csv, summary.csv."""
+    base = plan.members[0].config
+    run_dir = new_run_dir(out, f"{kind}-{base.name}")
+    atomic_write(run_dir / "config.yaml", dump_config(plan.base))
+    grid = {"axes": {a.key: a.values for a in plan.axes}, "seeds": plan.seeds, "members": len(plan.members),
+            "groups": len(plan.groups)}
+    write_json(run_dir / "grid.json", grid)
+    if on_start is not None:
+        on_start(plan, run_dir)
+    data0 = plan.groups[0].data
+    cols = metric_columns(data0)
+    keys = [a.key for a in plan.axes]
+    metrics_log = CsvLog(run_dir / "metrics.csv", ["member", "epoch", "step", "lr", *cols])
+    rows: list[dict[str, Any]] = [None] * len(plan.members)  # type: ignore[list-item]
+    status, member_steps = "completed", 0
+    t0 = time.perf_counter()
+    try:
+        for group in plan.groups:
+            size = chunk_size(group.members[0].config, group.data, budget)
+            for start in range(0, len(group.members), size):
+                chunk = group.members[start : start + size]
+                result = _train_chunk(chunk, group.data, metrics_log, cols, on_progress)
+                member_steps += result.steps_done * len(chunk)
+                for k, m in enumerate(chunk):
+                    rows[m.index] = _member_row(m, plan.points[m.point], result, k, cols)
+                if INTERRUPTED in result.status:
+                    status = "interrupted"
+                    break
+            if status == "interrupted":
+                break
+    finally:
+        metrics_log.close()
+    done = [r for r in rows if r is not None]
+    _write_rows(run_dir / "members.csv", done)
+    summary = summarize(plan, done, keys, cols)
+    _write_rows(run_dir / "summary.csv", summary)
+    best = best_point(summary)
+    seconds = time.perf_counter() - t0
+    write_json(run_dir / "summary.json", {
+        "kind": kind, "name": base.name, "status": status, "members": len(plan.members),
+        "members_done": len(done), "groups": len(plan.groups), "seconds": round(seconds, 3),
+        "member_steps": member_steps, "member_steps_per_second": round(member_steps / max(seconds, 1e-9)),
+        "best": summary[best] if best is not None else None, "started": datetime.now().isoformat(timespec="seconds"),
+        "versions": versions(),
+    })
+    return SweepReport(run_dir, plan, status, done, summary, seconds, member_steps, best)
+
+
+def _train_chunk(chunk: list[Member], data: Dataset, log: CsvLog, cols: list[str],
+                 on_progress: Callable[[int], None] | None) -> TrainResult:
+    last_epoch = 0
+
+    def record(row: LogRow) -> None:
+        nonlocal last_epoch
+        ids = [m.index for m in chunk]
+        columns = [row.lr.tolist(), *(row.metrics[c].tolist() for c in cols)]
+        log.write([[i, row.epoch, row.step, *vals] for i, vals in zip(ids, zip(*columns))])
+        if on_progress is not None:
+            on_progress((row.epoch - last_epoch) * len(chunk))
+        last_epoch = row.epoch
+
+    result = fit([m.config for m in chunk], data, record)
+    if on_progress is not None:  # members that stopped early (diverged) finish their share of the bar
+        on_progress((chunk[0].config.total_epochs() - last_epoch) * len(chunk))
+    return result
+
+
+def _member_row(m: Member, point: dict[str, Any], result: TrainResult, k: int, cols: list[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {"member": m.index, **{key: _cell(v) for key, v in point.items()}, "seed": m.seed}
+    if "train.lr" not in point:
+        row["lr"] = m.config.train.lr
+    row["status"] = result.status[k]
+    for c in cols:
+        row[c] = float(result.final[c][k])
+    success = m.config.success
+    if success is not None:
+        met = result.status[k] != DIVERGED and bool(success.met(result.final[success.metric][k]))
+        row["success"] = int(met)
+        row["success_epoch"] = int(result.success_epoch[k]) if result.success_epoch[k] >= 0 else ""
+    row["diverged_epoch"] = int(result.diverged_epoch[k]) if result.diverged_epoch[k] >= 0 else ""
+    row["epochs_done"] = result.epochs_done
+    return row
+
+
+def _cell(v: Any) -> Any:
+    return v if isinstance(v, (int, float, str)) else json.dumps(v)
+
+
+def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str], cols: list[str]) -> list[dict[str, Any]]:
+    """Per grid point, over seeds: success rate with its Wilson interval, cost quartiles, divergences."""
+    out = []
+    for p, point in enumerate(plan.points):
+        mine = [r for r in rows if plan.members[r["member"]].point == p]
+        if not mine:
+            continue
+        cost = np.array([r["cost"] for r in mine])
+        finite = cost[np.isfinite(cost)]
+        q1, med, q3 = np.percentile(finite, [25, 50, 75]) if finite.size else (math.nan,) * 3
+        entry: dict[str, Any] = {**{k: _cell(point[k]) for k in keys}, "members": len(mine)}
+        if "success" in mine[0]:
+            s = sum(r["success"] for r in mine)
+            lo, hi = wilson(s, len(mine))
+            epochs = [r["success_epoch"] for r in mine if r["success_epoch"] != ""]
+            entry |= {"success_rate": s / len(mine), "success_low": lo, "success_high": hi,
+                      "median_success_epoch": float(np.median(epochs)) if epochs else ""}
+        entry |= {"cost_median": float(med), "cost_q1": float(q1), "cost_q3": float(q3)}
+        score = cols[1]
+        vals = np.array([r[score] for r in mine])
+        entry[f"{score}_median"] = float(np.median(vals[np.isfinite(vals)])) if np.isfinite(vals).any() else math.nan
+        entry["diverged"] = sum(r["status"] == DIVERGED for r in mine)
+        out.append(entry)
+    return out
+
+
+def best_point(summary: list[dict[str, Any]]) -> int | None:
+    """The grid point with the highest success rate, ties broken by the lowest median cost."""
+    if not summary:
+        return None
+
+    def score(i: int):
+        s = summary[i]
+        cost = s["cost_median"] if math.isfinite(s["cost_median"]) else math.inf
+        return (-s.get("success_rate", 0.0), cost)
+
+    return min(range(len(summary)), key=score)
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        atomic_write(path, "")
+        return
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    lines = [",".join(columns)]
+    for r in rows:
+        lines.append(",".join(_csv(r.get(c, "")) for c in columns))
+    atomic_write(path, "\n".join(lines) + "\n")
+
+
+def _csv(v: Any) -> str:
+    if isinstance(v, float):
+        return repr(v)
+    text = str(v)
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if ("," in text or '"' in text) else text
