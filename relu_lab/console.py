@@ -136,7 +136,8 @@ def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | No
     for i, s in enumerate(summary):
         cells = [str(s[k]) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
         if has_success:
-            cells.append(f"{100 * s['success_rate']:.0f}% ({100 * s['success_low']:.0f}-{100 * s['success_high']:.0f}%)")
+            rate, lo, hi = (100 * s[k] for k in ("success_rate", "success_low", "success_high"))
+            cells.append(f"{rate:.0f}% ({lo:.0f}-{hi:.0f}%)")
         cells.append(f"{s['cost_median']:.3g} ({s['cost_q1']:.2g}-{s['cost_q3']:.2g})")
         if score:
             cells.append(figure(s[score]))
