@@ -29,10 +29,7 @@ def make_dataset(cfg: Config, base_dir: Path | None = None) -> Dataset:
     spec = DATASETS[d.name]
     rng = np.random.default_rng(d.seed)
     if d.name == "csv":
-        path = Path(d.path)
-        if not path.is_absolute() and base_dir is not None and not path.exists():
-            path = base_dir / path
-        X, Y, task = read_csv(path, d.target, d.task)
+        X, Y, task = read_csv(csv_path(cfg, base_dir), d.target, d.task)
         X_test = Y_test = None
     else:
         task = spec.task
@@ -43,6 +40,14 @@ def make_dataset(cfg: Config, base_dir: Path | None = None) -> Dataset:
     if d.normalize:
         X, X_test = standardize(X, X_test)
     return Dataset(d.name, task, X, Y, X_test, Y_test)
+
+
+def csv_path(cfg: Config, base_dir: Path | None) -> Path:
+    """A relative CSV path is taken from the working directory, else from the config's directory."""
+    path = Path(cfg.data.path)
+    if not path.is_absolute() and base_dir is not None and not path.exists():
+        path = base_dir / path
+    return path.resolve()
 
 
 def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -> tuple[Config, Dataset]:
@@ -57,6 +62,8 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
         cfg.data.n = cfg.data.n or spec.n
         cfg.data.noise = spec.noise if cfg.data.noise is None else cfg.data.noise
     data = make_dataset(cfg, base_dir)
+    if cfg.data.name == "csv":  # the saved config must find the file from anywhere
+        cfg.data.path = str(csv_path(cfg, base_dir))
     m = cfg.model
     if m.layers[0] != data.n_inputs:
         raise UserError(

@@ -9,11 +9,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .config import Config, dump_config
+import numpy as np
+
+from .config import Config, dump_config, load_config
 from .datasets import Dataset
-from .experiment import resolve
+from .errors import UserError
+from .experiment import make_dataset, resolve
+from .network import Ensemble
 from .rundir import CsvLog, atomic_write, new_run_dir, save_params, versions, write_json
-from .trainer import LogRow, TrainResult, fit
+from .trainer import LogRow, TrainResult, bind, fit
 
 
 @dataclass
@@ -82,3 +86,18 @@ def train_run(
     save_params(run_dir / "params.npz", result.net)
     write_json(run_dir / "summary.json", summary)
     return RunReport(run_dir, cfg, data, result, summary)
+
+
+def load_network(run_dir: str | Path) -> tuple[Config, Dataset, Ensemble]:
+    """The resolved config, the dataset and the trained network of a finished `train` run."""
+    run_dir = Path(run_dir)
+    cfg = load_config(run_dir / "config.yaml")
+    data = make_dataset(cfg, run_dir)
+    path = run_dir / "params.npz"
+    if not path.exists():
+        raise UserError(f"{run_dir}: no params.npz (not a finished train run)")
+    last_hidden = cfg.phases()[-1].hidden
+    hidden = [bind(cfg, h) for h in cfg.model.hidden_list(last_hidden)]
+    with np.load(path) as state:
+        net = Ensemble.from_state(dict(state), hidden, bind(cfg, cfg.model.output))
+    return cfg, data, net
