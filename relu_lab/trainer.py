@@ -199,7 +199,7 @@ def _sgd(net: Ensemble, grad: np.ndarray, lr2: np.ndarray, clip: float | None, w
     """
     if clip is not None:
         norm = np.sqrt(np.einsum("kp,kp->k", grad, grad))
-        lr2 = lr2 * np.minimum(1.0, clip / (norm + 1e-12))[:, None]
+        grad *= np.minimum(1.0, clip / (norm + 1e-12))[:, None]
     if wd:
         grad += wd * net.weight_mask * net.flat
     grad *= lr2
