@@ -269,6 +269,7 @@ class Config(Strict):
     train: TrainConfig = TrainConfig()
     log_every: int | None = Field(None, ge=1, description="epochs between logged rows (default: about 200 rows)")
     success: SuccessConfig | None = None
+    diagnostics: bool = Field(True, description="log dead units, sparsity, gradient and weight norms per layer")
     sweep: SweepConfig | None = Field(None, description="the grid for relu-lab sweep / compare")
 
     @field_validator("name")

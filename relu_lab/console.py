@@ -48,7 +48,7 @@ class TrainProgress:
             self.progress = None
 
     def update(self, row: LogRow) -> None:
-        figures = "  ".join(f"{k} {figure(v[0])}" for k, v in row.metrics.items())
+        figures = "  ".join(f"{k} {figure(v[0])}" for k, v in row.metrics.items() if "_L" not in k)
         if self.progress is not None:
             self.progress.update(self.task, completed=row.epoch, figures=figures)
         elif not self.quiet and (row.epoch >= self._next_line or row.epoch == self.total):
@@ -74,6 +74,8 @@ def summary_table(summary: dict) -> Table:
         when = f" (first at epoch {s['first_epoch']})" if s["first_epoch"] is not None else ""
         table.add_row("success", f"{verdict}: {s['criterion']}{when}")
     table.add_row("time", f"{summary['seconds']:.2f} s")
+    for warning in summary.get("warnings", []):
+        table.add_row("[yellow]warning[/]", warning)
     return table
 
 

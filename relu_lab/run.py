@@ -13,11 +13,12 @@ import numpy as np
 
 from .config import Config, dump_config, load_config
 from .datasets import Dataset
+from .diagnostics import can_die, warnings_for
 from .errors import UserError
 from .experiment import make_dataset, resolve
 from .network import Ensemble
 from .rundir import CsvLog, atomic_write, new_run_dir, save_params, versions, write_json
-from .trainer import LogRow, TrainResult, bind, fit
+from .trainer import LogRow, TrainResult, bind, diagnostic_columns, fit
 
 
 @dataclass
@@ -29,12 +30,13 @@ class RunReport:
     summary: dict[str, Any]
 
 
-def metric_columns(data: Dataset) -> list[str]:
+def metric_columns(data: Dataset, cfg: Config) -> list[str]:
+    """The figures logged per epoch: cost, accuracy or R^2, their test twins, then diagnostics."""
     score = "r2" if data.task == "regression" else "accuracy"
     cols = ["cost", score]
     if data.X_test is not None:
         cols += ["test_cost", "test_" + score]
-    return cols
+    return cols + diagnostic_columns(cfg)
 
 
 def train_run(
@@ -51,7 +53,8 @@ def train_run(
     atomic_write(run_dir / "config.yaml", dump_config(cfg))
     if on_start is not None:
         on_start(cfg, data, run_dir)
-    cols = metric_columns(data)
+    cols = metric_columns(data, cfg)
+    diag = diagnostic_columns(cfg)
     log = CsvLog(run_dir / "metrics.csv", ["epoch", "step", "lr", *cols])
 
     def record(row: LogRow) -> None:
@@ -72,7 +75,9 @@ def train_run(
         "epochs_done": result.epochs_done,
         "steps": result.steps_done,
         "diverged_epoch": int(result.diverged_epoch[0]) if result.diverged_epoch[0] >= 0 else None,
-        "final": {c: float(result.final[c][0]) for c in cols},
+        "final": {c: float(result.final[c][0]) for c in cols if c not in diag},
+        "diagnostics": {c: float(result.final[c][0]) for c in diag},
+        "warnings": run_warnings(result, cfg),
         "success": None,
         "started": started,
         "seconds": round(time.perf_counter() - t0, 3),
@@ -86,6 +91,19 @@ def train_run(
     save_params(run_dir / "params.npz", result.net)
     write_json(run_dir / "summary.json", summary)
     return RunReport(run_dir, cfg, data, result, summary)
+
+
+def run_warnings(result: TrainResult, cfg: Config, k: int = 0) -> list[str]:
+    """Dead units, vanishing gradients and divergence of member k, as sentences."""
+    out = []
+    if result.diverged_epoch[k] >= 0:
+        out.append(f"diverged at epoch {result.diverged_epoch[k]}: the cost became NaN or infinite")
+    finite = [r for r in result.history if np.isfinite(r.metrics["cost"][k])]
+    acts = [a.fn for a in result.net.hidden] + [result.net.output.fn]  # as trained last
+    mortal = {l + 1 for l, act in enumerate(acts) if can_die(act)}
+    if finite:
+        out += warnings_for([r.epoch for r in finite], [r.metrics for r in finite], cfg.model.layers, mortal, k)
+    return out
 
 
 def load_network(run_dir: str | Path) -> tuple[Config, Dataset, Ensemble]:

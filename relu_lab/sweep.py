@@ -232,22 +232,22 @@ def run_sweep(
     write_json(run_dir / "grid.json", grid)
     if on_start is not None:
         on_start(plan, run_dir)
-    data0 = plan.groups[0].data
-    cols = metric_columns(data0)
+    group_cols = [metric_columns(g.data, g.members[0].config) for g in plan.groups]
+    cols = list(dict.fromkeys(c for gc in group_cols for c in gc))  # union: groups may differ in depth
     keys = [a.key for a in plan.axes]
     metrics_log = CsvLog(run_dir / "metrics.csv", ["member", "epoch", "step", "lr", *cols])
     rows: list[dict[str, Any]] = [None] * len(plan.members)  # type: ignore[list-item]
     status, member_steps = "completed", 0
     t0 = time.perf_counter()
     try:
-        for group in plan.groups:
+        for group, gcols in zip(plan.groups, group_cols):
             size = chunk_size(group.members[0].config, group.data, budget)
             for start in range(0, len(group.members), size):
                 chunk = group.members[start : start + size]
                 result = _train_chunk(chunk, group.data, metrics_log, cols, on_progress)
                 member_steps += result.steps_done * len(chunk)
                 for k, m in enumerate(chunk):
-                    rows[m.index] = _member_row(m, plan.points[m.point], result, k, cols)
+                    rows[m.index] = _member_row(m, plan.points[m.point], result, k, gcols)
                 if INTERRUPTED in result.status:
                     status = "interrupted"
                     break
@@ -257,7 +257,7 @@ def run_sweep(
         metrics_log.close()
     done = [r for r in rows if r is not None]
     _write_rows(run_dir / "members.csv", done)
-    summary = summarize(plan, done, keys, cols)
+    summary = summarize(plan, done, keys)
     _write_rows(run_dir / "summary.csv", summary)
     best = best_point(summary)
     seconds = time.perf_counter() - t0
@@ -278,7 +278,8 @@ def _train_chunk(chunk: list[Member], data: Dataset, log: CsvLog, cols: list[str
     def record(row: LogRow) -> None:
         nonlocal last_epoch
         ids = [m.index for m in chunk]
-        columns = [row.lr.tolist(), *(row.metrics[c].tolist() for c in cols)]
+        blank = [""] * len(chunk)
+        columns = [row.lr.tolist(), *(row.metrics[c].tolist() if c in row.metrics else blank for c in cols)]
         log.write([[i, row.epoch, row.step, *vals] for i, vals in zip(ids, zip(*columns))])
         if on_progress is not None:
             on_progress((row.epoch - last_epoch) * len(chunk))
@@ -311,7 +312,7 @@ def _cell(v: Any) -> Any:
     return v if isinstance(v, (int, float, str)) else json.dumps(v)
 
 
-def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str], cols: list[str]) -> list[dict[str, Any]]:
+def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
     """Per grid point, over seeds: success rate with its Wilson interval, cost quartiles, divergences."""
     out = []
     for p, point in enumerate(plan.points):
@@ -329,7 +330,7 @@ def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str], cols
             entry |= {"success_rate": s / len(mine), "success_low": lo, "success_high": hi,
                       "median_success_epoch": float(np.median(epochs)) if epochs else ""}
         entry |= {"cost_median": float(med), "cost_q1": float(q1), "cost_q3": float(q3)}
-        score = cols[1]
+        score = "r2" if "r2" in mine[0] else "accuracy"
         vals = np.array([r[score] for r in mine])
         entry[f"{score}_median"] = float(np.median(vals[np.isfinite(vals)])) if np.isfinite(vals).any() else math.nan
         entry["diverged"] = sum(r["status"] == DIVERGED for r in mine)

@@ -15,6 +15,7 @@ import numpy as np
 from .activations import ACTIVATIONS, custom_activation
 from .config import Config
 from .datasets import Dataset
+from .diagnostics import can_die, diagnose, diagnostic_names
 from .losses import LOSSES
 from .network import Act, Ensemble
 
@@ -68,8 +69,9 @@ def build_ensemble(configs: list[Config], init_rngs: list[np.random.Generator]) 
     return Ensemble.create(m.layers, init_rngs, hidden, bind(base, m.output), m.init, m.init_scale, m.bias_init)
 
 
-def evaluate(net: Ensemble, data: Dataset, cfg: Config) -> dict[str, np.ndarray]:
-    """Cost and accuracy (classification) or R^2 (regression) of every member, train and test."""
+def evaluate(net: Ensemble, data: Dataset, cfg: Config, diagnostics: list[str] = ()) -> dict[str, np.ndarray]:
+    """Cost and accuracy (classification) or R^2 (regression) of every member, train and test,
+    then the named per-layer diagnostics (see diagnostics.py) on the training set."""
     out = {}
     loss, reduction = LOSSES[cfg.loss.name], cfg.loss.reduction
     sets = [("", data.X, data.Y)]
@@ -88,7 +90,21 @@ def evaluate(net: Ensemble, data: Dataset, cfg: Config) -> dict[str, np.ndarray]
             out[prefix + "accuracy"] = np.mean(a.argmax(-1) == Y.argmax(-1), axis=-1)
         else:
             out[prefix + "accuracy"] = np.mean((a > 0.5) == (Y > 0.5), axis=(-2, -1))
+        if diagnostics and not prefix:
+            train_pass = (zs, as_)
+    if diagnostics:
+        out |= diagnose(net, *train_pass, data.Y, loss, reduction, diagnostics)
     return out
+
+
+def diagnostic_columns(cfg: Config) -> list[str]:
+    """The diagnostics a run of `cfg` logs (none when `diagnostics: false`)."""
+    if not cfg.diagnostics:
+        return []
+    learned = {l + 1 for p in cfg.phases() for l, h in enumerate(cfg.model.hidden_list(p.hidden))
+               if h in ACTIVATIONS and ACTIVATIONS[h].learned}
+    out = cfg.model.output
+    return diagnostic_names(cfg.model.layers, learned, out in ACTIVATIONS and can_die(ACTIVATIONS[out]))
 
 
 def _orders(order: str, rngs: list[np.random.Generator], n: int) -> np.ndarray | None:
@@ -132,8 +148,10 @@ def fit(
     interrupted = False
     started = time.perf_counter()
 
+    diagnostics = diagnostic_columns(base)
+
     def log() -> None:
-        metrics = evaluate(net, data, base)
+        metrics = evaluate(net, data, base, diagnostics)
         bad = alive & ~np.isfinite(metrics["cost"])
         diverged_epoch[bad] = epoch
         alive[bad] = False

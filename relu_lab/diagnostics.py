@@ -1,0 +1,97 @@
+"""What happens inside the network, measured per layer at every logged epoch.
+
+Layers are numbered 1..L by weight matrix; hidden layer l is the output of W_l.
+For every member (arrays of shape (K,)):
+
+    dead_L{l}      share of hidden units whose pre-activation is <= 0 for every
+                   training sample (through ReLU they get no gradient)
+    sparsity_L{l}  share of exact zeros among the hidden layer's outputs
+    grad_L{l}      Frobenius norm of dC/dW_l on the full training set
+    wnorm_L{l}     Frobenius norm of W_l
+    slope_L{l}     mean learned slope of a PReLU layer
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation
+from .losses import Loss
+from .network import Ensemble
+
+VANISHING_RATIO = 1e-4  # grad_L1 / grad_LL below this: gradients vanish towards the input
+
+
+def diagnostic_names(layers: list[int], learned_layers: set[int], output_can_die: bool = False) -> list[str]:
+    """Column names, in a fixed order, for a net with these sizes; `learned_layers` are 1-based.
+
+    The output layer gets dead/sparsity columns too when its activation has zero slope
+    for z <= 0 (a ReLU output, seed 002): then a dead output means a net that never moves.
+    """
+    L = len(layers) - 1
+    names = []
+    for l in range(1, L + 1):
+        if l < L or output_can_die:
+            names += [f"dead_L{l}", f"sparsity_L{l}"]
+        names += [f"grad_L{l}", f"wnorm_L{l}"]
+        if l in learned_layers:
+            names.append(f"slope_L{l}")
+    return names
+
+
+def diagnose(net: Ensemble, zs, as_, Y: np.ndarray, loss: Loss, reduction: str, names: list[str]) -> dict:
+    """The diagnostics of every member from a forward pass (zs, as_) over the training set."""
+    grad = net.backward(zs, as_, Y, loss, reduction)
+    dW = net._views(grad, net._shapes)[0 : 2 * len(net.W) : 2]
+    out = {}
+    for l in range(1, len(net.W) + 1):
+        if f"dead_L{l}" in names:
+            out[f"dead_L{l}"] = np.mean(np.all(zs[l - 1] <= 0, axis=-2), axis=-1)
+            out[f"sparsity_L{l}"] = np.mean(as_[l] == 0, axis=(-2, -1))
+        out[f"grad_L{l}"] = np.sqrt(np.sum(dW[l - 1] ** 2, axis=(1, 2)))
+        out[f"wnorm_L{l}"] = np.sqrt(np.sum(net.W[l - 1] ** 2, axis=(1, 2)))
+        if f"slope_L{l}" in names:
+            out[f"slope_L{l}"] = (net.learned[l - 1].mean(axis=(1, 2)) if l - 1 in net.learned
+                                  else np.full(net.K, np.nan))
+    return {k: out[k] for k in names}
+
+
+def can_die(act: Activation) -> bool:
+    """Whether the activation passes no gradient for z < 0 (ReLU), so that a unit can die."""
+    return act.elementwise and act.learned is None and float(act.df(np.array([-1.0]))[0]) == 0.0
+
+
+def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], mortal: set[int],
+                 k: int = 0) -> list[str]:
+    """Warnings a user would want about member k, from its logged history.
+
+    Units that died in layers whose activation can die (`mortal`, 1-based), e.g.
+    "layer 2: 17 of 20 units dead since epoch 40"; and gradients that vanish
+    towards the input: the largest gradient norm layer 1 received during the run
+    below 1e-4 times the largest the last layer received.
+    """
+    out = []
+    L = len(layers) - 1
+    for l in sorted(mortal):
+        key = f"dead_L{l}"
+        if key not in metrics[-1]:
+            continue
+        counts = [int(round(float(m[key][k]) * layers[l])) for m in metrics]
+        if counts[-1] == 0:
+            continue
+        since = epochs[-1]
+        for e, c in zip(reversed(epochs), reversed(counts)):
+            if c != counts[-1]:
+                break
+            since = e
+        where = "from the start" if since == epochs[0] else f"since epoch {since}"
+        what = "output" if l == L else f"layer {l}"
+        out.append(f"{what}: {counts[-1]} of {layers[l]} units dead {where}")
+    first, last = "grad_L1", f"grad_L{L}"
+    if L > 1 and first in metrics[-1]:
+        top_first = max((float(m[first][k]) for m in metrics), default=0.0)
+        top_last = max((float(m[last][k]) for m in metrics), default=0.0)
+        if top_last > 0 and top_first / top_last < VANISHING_RATIO:
+            out.append(f"vanishing gradient: layer 1's largest gradient norm was {top_first / top_last:.1e} times "
+                       f"layer {L}'s")
+    return out
