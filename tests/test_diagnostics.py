@@ -1,0 +1,98 @@
+"""Diagnostics: dead units on a network built by hand, gradient ratios, warnings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from relu_lab.activations import ACTIVATIONS
+from relu_lab.config import config_from_dict, load_config
+from relu_lab.diagnostics import can_die, diagnose, diagnostic_names, warnings_for
+from relu_lab.experiment import resolve
+from relu_lab.losses import LOSSES
+from relu_lab.network import Act, Ensemble
+from relu_lab.trainer import fit
+
+ROOT = Path(__file__).resolve().parents[1]
+relu = Act(ACTIVATIONS["relu"], {})
+linear = Act(ACTIVATIONS["linear"], {})
+
+
+def hand_net() -> Ensemble:
+    """2-3-1 ReLU net, two members. On inputs >= 0:
+    member 0: unit 0 fires (w=+1, +1), unit 1 never fires (w=-1, -1, b=-0.5), unit 2 fires only on x0 > 0.5
+    member 1: all three units dead (every weight -1, bias -1)."""
+    W0 = np.array([
+        [[1.0, -1.0, 1.0], [1.0, -1.0, 0.0]],
+        [[-1.0, -1.0, -1.0], [-1.0, -1.0, -1.0]],
+    ])
+    b0 = np.array([[[0.0, -0.5, -0.5]], [[-1.0, -1.0, -1.0]]])
+    W1 = np.ones((2, 3, 1))
+    b1 = np.zeros((2, 1, 1))
+    return Ensemble([W0, W1], [b0, b1], [relu], linear)
+
+
+X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+def test_dead_units_and_sparsity_on_a_hand_built_network():
+    net = hand_net()
+    zs, as_ = net.forward(X)
+    names = diagnostic_names(net.layers, set())
+    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", names)
+    # member 0: unit 1 dead (1 of 3); unit 0 zero only at (0,0); unit 2 non-zero only at x0 = 1
+    assert d["dead_L1"][0] == 1 / 3
+    # zeros among the 12 outputs: unit 0 at (0,0) -> 1; unit 1 -> 4; unit 2 at x0 = 0 -> 2
+    assert d["sparsity_L1"][0] == 7 / 12
+    assert d["dead_L1"][1] == 1.0 and d["sparsity_L1"][1] == 1.0
+    # a dead layer passes no gradient to the weights below it
+    assert d["grad_L1"][1] == 0.0 and d["grad_L1"][0] > 0
+    assert np.allclose(d["wnorm_L1"], np.sqrt(np.sum(net.W[0] ** 2, axis=(1, 2))))
+    assert names == ["dead_L1", "sparsity_L1", "grad_L1", "wnorm_L1", "grad_L2", "wnorm_L2"]
+
+
+def test_gradient_norm_matches_backprop():
+    net = hand_net()
+    _, grads, _ = net.gradients(X, Y, LOSSES["mse"], "mean")
+    zs, as_ = net.forward(X)
+    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", ["grad_L1", "grad_L2"])
+    assert np.allclose(d["grad_L1"], np.linalg.norm(grads[0].reshape(2, -1), axis=1))
+    assert np.allclose(d["grad_L2"], np.linalg.norm(grads[2].reshape(2, -1), axis=1))
+
+
+def test_only_relu_like_activations_can_die():
+    assert can_die(ACTIVATIONS["relu"])
+    assert not any(can_die(ACTIVATIONS[n]) for n in ("leaky_relu", "prelu", "elu", "sigmoid", "tanh", "softplus"))
+
+
+def test_warnings_name_the_layer_the_count_and_the_epoch():
+    layers = [2, 20, 1]
+    epochs = [0, 20, 40, 60]
+    dead = [0.0, 0.1, 0.85, 0.85]
+    metrics = [{"dead_L1": np.array([d]), "grad_L1": np.array([1.0]), "grad_L2": np.array([1.0])} for d in dead]
+    assert warnings_for(epochs, metrics, layers, {1}) == ["layer 1: 17 of 20 units dead since epoch 40"]
+    assert warnings_for(epochs, metrics, layers, set()) == []  # e.g. a sigmoid layer: z <= 0 is not death
+
+
+def test_deep_sigmoid_gradient_vanishes_towards_the_input_and_relu_does_not():
+    ratios = {}
+    for act in ("sigmoid", "relu"):
+        cfg = load_config(ROOT / "configs" / "seed003_deep_xor_relu.yaml",
+                          [f"model.hidden={act}", "train.epochs=200", "log_every=50"])
+        cfg, data = resolve(cfg)
+        result = fit([cfg], data)
+        first = result.history[0].metrics
+        ratios[act] = first["grad_L1"][0] / first["grad_L11"][0]
+    assert ratios["sigmoid"] < 1e-4  # orders of magnitude below the last layer
+    assert ratios["relu"] > 1e-2
+
+
+def test_prelu_slope_is_logged_and_learned():
+    cfg, data = resolve(config_from_dict({
+        "data": {"name": "xor"}, "model": {"layers": [2, 6, 1], "hidden": "prelu"},
+        "train": {"lr": 0.5, "epochs": 40, "order": "sequential"}, "log_every": 20}))
+    result = fit([cfg], data)
+    slopes = [row.metrics["slope_L1"][0] for row in result.history]
+    assert slopes[0] == 0.25 and slopes[-1] != 0.25
