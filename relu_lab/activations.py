@@ -43,9 +43,8 @@ class Activation:
 
 
 def sigmoid(z: Array) -> Array:
-    """1 / (1 + e^-z), computed from e^-|z| so that nothing overflows."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """1 / (1 + e^-z) = (1 + tanh(z/2)) / 2: no exponential, so nothing overflows."""
+    return 0.5 + 0.5 * np.tanh(0.5 * z)
 
 
 def softplus(z: Array) -> Array:
@@ -80,12 +79,13 @@ def drelu(z):
 
 
 def leaky_relu(z, slope=0.01):
-    return np.where(z > 0, z, slope * z)
+    # max(z, slope*z) is z for z > 0 and slope*z below when slope <= 1 (min when slope > 1)
+    return np.maximum(z, slope * z) if slope <= 1 else np.minimum(z, slope * z)
 
 
 def dleaky_relu(z, slope=0.01):
     # Seed 000's bug compared z with epsilon instead of 0 and returned a scalar.
-    return np.where(z > 0, 1.0, slope)
+    return (z > 0) * (1.0 - slope) + slope
 
 
 def prelu(z, slope=0.25):

@@ -41,8 +41,8 @@ def diagnostic_names(layers: list[int], learned_layers: set[int], output_can_die
 
 def diagnose(net: Ensemble, zs, as_, Y: np.ndarray, loss: Loss, reduction: str, names: list[str]) -> dict:
     """The diagnostics of every member from a forward pass (zs, as_) over the training set."""
-    grad = net.backward(zs, as_, Y, loss, reduction)
-    dW = net._views(grad, net._shapes)[0 : 2 * len(net.W) : 2]
+    net.backward(zs, as_, Y, loss, reduction)
+    dW = net._grad_views[0 : 2 * len(net.W) : 2]
     out = {}
     for l in range(1, len(net.W) + 1):
         if f"dead_L{l}" in names:

@@ -62,6 +62,9 @@ class Ensemble:
         self.W, self.b = views[0 : 2 * L : 2], views[1 : 2 * L : 2]
         self.learned = dict(zip(sorted(learned), views[2 * L :]))
         self._shapes = [a.shape[1:] for a in arrays]
+        # one gradient buffer, reused by every step, and its views (building views costs time)
+        self._grad = np.empty_like(self.flat)
+        self._grad_views = self._views(self._grad, self._shapes)
         # 1 where the flat entry is a weight (not a bias or learned slope): weight decay applies there
         self.weight_mask = np.concatenate([np.full(int(np.prod(s)), float(i < 2 * L and i % 2 == 0))
                                            for i, s in enumerate(self._shapes)])
@@ -182,25 +185,26 @@ class Ensemble:
         zs, as_ = self.forward(X)
         per_sample = loss.value(zs[-1], as_[-1], Y)
         costs = per_sample.mean(axis=-1) if reduction == "mean" else per_sample.sum(axis=-1)
-        grad = self.backward(zs, as_, Y, loss, reduction)
+        grad = self.backward(zs, as_, Y, loss, reduction).copy()
         return costs, self._views(grad, self._shapes), zs
 
     def backward(self, zs, as_, Y: np.ndarray, loss: Loss, reduction: str = "mean") -> np.ndarray:
         """Backpropagation into one flat gradient `(K, P)`, laid out like `flat`.
 
         delta_l = dC/dz_l; dC/dW_{l-1} = a_{l-1}^T delta_l; dC/da_{l-1} = delta_l W_{l-1}^T.
+        The returned buffer is reused by the next call: consume it (or copy it) first.
         """
         L = len(self.W)
         out = self.output
         delta = loss.delta(zs[-1], as_[-1], Y, partial(out.fn.df, **out.params) if out.fn.df else None)
         if reduction == "mean":
             delta /= zs[-1].shape[-2]
-        grad = np.empty_like(self.flat)
-        views = self._views(grad, self._shapes)
+        grad, views = self._grad, self._grad_views
         dlearned = dict(zip(sorted(self.learned), views[2 * L :]))
+        ones = np.ones((1, delta.shape[-2]))  # db = 1^T delta: a matmul beats np.sum over a short middle axis
         for l in range(L - 1, -1, -1):
             np.matmul(np.swapaxes(as_[l], -1, -2), delta, out=views[2 * l])
-            np.sum(delta, axis=-2, keepdims=True, out=views[2 * l + 1])
+            np.matmul(ones, delta, out=views[2 * l + 1])
             if l == 0:
                 break
             WT = np.ascontiguousarray(np.swapaxes(self.W[l], -1, -2))

@@ -32,6 +32,7 @@ from .run import metric_columns
 from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
 from .trainer import DIVERGED, INTERRUPTED, LogRow, TrainResult, fit
 
+SWEEP_LOG_ROWS = 50  # default logged epochs per member in a sweep
 MEMORY_BUDGET = 256 * 2**20  # bytes of arrays one chunk of members may use while training
 Z95 = 1.959963984540054
 
@@ -152,6 +153,8 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     if len(set(keys)) != len(keys):
         raise UserError(f"sweep: a key is given twice in the grid ({', '.join(keys)})")
     raw_base = base.model_dump(mode="json", exclude={"sweep"})
+    if raw_base["log_every"] is None:  # a sweep logs every member: fewer rows than a single run
+        raw_base["log_every"] = max(1, base.total_epochs() // SWEEP_LOG_ROWS)
     points, resolved = [], []
     data_cache: dict[str, Dataset] = {}
     for values in itertools.product(*(a.values for a in axes)):
@@ -278,9 +281,9 @@ def _train_chunk(chunk: list[Member], data: Dataset, log: CsvLog, cols: list[str
     def record(row: LogRow) -> None:
         nonlocal last_epoch
         ids = [m.index for m in chunk]
-        blank = [""] * len(chunk)
-        columns = [row.lr.tolist(), *(row.metrics[c].tolist() if c in row.metrics else blank for c in cols)]
-        log.write([[i, row.epoch, row.step, *vals] for i, vals in zip(ids, zip(*columns))])
+        n = len(chunk)
+        log.write_columns([ids, [row.epoch] * n, [row.step] * n, row.lr.tolist(),
+                           *(row.metrics[c].tolist() if c in row.metrics else [""] * n for c in cols)])
         if on_progress is not None:
             on_progress((row.epoch - last_epoch) * len(chunk))
         last_epoch = row.epoch
