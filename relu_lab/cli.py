@@ -18,7 +18,7 @@ from .config import load_config
 from .console import SweepProgress, TrainProgress, summary_table, sweep_table
 from .errors import UserError
 from .run import train_run
-from .sweep import grid_from, plan_sweep, run_sweep
+from .sweep import MEMORY_BUDGET, grid_from, plan_sweep, resume_plan, run_sweep
 
 app = typer.Typer(
     help="relu-lab: experiments on activation functions in small neural networks.",
@@ -130,13 +130,23 @@ ParamOpt = Annotated[Optional[list[str]], typer.Option(
     show_default=False)]
 
 
-def _grid(kind: str, config: str, set_, out, quiet, debug, lr, seeds, params, activations=None) -> None:
+def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, params, activations=None,
+          resume: Path | None = None) -> None:
     """`sweep` and `compare`: plan the grid, train it group by group, render the summary."""
     _sigterm_as_interrupt()
     with user_errors(debug):
-        cfg = load_config(config, set_ or [])
-        axes, seed_list = grid_from(cfg, lr, seeds, params or [], activations, compare=kind == "compare")
-        plan = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
+        budget = MEMORY_BUDGET
+        if resume is not None:
+            if config is not None or lr or seeds or params or activations or set_:
+                raise UserError("--resume continues a sweep exactly as it was started: give only the run directory")
+            plan, kind, budget = resume_plan(resume)
+        elif config is None:
+            raise UserError(f"give a CONFIG file to {kind}, or --resume RUN_DIR")
+        else:
+            cfg = load_config(config, set_ or [])
+            axes, seed_list = grid_from(cfg, lr, seeds, params or [], activations, compare=kind == "compare")
+            plan = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
+        cfg = plan.base
         progress = SweepProgress(console, quiet)
 
         def on_start(plan, run_dir):
@@ -144,7 +154,8 @@ def _grid(kind: str, config: str, set_, out, quiet, debug, lr, seeds, params, ac
             progress.start(plan.member_epochs, label)
 
         try:
-            report = run_sweep(plan, out, kind, on_start=on_start, on_progress=progress.advance)
+            report = run_sweep(plan, out, kind, on_start=on_start, on_progress=progress.advance, budget=budget,
+                               resume=resume)
         finally:
             progress.close()
     if quiet:
@@ -158,13 +169,20 @@ def _grid(kind: str, config: str, set_, out, quiet, debug, lr, seeds, params, ac
                       f"({rate:,.0f}/s)", highlight=False)
         console.print(f"run directory: {report.run_dir}", highlight=False, soft_wrap=True)
     if report.status == "interrupted":
-        err_console.print(f"interrupted; finished members are in {report.run_dir}", highlight=False, soft_wrap=True)
+        err_console.print(f"interrupted; finished members are in {report.run_dir}; "
+                          f"continue with: relu-lab {kind} --resume {report.run_dir}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+ResumeOpt = Annotated[Optional[Path], typer.Option(
+    "--resume", help="Finish an interrupted sweep or compare in its run directory.", show_default=False)]
+GridConfigArg = Annotated[Optional[str], typer.Argument(
+    help="YAML config file (omit with --resume)", show_default=False)]
 
 
 @app.command()
 def sweep(
-    config: ConfigArg,
+    config: GridConfigArg = None,
     lr: LrOpt = None,
     seeds: SeedsOpt = None,
     param: ParamOpt = None,
@@ -172,17 +190,18 @@ def sweep(
     out: OutOpt = Path("runs"),
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    resume: ResumeOpt = None,
 ) -> None:
     """Train one config over learning rates x seeds (x any --param), as stacked ensembles.
 
     Example: relu-lab sweep configs/seed003_deep_xor_relu.yaml --lr 0.01,0.1,1 --seeds 64
     """
-    _grid("sweep", config, set_, out, quiet, debug, lr, seeds, param)
+    _grid("sweep", config, set_, out, quiet, debug, lr, seeds, param, resume=resume)
 
 
 @app.command()
 def compare(
-    config: ConfigArg,
+    config: GridConfigArg = None,
     activations: Annotated[Optional[str], typer.Option(
         "--activations", "-a", help="Hidden activations to compare, comma-separated [default: all registered: "
         + ", ".join(HIDDEN_ACTIVATIONS) + "].", show_default=False)] = None,
@@ -193,6 +212,7 @@ def compare(
     out: OutOpt = Path("runs"),
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    resume: ResumeOpt = None,
 ) -> None:
     """Train one config across hidden activations, each over the same seeds (and --lr values).
 
@@ -202,7 +222,7 @@ def compare(
     if names is not None and not names:
         err_console.print("[red]error:[/] --activations: the list is empty")
         raise typer.Exit(EXIT_BAD_INPUT)
-    _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names)
+    _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names, resume=resume)
 
 
 def run() -> None:  # console-script entry point

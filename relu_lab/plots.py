@@ -31,7 +31,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import ListedColormap, TwoSlopeNorm, to_rgb  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from .activations import ACTIVATIONS, relu, sigmoid, softplus  # noqa: E402
@@ -133,9 +133,9 @@ def _log_y(ax, values: np.ndarray) -> None:
     ax.set_yscale("log")
     finite = values[np.isfinite(values) & (values > 0)]
     if finite.size and finite.max() / finite.min() < 10:
-        fmt = FuncFormatter(lambda v, _: f"{v:.3g}")
-        ax.yaxis.set_major_formatter(fmt)
-        ax.yaxis.set_minor_formatter(fmt)
+        ax.yaxis.set_major_locator(MaxNLocator(6))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
 
 
 def _break_jumps(y: np.ndarray, limit: float = 0.2) -> np.ndarray:
@@ -539,7 +539,8 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
         return np.array([categories.index(r.get(x_key, "all") if x_key else "all") for r in rows], dtype=float)
 
     panels = ["success", "cost"] if g.has_success else ["cost"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.6), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.6), layout="constrained", squeeze=False,
+                             sharex=True)
     best = g.best()
     for ax, panel in zip(axes[0], panels):
         for i, (label, rows) in enumerate(lines.items()):
@@ -566,7 +567,7 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
         elif not numeric:
             ax.set_xticks(range(len(categories)), [short_value(c) for c in categories], rotation=20)
         ax.set_xlabel("learning rate" if x_key == "train.lr" else (x_key or "grid point"))
-        ax.grid(alpha=0.3, which="both" if ax.get_xscale() == "log" else "major")
+        ax.grid(alpha=0.3)
         if panel == "success":
             ax.set_ylim(-0.03, 1.03)
             ax.set_ylabel("success rate")
@@ -581,6 +582,13 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
         handles, _ = ax.get_legend_handles_labels()
         if handles:
             ax.legend(fontsize=8, loc="best")
+    if numeric and x_key:  # every grid point in view, also those whose members all diverged (no cost)
+        xv = np.array([cell_float(v) for v in xs_all])
+        if axes[0][0].get_xscale() == "log":
+            axes[0][0].set_xlim(xv.min() / 1.6, xv.max() * 1.6)
+        else:
+            pad = 0.05 * (xv.max() - xv.min()) or 0.5
+            axes[0][0].set_xlim(xv.min() - pad, xv.max() + pad)
     n_seeds = len(g.seeds) or "?"
     what = "learning-rate sweep" if x_key == "train.lr" else "sweep"
     fig.suptitle(f"{g.name}: {what} ({n_seeds} seeds per grid point)")
@@ -599,7 +607,8 @@ def _mark_diverged(ax, x: np.ndarray, y: np.ndarray, rows: list[dict[str, str]])
             ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7,
                         color="red")
         else:
-            ax.text(xi, 0.97, text, transform=trans, ha="center", va="top", fontsize=7, color="red")
+            ax.plot([xi], [0.97], "x", color="red", ms=8, mew=2, transform=trans)
+            ax.text(xi, 0.93, text, transform=trans, ha="center", va="top", fontsize=7, color="red")
 
 
 def _criterion(g: SweepDir) -> str:

@@ -88,11 +88,12 @@ def fmt(x: float) -> str:
 class CsvLog:
     """A CSV file written a whole line at a time and flushed, with a fixed header."""
 
-    def __init__(self, path: Path, columns: list[str]):
+    def __init__(self, path: Path, columns: list[str], append: bool = False):
         self.path, self.columns = path, columns
-        self._fh = open(path, "w", encoding="utf-8", newline="")
-        self._fh.write(",".join(columns) + "\n")
-        self._fh.flush()
+        self._fh = open(path, "a" if append else "w", encoding="utf-8", newline="")
+        if not append:
+            self._fh.write(",".join(columns) + "\n")
+            self._fh.flush()
 
     def write(self, rows: list[list]) -> None:
         """Append rows of values (float, int or str)."""

@@ -10,6 +10,7 @@ so it reproduces exactly when its config is run alone with `train`.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import math
@@ -24,7 +25,7 @@ import numpy as np
 import yaml
 
 from .activations import HIDDEN_ACTIVATIONS
-from .config import Config, apply_override, config_from_dict, dump_config, parse_lr_spec
+from .config import Config, apply_override, config_from_dict, dump_config, load_config, parse_lr_spec
 from .datasets import Dataset
 from .errors import UserError
 from .experiment import resolve
@@ -225,53 +226,131 @@ def run_sweep(
     on_start: Callable[[SweepPlan, Path], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     budget: int = MEMORY_BUDGET,
+    resume: Path | None = None,
 ) -> SweepReport:
-    """Train every group (chunk by chunk) and write members.csv, metrics.csv, summary.csv."""
+    """Train every group (chunk by chunk) and write members.csv, metrics.csv, summary.csv.
+
+    Finished chunks are on disk as soon as they end (members.csv, metrics.csv grow a
+    line at a time), so an interrupted sweep keeps them; `resume` names such a run
+    directory and trains only the chunks that did not finish.
+    """
     base = plan.members[0].config
-    run_dir = new_run_dir(out, f"{kind}-{base.name}")
-    atomic_write(run_dir / "config.yaml", dump_config(plan.base))
-    grid = {"axes": {a.key: a.values for a in plan.axes}, "seeds": plan.seeds, "members": len(plan.members),
-            "groups": len(plan.groups)}
-    write_json(run_dir / "grid.json", grid)
-    if on_start is not None:
-        on_start(plan, run_dir)
     group_cols = [metric_columns(g.data, g.members[0].config) for g in plan.groups]
     cols = list(dict.fromkeys(c for gc in group_cols for c in gc))  # union: groups may differ in depth
     keys = [a.key for a in plan.axes]
-    metrics_log = CsvLog(run_dir / "metrics.csv", ["member", "epoch", "step", "lr", *cols])
-    rows: list[dict[str, Any]] = [None] * len(plan.members)  # type: ignore[list-item]
-    status, member_steps = "completed", 0
+    member_cols = ["member", *keys, "seed"] + ([] if "train.lr" in keys else ["lr"]) + ["status", *cols]
+    member_cols += (["success", "success_epoch"] if base.success else []) + ["diverged_epoch", "epochs_done"]
+    metric_cols = ["member", "epoch", "step", "lr", *cols]
+    rows: list[dict[str, Any] | None] = [None] * len(plan.members)
+    if resume is None:
+        run_dir = new_run_dir(out, f"{kind}-{base.name}")
+        atomic_write(run_dir / "config.yaml", dump_config(plan.base))
+        write_json(run_dir / "grid.json", {"kind": kind, "axes": {a.key: a.values for a in plan.axes},
+                                           "seeds": plan.seeds, "members": len(plan.members),
+                                           "groups": len(plan.groups), "budget": budget})
+        members_log = CsvLog(run_dir / "members.csv", member_cols)
+        metrics_log = CsvLog(run_dir / "metrics.csv", metric_cols)
+    else:
+        run_dir = resume
+        for r in read_rows(run_dir / "members.csv"):
+            rows[int(r["member"])] = r
+        done = {i for i, r in enumerate(rows) if r is not None}
+        # drop what an interrupted chunk logged, then go on appending
+        kept = [line for line in read_lines(run_dir / "metrics.csv")[1:] if int(line.split(",", 1)[0]) in done]
+        atomic_write(run_dir / "metrics.csv", "".join([",".join(metric_cols) + "\n", *kept]))
+        members_log = CsvLog(run_dir / "members.csv", member_cols, append=True)
+        metrics_log = CsvLog(run_dir / "metrics.csv", metric_cols, append=True)
+    if on_start is not None:
+        on_start(plan, run_dir)
     t0 = time.perf_counter()
+    progress = Tally(0)
     try:
-        for group, gcols in zip(plan.groups, group_cols):
-            size = chunk_size(group.members[0].config, group.data, budget)
-            for start in range(0, len(group.members), size):
-                chunk = group.members[start : start + size]
-                result = _train_chunk(chunk, group.data, metrics_log, cols, on_progress)
-                member_steps += result.steps_done * len(chunk)
-                for k, m in enumerate(chunk):
-                    rows[m.index] = _member_row(m, plan.points[m.point], result, k, gcols)
-                if INTERRUPTED in result.status:
-                    status = "interrupted"
-                    break
-            if status == "interrupted":
-                break
+        status = _train_groups(plan, group_cols, cols, member_cols, rows, budget, metrics_log, members_log,
+                               on_progress, progress)
+    except KeyboardInterrupt:  # between chunks; inside one, fit() stops cleanly by itself
+        status = "interrupted"
     finally:
         metrics_log.close()
-    done = [r for r in rows if r is not None]
-    _write_rows(run_dir / "members.csv", done)
-    summary = summarize(plan, done, keys)
+        members_log.close()
+    member_steps = progress.member_steps
+    done_rows = [r for r in rows if r is not None]
+    _write_rows(run_dir / "members.csv", done_rows, member_cols)  # in member order
+    summary = summarize(plan, done_rows, keys)
     _write_rows(run_dir / "summary.csv", summary)
     best = best_point(summary)
     seconds = time.perf_counter() - t0
     write_json(run_dir / "summary.json", {
         "kind": kind, "name": base.name, "status": status, "members": len(plan.members),
-        "members_done": len(done), "groups": len(plan.groups), "seconds": round(seconds, 3),
+        "members_done": len(done_rows), "groups": len(plan.groups), "seconds": round(seconds, 3),
         "member_steps": member_steps, "member_steps_per_second": round(member_steps / max(seconds, 1e-9)),
-        "best": summary[best] if best is not None else None, "started": datetime.now().isoformat(timespec="seconds"),
+        "best": summary[best] if best is not None else None, "finished": datetime.now().isoformat(timespec="seconds"),
         "versions": versions(),
     })
-    return SweepReport(run_dir, plan, status, done, summary, seconds, member_steps, best)
+    return SweepReport(run_dir, plan, status, done_rows, summary, seconds, member_steps, best)
+
+
+@dataclass
+class Tally:
+    member_steps: int
+
+
+def _train_groups(plan, group_cols, cols, member_cols, rows, budget, metrics_log, members_log,
+                  on_progress, tally: Tally) -> str:
+    """Train the chunks whose members have no row yet; each finished chunk's rows go to disk at once."""
+    for group, gcols in zip(plan.groups, group_cols):
+        size = chunk_size(group.members[0].config, group.data, budget)
+        for start in range(0, len(group.members), size):
+            chunk = group.members[start : start + size]
+            if all(rows[m.index] is not None for m in chunk):  # finished before an interrupt
+                if on_progress is not None:
+                    on_progress(sum(m.config.total_epochs() for m in chunk))
+                continue
+            result = _train_chunk(chunk, group.data, metrics_log, cols, on_progress)
+            if INTERRUPTED in result.status:
+                return "interrupted"
+            tally.member_steps += result.steps_done * len(chunk)
+            new = [_member_row(m, plan.points[m.point], result, k, gcols) for k, m in enumerate(chunk)]
+            members_log.write([[r.get(c, "") for c in member_cols] for r in new])
+            for m, r in zip(chunk, new):
+                rows[m.index] = r
+    return "completed"
+
+
+def resume_plan(run_dir: Path) -> tuple[SweepPlan, str, int]:
+    """The plan, kind and memory budget of an earlier sweep or compare run directory."""
+    grid_path = run_dir / "grid.json"
+    if not grid_path.is_file() or not (run_dir / "members.csv").is_file():
+        raise UserError(f"--resume {run_dir}: not a sweep or compare run directory (no grid.json/members.csv)")
+    try:
+        grid = json.loads(grid_path.read_text())
+        axes = [Axis(k, v) for k, v in grid["axes"].items()]
+        seeds, kind, budget = grid["seeds"], grid["kind"], grid["budget"]
+    except (ValueError, KeyError, AttributeError) as err:
+        raise UserError(f"--resume {run_dir}: grid.json is damaged ({err})") from None
+    base = load_config(run_dir / "config.yaml")
+    return plan_sweep(base, axes, seeds, str(run_dir / "config.yaml"), run_dir), kind, budget
+
+
+def read_lines(path: Path) -> list[str]:
+    """The complete lines of a file (a last line without its newline was cut short and is dropped)."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    return [line for line in lines if line.endswith("\n")]
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a CSV written by this module, numbers read back as int or float."""
+    lines = read_lines(path)
+    return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(lines)]
+
+
+def _number(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _train_chunk(chunk: list[Member], data: Dataset, log: CsvLog, cols: list[str],
@@ -354,11 +433,11 @@ def best_point(summary: list[dict[str, Any]]) -> int | None:
     return min(range(len(summary)), key=score)
 
 
-def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    if not rows:
+def _write_rows(path: Path, rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    if not rows and not columns:
         atomic_write(path, "")
         return
-    columns = list(dict.fromkeys(k for r in rows for k in r))
+    columns = columns or list(dict.fromkeys(k for r in rows for k in r))
     lines = [",".join(columns)]
     for r in rows:
         lines.append(",".join(_csv(r.get(c, "")) for c in columns))
