@@ -10,6 +10,8 @@ Three measurements, each repeated and the best (least) wall time kept:
             summary.json and params.npz)
   cli       `relu-lab train CONFIG --quiet --out <tmp>` as a subprocess:
             the above plus Python start-up and imports
+  bare-cli  the bare loop run as its own Python process (this script with --bare-only):
+            what the CLI figure is compared with, start-up included on both sides
   bare      the same 2-5x10-1 net written here with plain 2-D arrays (no
             ensemble axis): U[-1, 1] weights, zero biases, ReLU hidden layers,
             sigmoid output, mean binary cross-entropy, full-batch gradient
@@ -89,10 +91,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=None, help="override train.epochs (default: the config's)")
+    parser.add_argument("--bare-only", action="store_true", help="run only the bare loop once (for timing a process)")
     args = parser.parse_args()
     overrides = [f"train.epochs={args.steps}"] if args.steps else []
     cfg = load_config(CONFIG, overrides)
     steps, lr, layers = cfg.train.epochs, cfg.train.lr, cfg.model.layers
+    if args.bare_only:
+        bare_loop(layers, steps, lr, cfg.seed)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="relu-lab-bench-"))
     try:
 
@@ -103,13 +109,25 @@ def main() -> None:
             fit_seconds.append(report.result.seconds)
             return report
 
+        nodiag_seconds = []
+
+        def library_without_diagnostics():
+            cfg = load_config(CONFIG, [*overrides, "diagnostics=false"])
+            nodiag_seconds.append(train_run(cfg, out=tmp / "nodiag", source=str(CONFIG)).result.seconds)
+
         def cli():
             sets = [a for o in overrides for a in ("--set", o)]
             cmd = ["relu-lab", "train", str(CONFIG), *sets, "--quiet", "--out", str(tmp / "cli")]
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
+        def bare_process():
+            steps_opt = ["--steps", str(args.steps)] if args.steps else []
+            subprocess.run([sys.executable, __file__, "--bare-only", *steps_opt], check=True)
+
         t_bare, (bare_cost, bare_acc) = best_of(args.repeats, lambda: bare_loop(layers, steps, lr, cfg.seed))
+        t_bare_proc, _ = best_of(args.repeats, bare_process)
         t_lib, rep = best_of(args.repeats, library)
+        best_of(args.repeats, library_without_diagnostics)
         t_cli, _ = best_of(args.repeats, cli)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -121,18 +139,22 @@ def main() -> None:
     print(f"final cost  relu-lab {rep.summary['final']['cost']:.6g} (accuracy {rep.summary['final']['accuracy']})"
           f"  bare {bare_cost:.6g} (accuracy {bare_acc})")
     print()
-    print(f"{'':26}{'wall s':>9}{'member-steps/s':>16}{'x bare':>9}")
+    print(f"{'':30}{'wall s':>9}{'member-steps/s':>16}{'x bare':>9}")
     rows = [
         ("bare NumPy loop", t_bare),
+        ("relu-lab fit(), no diagnostics", min(nodiag_seconds)),
         ("relu-lab fit() alone", min(fit_seconds)),
         ("relu-lab train_run", t_lib),
+        ("bare loop (subprocess)", t_bare_proc),
         ("relu-lab CLI (subprocess)", t_cli),
     ]
     for label, t in rows:
-        print(f"{label:26}{t:9.3f}{steps / t:16,.0f}{t / t_bare:9.2f}")
+        print(f"{label:30}{t:9.3f}{steps / t:16,.0f}{t / t_bare:9.2f}")
     print()
-    print(f"ratio relu-lab / bare loop: library {t_lib / t_bare:.2f}, CLI {t_cli / t_bare:.2f}"
-          f"  (CLI start-up and files: {t_cli - t_lib:.2f} s)")
+    print(f"diagnostics at the default log interval ({cfg.log_every or 'auto'} epochs): "
+          f"+{100 * (min(fit_seconds) / min(nodiag_seconds) - 1):.1f} % training time")
+    print(f"ratio relu-lab / bare loop: library {t_lib / t_bare:.2f} (in-process), "
+          f"CLI {t_cli / t_bare_proc:.2f} (both as processes, start-up included)")
 
 
 if __name__ == "__main__":
