@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 from collections.abc import Iterator
@@ -14,9 +15,10 @@ from rich.console import Console
 
 from . import __version__
 from .activations import HIDDEN_ACTIVATIONS
-from .config import load_config
+from .config import Config, dump_config, load_config
 from .console import SweepProgress, TrainProgress, summary_table, sweep_table
 from .errors import UserError
+from .experiment import resolve
 from .run import train_run
 from .sweep import MEMORY_BUDGET, grid_from, plan_sweep, resume_plan, run_sweep
 
@@ -223,6 +225,43 @@ def compare(
         err_console.print("[red]error:[/] --activations: the list is empty")
         raise typer.Exit(EXIT_BAD_INPUT)
     _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names, resume=resume)
+
+
+@app.command()
+def validate(
+    config: ConfigArg,
+    set_: SetOpt = None,
+    lr: LrOpt = None,
+    seeds: SeedsOpt = None,
+    param: ParamOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a config (and its sweep grid) without training; print the fully resolved config.
+
+    Example: relu-lab validate configs/xor_relu.yaml --set train.lr=0.5
+    """
+    with user_errors(debug):
+        cfg = load_config(config, set_ or [])
+        resolved, data = resolve(cfg, config, Path(config).parent)
+        grid = None
+        if cfg.sweep is not None or lr or seeds or param:
+            axes, seed_list = grid_from(cfg, lr, seeds, param or [])
+            grid = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
+    console.print(dump_config(resolved), highlight=False, soft_wrap=True, markup=False, end="")
+    console.print(f"# valid: {data!r}", highlight=False, soft_wrap=True, markup=False)
+    if grid is not None:
+        axes_text = ", ".join(f"{a.key} x {len(a.values)}" for a in grid.axes)
+        console.print(f"# sweep grid: {axes_text}, {len(grid.seeds)} seeds -> {len(grid.members)} members in "
+                      f"{len(grid.groups)} group(s)", highlight=False, soft_wrap=True, markup=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the config's JSON Schema (for editors: see the README's YAML language server note).
+
+    Example: relu-lab schema > relu-lab.schema.json
+    """
+    typer.echo(json.dumps(Config.model_json_schema(), indent=2))
 
 
 def run() -> None:  # console-script entry point

@@ -315,7 +315,7 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray]) -> Path:
 def _plane(X: np.ndarray, n: int = GRID_POINTS) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
     """A grid over the data's bounding box with 10 % padding: (xx, yy, extent)."""
     lo, hi = X.min(axis=0), X.max(axis=0)
-    pad = np.maximum(0.1 * (hi - lo), 0.1)
+    pad = np.maximum(0.15 * (hi - lo), 0.1)
     lo, hi = lo - pad, hi + pad
     xs, ys = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
     xx, yy = np.meshgrid(xs, ys)
@@ -334,6 +334,7 @@ def _decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
     with np.errstate(all="ignore"):
         out = net.predict(grid)[0]
     fig, ax = plt.subplots(figsize=(6.8, 5.6), layout="constrained")
+    dot = _marker_size(len(data.X))
     if data.task == "binary":
         z = out[:, 0].reshape(xx.shape)
         finite = z[np.isfinite(z)]
@@ -351,7 +352,7 @@ def _decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
         cmap = plt.get_cmap("RdBu_r")
         for k, colour in ((0, cmap(0.08)), (1, cmap(0.92))):
             pts = data.X[labels == k]
-            ax.scatter(pts[:, 0], pts[:, 1], s=16, color=colour, edgecolors="black", linewidths=0.5,
+            ax.scatter(pts[:, 0], pts[:, 1], s=dot, color=colour, edgecolors="black", linewidths=0.5,
                        label=f"label {k} ({len(pts)})")
         handles, names = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], color="black", lw=2))
@@ -369,15 +370,15 @@ def _decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
         labels = np.argmax(data.Y, axis=1)
         for k in range(C):
             pts = data.X[labels == k]
-            ax.scatter(pts[:, 0], pts[:, 1], s=16, color=COLORS[k % 10], edgecolors="black", linewidths=0.5,
+            ax.scatter(pts[:, 0], pts[:, 1], s=dot, color=COLORS[k % 10], edgecolors="black", linewidths=0.5,
                        label=f"class {k} ({len(pts)})")
         handles, names = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], color="black", lw=1.5))
         names.append("class boundary")
         ax.legend(handles, names, loc="upper right", fontsize=8, framealpha=0.85)
-        fig.colorbar(plt.cm.ScalarMappable(cmap=ListedColormap(palette)), ax=ax, shrink=0.9,
-                     label="predicted class (pale: unsure)", ticks=(np.arange(C) + 0.5) / C).set_ticklabels(
-                         [str(k) for k in range(C)])
+        bar = fig.colorbar(plt.cm.ScalarMappable(cmap=ListedColormap(palette)), ax=ax, shrink=0.9,
+                           label="predicted class (pale: unsure)", ticks=(np.arange(C) + 0.5) / C)
+        bar.set_ticklabels([str(k) for k in range(C)])
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     if data.name == "circle":
@@ -387,6 +388,11 @@ def _decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
     hidden = "-".join(map(str, cfg.model.layers))
     ax.set_title(f"{name}: decision boundary\n{hidden} net, train accuracy {acc:.1%}", fontsize=11)
     return _save(fig, run_dir / "decision_boundary.png")
+
+
+def _marker_size(n: int) -> float:
+    """Big dots for a handful of points (XOR's four corners), small ones for a cloud."""
+    return float(np.clip(3000 / max(n, 1), 14, 90))
 
 
 def _accuracy(net, X: np.ndarray, Y: np.ndarray, task: str) -> float:
@@ -742,16 +748,20 @@ def _compare_bars(g: SweepDir) -> Path:
         ax.set_title(f"{g.name}: success rate per activation ({_criterion(g)})")
         path = g.dir / "compare_success.png"
     else:
+        # dots, not bars: a cost axis need not start at 0, and bars would exaggerate small differences
         y, lo, hi = (g.num(k, rows) for k in ("cost_median", "cost_q1", "cost_q3"))
-        ok = np.isfinite(y)
-        ax.bar(x[ok], y[ok], color=[c for c, o in zip(colours, ok) if o], alpha=0.85, edgecolor="black", lw=0.6)
-        ax.errorbar(x[ok], y[ok], yerr=[np.maximum(y - lo, 0)[ok], np.maximum(hi - y, 0)[ok]], fmt="none",
-                    ecolor="black", capsize=5, lw=1.2, label="inter-quartile range")
-        if _positive(np.concatenate([y, lo, hi])):
-            _log_y(ax, np.concatenate([y, lo, hi]))
-        ax.set_ylabel("median final training cost")
+        for xi, yi, l, h, c in zip(x, y, lo, hi, colours):
+            if math.isfinite(yi):
+                ax.errorbar([xi], [yi], yerr=[[max(yi - l, 0)], [max(h - yi, 0)]], fmt="o", color=c, ms=9,
+                            mec="black", ecolor="black", capsize=6, lw=1.2)
+        _mark_diverged(ax, x, y, rows)
+        values = np.concatenate([y, lo, hi])
+        finite = values[np.isfinite(values)]
+        if _positive(values) and finite.max() / finite.min() >= 10:
+            ax.set_yscale("log")
+        ax.set_xlim(-0.6, len(rows) - 0.4)
+        ax.set_ylabel("final training cost: median and inter-quartile range")
         ax.set_title(f"{g.name}: final cost per activation")
-        ax.legend(fontsize=8, loc="best")
         path = g.dir / "compare_cost.png"
     ax.set_xticks(x, names, rotation=20 if len(rows) > 4 else 0, ha="right" if len(rows) > 4 else "center")
     ax.set_xlabel("hidden activation" if _compare_key(g) == "model.hidden" else (_compare_key(g) or ""))
@@ -781,10 +791,13 @@ def plot_activations(names: list[str] | None, path: str | Path) -> Path:
     n_panels = len(names) + 1
     ncols = min(4, n_panels)
     nrows = math.ceil(n_panels / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.0 * nrows), layout="constrained", squeeze=False)
-    for ax in axes.flat[n_panels:]:
-        ax.remove()
-    for ax, name in zip(axes.flat, names):
+    fig = plt.figure(figsize=(3.6 * ncols, 3.0 * nrows), layout="constrained")
+    gs = fig.add_gridspec(nrows, ncols)
+    axes = [fig.add_subplot(gs[i // ncols, i % ncols]) for i in range(len(names))]
+    row, col = divmod(len(names), ncols)
+    span = 2 if ncols - col >= 2 else 1  # the comparison panel is wider when the last row has room
+    extra = fig.add_subplot(gs[row, col : col + span])
+    for ax, name in zip(axes, names):
         act = ACTIVATIONS[name]
         with np.errstate(all="ignore"):
             if act.elementwise:
@@ -807,7 +820,7 @@ def plot_activations(names: list[str] | None, path: str | Path) -> Path:
         ax.set_ylabel("f(z), f'(z)", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
-    ax = axes.flat[len(names)]
+    ax = extra
     ax.axhline(0, color="0.6", lw=0.8)
     ax.axvline(0, color="0.6", lw=0.8)
     ax.plot(z, sigmoid(z), color="black", lw=2, label="sigmoid(z)")
