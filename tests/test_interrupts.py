@@ -1,0 +1,97 @@
+"""Ctrl-C and SIGTERM on real relu-lab processes: nothing half-written, sweeps resume to the same result."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+RELU_LAB = [sys.executable, "-c", "from relu_lab.cli import run; run()"]
+
+
+def wait_for_lines(out: Path, name: str, lines: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until the run directory under `out` has a file `name` with more than `lines` lines."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the process ended before it could be interrupted"
+        files = list(out.glob(f"*/{name}")) if out.exists() else []
+        if files and files[0].read_text().count("\n") > lines:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{name} under {out} did not reach {lines} lines in {timeout} s")
+
+
+def no_temporary_files(run_dir: Path) -> None:
+    assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_train_keeps_its_metrics_and_says_interrupted(tmp_path, sig):
+    cfg = tmp_path / "long.yaml"
+    cfg.write_text(yaml.safe_dump({"name": "long", "data": {"name": "circle", "n": 500},
+                                   "model": {"layers": [2, 32, 32, 1]},
+                                   "train": {"lr": 0.05, "epochs": 100000, "batch_size": 4}, "log_every": 1}))
+    out = tmp_path / "runs"
+    proc = subprocess.Popen([*RELU_LAB, "train", str(cfg), "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for_lines(out, "metrics.csv", 3, proc)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    run = next(out.iterdir())
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert len(rows) >= 3 and all(r["cost"] for r in rows)
+    assert summary["epochs_done"] >= int(rows[-1]["epoch"]) >= 2
+    no_temporary_files(run)
+
+
+def test_interrupted_sweep_resumes_to_the_same_results(tmp_path):
+    cfg = tmp_path / "grid.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "name": "grid", "data": {"name": "circle", "n": 300}, "model": {"layers": [2, 16, 1]},
+        "train": {"lr": 0.1, "epochs": 150, "batch_size": 4}, "success": {"metric": "accuracy", "at_least": 0.9},
+    }))
+    args = ["compare", str(cfg), "--activations", "relu,tanh,elu,sigmoid,silu,softplus", "--seeds", "6"]
+    # the reference: the same compare, never interrupted
+    ref = subprocess.run([*RELU_LAB, *args, "--out", str(tmp_path / "ref"), "--quiet"], capture_output=True,
+                         text=True, check=True)
+    ref_dir = Path(ref.stdout.strip())
+
+    out = tmp_path / "cut"
+    proc = subprocess.Popen([*RELU_LAB, *args, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    wait_for_lines(out, "members.csv", 1, proc)  # at least one group finished
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr and "--resume" in stderr
+    run = next(out.iterdir())
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert 0 < summary["members_done"] < summary["members"]
+    members = list(csv.DictReader((run / "members.csv").open()))
+    assert len(members) == summary["members_done"]
+    list(csv.DictReader((run / "metrics.csv").open()))  # parseable
+    no_temporary_files(run)
+
+    resumed = subprocess.run([*RELU_LAB, "compare", "--resume", str(run), "--quiet"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((run / "summary.json").read_text())["status"] == "completed"
+    for name in ("summary.csv", "members.csv", "metrics.csv"):
+        assert (run / name).read_text() == (ref_dir / name).read_text(), name
+
+
+def test_resume_refuses_a_directory_that_is_not_a_sweep(tmp_path):
+    result = subprocess.run([*RELU_LAB, "sweep", "--resume", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "not a sweep or compare run directory" in result.stderr
