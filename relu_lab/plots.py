@@ -123,6 +123,19 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def palette(n: int) -> list[tuple[float, float, float]]:
+    """n distinct colours: tab10, or tab20 (dark shades first) for more than ten lines."""
+    if n <= 10:
+        return list(COLORS[:n])
+    tab20 = plt.get_cmap("tab20").colors
+    colours = list(tab20[0::2]) + list(tab20[1::2])
+    return [colours[i % 20] for i in range(n)]
+
+
+def _band_alpha(n_lines: int) -> float:
+    return 0.18 if n_lines <= 2 else 0.12 if n_lines <= 5 else 0.07
+
+
 def _positive(values: np.ndarray) -> bool:
     finite = values[np.isfinite(values)]
     return finite.size > 0 and bool(np.all(finite > 0))
@@ -166,7 +179,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     summary = _try_json(run_dir / "summary.json")
     out = [_curves(run_dir, name, cols, cfg, summary)]
     if _diagnostic_columns(cols):
-        out.append(_diagnostics(run_dir, name, cols))
+        out.append(_diagnostics(run_dir, name, cols, cfg))
     if (run_dir / "params.npz").exists() and cfg is not None:
         from .run import load_network  # imported here: plotting a sweep never needs the network
 
@@ -263,7 +276,7 @@ def _diagnostic_columns(cols: Iterable[str]) -> dict[str, list[tuple[int, str]]]
     return {kind: sorted(v) for kind, v in found.items()}
 
 
-def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray]) -> Path:
+def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> Path:
     diag = _diagnostic_columns(cols)
     epoch = cols["epoch"]
     panels = []
@@ -277,7 +290,8 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray]) -> Path:
         panels.append("slope")
     ncols = len(panels) if len(panels) <= 3 else 2
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 4 * nrows), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 4 * nrows), layout="constrained", squeeze=False,
+                             sharex=True)
     for ax in axes.flat[len(panels):]:
         ax.remove()
     for ax, panel in zip(axes.flat, panels):
@@ -306,7 +320,9 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray]) -> Path:
             ax.set_ylabel("PReLU slope")
             ax.set_title("Learned PReLU slope per hidden layer", fontsize=10)
         ax.set_xlabel("epoch")
+        ax.tick_params(labelbottom=True)
         ax.grid(alpha=0.3)
+        _phase_marks(ax, cfg)
         ax.legend(fontsize=8, loc="best")
     fig.suptitle(f"{name}: per-layer diagnostics")
     return _save(fig, run_dir / "diagnostics.png")
@@ -379,6 +395,7 @@ def _decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
         bar = fig.colorbar(plt.cm.ScalarMappable(cmap=ListedColormap(palette)), ax=ax, shrink=0.9,
                            label="predicted class (pale: unsure)", ticks=(np.arange(C) + 0.5) / C)
         bar.set_ticklabels([str(k) for k in range(C)])
+    _note_if_not_finite(ax, out)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     if data.name == "circle":
@@ -388,6 +405,15 @@ def _decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
     hidden = "-".join(map(str, cfg.model.layers))
     ax.set_title(f"{name}: decision boundary\n{hidden} net, train accuracy {acc:.1%}", fontsize=11)
     return _save(fig, run_dir / "decision_boundary.png")
+
+
+def _note_if_not_finite(ax, output: np.ndarray) -> None:
+    """Say so on the picture when the network's output is not finite (a diverged run)."""
+    bad = ~np.isfinite(output)
+    if bad.any():
+        share = "" if bad.all() else f" at {bad.mean():.0%} of the grid"
+        ax.text(0.5, 0.5, f"network output is not finite{share}\n(the run diverged)", transform=ax.transAxes,
+                ha="center", va="center", color="red", fontsize=11, bbox={"facecolor": "white", "alpha": 0.85})
 
 
 def _marker_size(n: int) -> float:
@@ -411,9 +437,9 @@ def _fit(run_dir: Path, name: str, cfg, data, net) -> Path:
     with np.errstate(all="ignore"):
         curve = net.predict(grid)[0]
         fitted = net.predict(data.X)[0]
-    sse = np.sum((fitted - data.Y) ** 2)
-    sst = np.sum((data.Y - data.Y.mean(axis=0)) ** 2)
-    r2 = 1 - sse / sst if sst > 0 else math.nan
+        sse = np.sum((fitted - data.Y) ** 2)
+        sst = np.sum((data.Y - data.Y.mean(axis=0)) ** 2)
+        r2 = 1 - sse / sst if sst > 0 else math.nan
     fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
     for j in range(data.n_outputs):
         tag = f" (output {j + 1})" if data.n_outputs > 1 else ""
@@ -437,6 +463,12 @@ def _fit(run_dir: Path, name: str, cfg, data, net) -> Path:
     span = max(float(ys.max() - ys.min()), 1e-9)
     if np.nanmin(curve) < ys.min() - 0.5 * span or np.nanmax(curve) > ys.max() + 0.5 * span:
         ax.set_ylim(ys.min() - 0.5 * span, ys.max() + 0.5 * span)  # the data, not a runaway extrapolation
+    bottom, top = ax.get_ylim()
+    if np.isfinite(curve).all() and not ((curve >= bottom) & (curve <= top)).any():
+        ax.text(0.5, 0.5, f"network output is off the scale (up to {np.abs(curve).max():.3g})\n"
+                "(the run diverged or failed)", transform=ax.transAxes, ha="center", va="center", color="red",
+                fontsize=11, bbox={"facecolor": "white", "alpha": 0.85})
+    _note_if_not_finite(ax, curve)
     ax.set_xlabel("x" + (" (standardised)" if cfg.data.normalize else ""))
     ax.set_ylabel("y")
     ax.grid(alpha=0.3)
@@ -545,6 +577,7 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
         return np.array([categories.index(r.get(x_key, "all") if x_key else "all") for r in rows], dtype=float)
 
     panels = ["success", "cost"] if g.has_success else ["cost"]
+    colours, alpha = palette(len(lines)), _band_alpha(len(lines))
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.6), layout="constrained", squeeze=False,
                              sharex=True)
     best = g.best()
@@ -552,18 +585,17 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
         for i, (label, rows) in enumerate(lines.items()):
             order = np.argsort(xpos(rows), kind="stable")
             rows = [rows[j] for j in order]
-            x, colour = xpos(rows), COLORS[i % 10]
+            x, colour = xpos(rows), colours[i]
             if panel == "success":
                 y, lo, hi = (g.num(k, rows) for k in ("success_rate", "success_low", "success_high"))
             else:
                 y, lo, hi = (g.num(k, rows) for k in ("cost_median", "cost_q1", "cost_q3"))
             ax.plot(x, y, "o-", color=colour, lw=1.8, ms=5, label=label if len(lines) > 1 else None)
-            ax.fill_between(x, lo, hi, color=colour, alpha=0.18, lw=0)
+            ax.fill_between(x, lo, hi, color=colour, alpha=alpha, lw=0)
             if best in rows:
                 k = rows.index(best)
                 if math.isfinite(y[k]):
-                    ax.plot(x[k], y[k], "*", color="gold", ms=16, mec="black", zorder=5,
-                            label="best grid point" if panel == panels[0] else None)
+                    ax.plot(x[k], y[k], "*", color="gold", ms=16, mec="black", zorder=5)
             if panel == "cost":
                 _mark_diverged(ax, x, y, rows)
         if numeric and x_key:
@@ -585,9 +617,11 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
                 _log_y(ax, costs)
             ax.set_ylabel("final training cost")
             ax.set_title("Median final cost with inter-quartile range", fontsize=10)
-        handles, _ = ax.get_legend_handles_labels()
-        if handles:
-            ax.legend(fontsize=8, loc="best")
+        handles, names = ax.get_legend_handles_labels()
+        if panel == panels[0]:
+            handles.append(Line2D([], [], ls="none", marker="*", color="gold", ms=14, mec="black"))
+            names.append("best grid point")
+        ax.legend(handles, names, fontsize=8, loc="best")
     if numeric and x_key:  # every grid point in view, also those whose members all diverged (no cost)
         xv = np.array([cell_float(v) for v in xs_all])
         if axes[0][0].get_xscale() == "log":
@@ -681,6 +715,7 @@ def _compare_curves(g: SweepDir) -> Path:
     index = {e: i for i, e in enumerate(epochs)}
     fig, (ax_c, ax_s) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
     all_costs = []
+    colours, alpha = palette(len(choices)), _band_alpha(len(choices))
     for i, (name, row) in enumerate(choices):
         ids = [m["member"] for m in g.members if all(m.get(k) == row[k] for k in g.keys)]
         if not ids:
@@ -695,15 +730,16 @@ def _compare_curves(g: SweepDir) -> Path:
             q = np.nan_to_num(np.quantile(cost, [0.25, 0.5, 0.75], axis=0), nan=np.inf)
         q[~np.isfinite(q)] = np.nan  # a median past the diverged members is infinite: leave a gap
         all_costs.append(q[np.isfinite(q)])
-        colour = COLORS[i % 10]
+        colour = colours[i]
+        style = "-" if i < 10 else "--"
         label = f"{_choice_label(g, name, row)}, n={len(ids)}"
-        ax_c.plot(ep, q[1], color=colour, lw=1.8, label=label)
-        ax_c.fill_between(ep, q[0], q[2], color=colour, alpha=0.18, lw=0)
+        ax_c.plot(ep, q[1], style, color=colour, lw=1.8, label=label)
+        ax_c.fill_between(ep, q[0], q[2], color=colour, alpha=alpha, lw=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN epochs
             qs = np.nanquantile(score, [0.25, 0.5, 0.75], axis=0)
-        ax_s.plot(ep, qs[1], color=colour, lw=1.8, label=label)
-        ax_s.fill_between(ep, qs[0], qs[2], color=colour, alpha=0.18, lw=0)
+        ax_s.plot(ep, qs[1], style, color=colour, lw=1.8, label=label)
+        ax_s.fill_between(ep, qs[0], qs[2], color=colour, alpha=alpha, lw=0)
     if all_costs and _positive(np.concatenate(all_costs)):
         _log_y(ax_c, np.concatenate(all_costs))
     ax_c.set_ylabel("training cost")
@@ -730,7 +766,7 @@ def _compare_bars(g: SweepDir) -> Path:
     names = [_choice_label(g, n, r) for n, r in choices]
     rows = [r for _, r in choices]
     x = np.arange(len(rows))
-    colours = [COLORS[i % 10] for i in range(len(rows))]
+    colours = palette(len(rows))
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(rows) + 2), 4.8), layout="constrained")
     if g.has_success:
         y, lo, hi = (g.num(k, rows) for k in ("success_rate", "success_low", "success_high"))

@@ -10,8 +10,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .config import load_config
 from .datasets import DATASETS
 from .errors import UserError
+from .experiment import resolve
 from .plots import (
     SWEEP_PLOTS,
     SweepDir,
@@ -45,8 +47,7 @@ def write_report(run_dir: str | Path, make_plots: bool = True) -> Path:
     g = SweepDir(run_dir)
     if make_plots:
         plot_sweep(run_dir)
-    cfg = read_yaml_or_none(run_dir / "config.yaml")
-    cfg = cfg if isinstance(cfg, dict) else {}
+    cfg = _resolved(run_dir / "config.yaml")
     lines = [f"# {kind.capitalize()} `{g.name}`", ""]
     lines += _overview(g)
     lines += ["", "## What was run", ""]
@@ -54,7 +55,8 @@ def write_report(run_dir: str | Path, make_plots: bool = True) -> Path:
     lines += ["", "## Results", ""]
     lines += _table(g)
     if kind == "compare" and len(g.keys) > 1:
-        picks = "; ".join(f"{name}: {_point(g, row)}" for name, row in compare_choices(g))
+        others = [k for k in g.keys if k != "model.hidden"]
+        picks = "; ".join(f"{name} at {_point(g, row, others)}" for name, row in compare_choices(g))
         lines += ["", f"The compare plots use each activation's best grid point ({picks})."]
     plots = [p for p in SWEEP_PLOTS if (run_dir / p).exists()]
     if plots:
@@ -68,6 +70,16 @@ def write_report(run_dir: str | Path, make_plots: bool = True) -> Path:
     except OSError as err:
         raise UserError(f"{path}: cannot write the report: {err.strerror or err}") from None
     return path
+
+
+def _resolved(path: Path) -> dict[str, Any]:
+    """The base config with the data-dependent defaults filled in (loss, output, n), else as written."""
+    try:
+        cfg, _ = resolve(load_config(path), str(path), path.parent)
+        return cfg.model_dump(mode="json")
+    except UserError:
+        raw = read_yaml_or_none(path)
+        return raw if isinstance(raw, dict) else {}
 
 
 def _overview(g: SweepDir) -> list[str]:
@@ -145,8 +157,9 @@ def _seeds(seeds: list) -> str:
     return ", ".join(map(str, seeds)) + f" ({len(seeds)} seed{'s' if len(seeds) != 1 else ''})"
 
 
-def _point(g: SweepDir, row: dict[str, str]) -> str:
-    return ", ".join(f"{k} = {short_value(row[k])}" for k in g.keys) or "the only grid point"
+def _point(g: SweepDir, row: dict[str, str], keys: list[str] | None = None) -> str:
+    keys = g.keys if keys is None else keys
+    return ", ".join(f"{k} = {short_value(row[k])}" for k in keys) or "the only grid point"
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -181,8 +194,9 @@ def _table(g: SweepDir) -> list[str]:
             cells.append(f"{_pct(cell_float(row.get('success_rate')))} "
                          f"[{_pct(cell_float(row.get('success_low')))}, {_pct(cell_float(row.get('success_high')))}]")
             cells.append(_fmt(cell_float(row.get("median_success_epoch")), 6))
-        cells.append(f"{_fmt(cell_float(row.get('cost_median')))} "
-                     f"[{_fmt(cell_float(row.get('cost_q1')))}, {_fmt(cell_float(row.get('cost_q3')))}]")
+        med = cell_float(row.get("cost_median"))
+        cells.append(f"{_fmt(med)} [{_fmt(cell_float(row.get('cost_q1')))}, {_fmt(cell_float(row.get('cost_q3')))}]"
+                     if math.isfinite(med) else "-")
         cells.append(_fmt(cell_float(row.get(f"{score}_median"))))
         d = cell_float(row.get("diverged"))
         cells.append(f"{_fmt(d, 6)}/{_fmt(n, 6)}" if math.isfinite(d) else "-")

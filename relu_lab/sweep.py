@@ -219,6 +219,124 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (lo, hi)
 
 
+@dataclass
+class Chunk:
+    """Members of one group trained together in one ensemble (one task for an executor)."""
+
+    group: int
+    members: list[Member]
+
+
+def pending_chunks(plan: SweepPlan, done: set[int], size_of: Callable[[Group], int]) -> list[Chunk]:
+    """The members without results, group by group, cut into chunks of at most `size_of(group)`."""
+    chunks = []
+    for g, group in enumerate(plan.groups):
+        todo = [m for m in group.members if m.index not in done]
+        size = max(1, size_of(group))
+        chunks += [Chunk(g, todo[i : i + size]) for i in range(0, len(todo), size)]
+    return chunks
+
+
+class SweepFiles:
+    """A sweep's run directory, written as chunks finish: nothing finished is lost to an interrupt.
+
+    members.csv and metrics.csv grow a complete line at a time; at the end members.csv is
+    rewritten in member order and summary.csv / summary.json are written (atomically).
+    With `resume`, the rows already there are kept and what an unfinished chunk logged is dropped.
+    """
+
+    def __init__(self, plan: SweepPlan, kind: str, out: str | Path, budget: int, resume: Path | None,
+                 on_progress: Callable[[int], None] | None):
+        self.plan, self.kind, self.on_progress = plan, kind, on_progress
+        base = plan.members[0].config
+        self.group_cols = [metric_columns(g.data, g.members[0].config) for g in plan.groups]
+        self.cols = list(dict.fromkeys(c for gc in self.group_cols for c in gc))  # union: depths may differ
+        self.keys = [a.key for a in plan.axes]
+        cols = ["member", *self.keys, "seed"] + ([] if "train.lr" in self.keys else ["lr"]) + ["status", *self.cols]
+        cols += ["success", "success_epoch"] if base.success else []
+        self.member_cols = cols + ["diverged_epoch", "epochs_done"]
+        metric_cols = ["member", "epoch", "step", "lr", *self.cols]
+        self.rows: list[dict[str, Any] | None] = [None] * len(plan.members)
+        self.member_steps = 0
+        self._last_epoch: dict[int, int] = {}
+        if resume is None:
+            self.run_dir = new_run_dir(out, f"{kind}-{base.name}")
+            atomic_write(self.run_dir / "config.yaml", dump_config(plan.base))
+            write_json(self.run_dir / "grid.json", {
+                "kind": kind, "axes": {a.key: a.values for a in plan.axes}, "seeds": plan.seeds,
+                "members": len(plan.members), "groups": len(plan.groups), "budget": budget})
+        else:
+            self.run_dir = resume
+            for r in read_rows(resume / "members.csv"):
+                self.rows[int(r["member"])] = r
+            done = self.done()
+            # drop what an unfinished chunk logged (and a line an interrupt cut short), then append
+            kept = [line for line in read_lines(resume / "metrics.csv")[1:] if int(line.split(",", 1)[0]) in done]
+            atomic_write(resume / "metrics.csv", "".join([",".join(metric_cols) + "\n", *kept]))
+            atomic_write(resume / "members.csv", "".join(read_lines(resume / "members.csv")))
+        append = resume is not None
+        self.members_log = CsvLog(self.run_dir / "members.csv", self.member_cols, append=append)
+        self.metrics_log = CsvLog(self.run_dir / "metrics.csv", metric_cols, append=append)
+
+    def done(self) -> set[int]:
+        return {i for i, r in enumerate(self.rows) if r is not None}
+
+    def advance(self, member_epochs: int) -> None:
+        if self.on_progress is not None and member_epochs > 0:
+            self.on_progress(member_epochs)
+
+    def log(self, chunk: Chunk, row: LogRow) -> None:
+        """One logged epoch of every member of a chunk."""
+        n = len(chunk.members)
+        values = (row.metrics[c].tolist() if c in row.metrics else [""] * n for c in self.cols)
+        ids = [m.index for m in chunk.members]
+        self.metrics_log.write_columns([ids, [row.epoch] * n, [row.step] * n, row.lr.tolist(), *values])
+        self.advance((row.epoch - self._last_epoch.get(id(chunk), 0)) * n)
+        self._last_epoch[id(chunk)] = row.epoch
+
+    def finish(self, chunk: Chunk, result: TrainResult) -> None:
+        """A chunk's members are done: their rows go to disk at once."""
+        ms = chunk.members
+        # members that stopped early (diverged) finish their share of the bar
+        self.advance((ms[0].config.total_epochs() - self._last_epoch.pop(id(chunk), 0)) * len(ms))
+        self.member_steps += result.steps_done * len(ms)
+        gcols = self.group_cols[chunk.group]
+        new = [_member_row(m, self.plan.points[m.point], result, k, gcols) for k, m in enumerate(ms)]
+        self.members_log.write([[r.get(c, "") for c in self.member_cols] for r in new])
+        for m, r in zip(ms, new):
+            self.rows[m.index] = r
+
+    def close(self, status: str, seconds: float) -> SweepReport:
+        self.metrics_log.close()
+        self.members_log.close()
+        done_rows = [r for r in self.rows if r is not None]
+        _write_rows(self.run_dir / "members.csv", done_rows, self.member_cols)  # in member order
+        summary = summarize(self.plan, done_rows, self.keys)
+        _write_rows(self.run_dir / "summary.csv", summary)
+        best = best_point(summary)
+        write_json(self.run_dir / "summary.json", {
+            "kind": self.kind, "name": self.plan.base.name, "status": status, "members": len(self.plan.members),
+            "members_done": len(done_rows), "groups": len(self.plan.groups), "seconds": round(seconds, 3),
+            "member_steps": self.member_steps,
+            "member_steps_per_second": round(self.member_steps / max(seconds, 1e-9)),
+            "best": summary[best] if best is not None else None,
+            "finished": datetime.now().isoformat(timespec="seconds"), "versions": versions(),
+        })
+        return SweepReport(self.run_dir, self.plan, status, done_rows, summary, seconds, self.member_steps, best)
+
+
+class LocalExecutor:
+    """Chunks one after another in this process, logging while they train."""
+
+    def chunk_size(self, group: Group, budget: int) -> int:
+        return chunk_size(group.members[0].config, group.data, budget)
+
+    def run(self, plan: SweepPlan, chunks: list[Chunk], log: Callable[[Chunk, LogRow], None]):
+        for chunk in chunks:
+            data = plan.groups[chunk.group].data
+            yield chunk, fit([m.config for m in chunk.members], data, lambda row, c=chunk: log(c, row))
+
+
 def run_sweep(
     plan: SweepPlan,
     out: str | Path = "runs",
@@ -227,93 +345,33 @@ def run_sweep(
     on_progress: Callable[[int], None] | None = None,
     budget: int = MEMORY_BUDGET,
     resume: Path | None = None,
+    executor: Any = None,
 ) -> SweepReport:
-    """Train every group (chunk by chunk) and write members.csv, metrics.csv, summary.csv.
+    """Train every member chunk by chunk and write members.csv, metrics.csv, summary.csv.
 
-    Finished chunks are on disk as soon as they end (members.csv, metrics.csv grow a
-    line at a time), so an interrupted sweep keeps them; `resume` names such a run
-    directory and trains only the chunks that did not finish.
+    `executor` runs the chunks: `LocalExecutor()` (the default) in this process, or
+    `executors.DaskExecutor` on a cluster; both give the same members.csv and summary.csv.
+    `resume` names the run directory of an interrupted sweep: only its unfinished members train.
     """
-    base = plan.members[0].config
-    group_cols = [metric_columns(g.data, g.members[0].config) for g in plan.groups]
-    cols = list(dict.fromkeys(c for gc in group_cols for c in gc))  # union: groups may differ in depth
-    keys = [a.key for a in plan.axes]
-    member_cols = ["member", *keys, "seed"] + ([] if "train.lr" in keys else ["lr"]) + ["status", *cols]
-    member_cols += (["success", "success_epoch"] if base.success else []) + ["diverged_epoch", "epochs_done"]
-    metric_cols = ["member", "epoch", "step", "lr", *cols]
-    rows: list[dict[str, Any] | None] = [None] * len(plan.members)
-    if resume is None:
-        run_dir = new_run_dir(out, f"{kind}-{base.name}")
-        atomic_write(run_dir / "config.yaml", dump_config(plan.base))
-        write_json(run_dir / "grid.json", {"kind": kind, "axes": {a.key: a.values for a in plan.axes},
-                                           "seeds": plan.seeds, "members": len(plan.members),
-                                           "groups": len(plan.groups), "budget": budget})
-        members_log = CsvLog(run_dir / "members.csv", member_cols)
-        metrics_log = CsvLog(run_dir / "metrics.csv", metric_cols)
-    else:
-        run_dir = resume
-        for r in read_rows(run_dir / "members.csv"):
-            rows[int(r["member"])] = r
-        done = {i for i, r in enumerate(rows) if r is not None}
-        # drop what an interrupted chunk logged, then go on appending
-        kept = [line for line in read_lines(run_dir / "metrics.csv")[1:] if int(line.split(",", 1)[0]) in done]
-        atomic_write(run_dir / "metrics.csv", "".join([",".join(metric_cols) + "\n", *kept]))
-        members_log = CsvLog(run_dir / "members.csv", member_cols, append=True)
-        metrics_log = CsvLog(run_dir / "metrics.csv", metric_cols, append=True)
+    executor = executor or LocalExecutor()
+    files = SweepFiles(plan, kind, out, budget, resume, on_progress)
     if on_start is not None:
-        on_start(plan, run_dir)
+        on_start(plan, files.run_dir)
+    done = files.done()
+    files.advance(sum(plan.members[i].config.total_epochs() for i in done))
+    chunks = pending_chunks(plan, done, lambda g: executor.chunk_size(g, budget))
     t0 = time.perf_counter()
-    progress = Tally(0)
+    status = "completed"
     try:
-        status = _train_groups(plan, group_cols, cols, member_cols, rows, budget, metrics_log, members_log,
-                               on_progress, progress)
+        for chunk, result in executor.run(plan, chunks, files.log):
+            if INTERRUPTED in result.status:
+                status = "interrupted"
+                break
+            files.finish(chunk, result)
     except KeyboardInterrupt:  # between chunks; inside one, fit() stops cleanly by itself
         status = "interrupted"
-    finally:
-        metrics_log.close()
-        members_log.close()
-    member_steps = progress.member_steps
-    done_rows = [r for r in rows if r is not None]
-    _write_rows(run_dir / "members.csv", done_rows, member_cols)  # in member order
-    summary = summarize(plan, done_rows, keys)
-    _write_rows(run_dir / "summary.csv", summary)
-    best = best_point(summary)
-    seconds = time.perf_counter() - t0
-    write_json(run_dir / "summary.json", {
-        "kind": kind, "name": base.name, "status": status, "members": len(plan.members),
-        "members_done": len(done_rows), "groups": len(plan.groups), "seconds": round(seconds, 3),
-        "member_steps": member_steps, "member_steps_per_second": round(member_steps / max(seconds, 1e-9)),
-        "best": summary[best] if best is not None else None, "finished": datetime.now().isoformat(timespec="seconds"),
-        "versions": versions(),
-    })
-    return SweepReport(run_dir, plan, status, done_rows, summary, seconds, member_steps, best)
+    return files.close(status, time.perf_counter() - t0)
 
-
-@dataclass
-class Tally:
-    member_steps: int
-
-
-def _train_groups(plan, group_cols, cols, member_cols, rows, budget, metrics_log, members_log,
-                  on_progress, tally: Tally) -> str:
-    """Train the chunks whose members have no row yet; each finished chunk's rows go to disk at once."""
-    for group, gcols in zip(plan.groups, group_cols):
-        size = chunk_size(group.members[0].config, group.data, budget)
-        for start in range(0, len(group.members), size):
-            chunk = group.members[start : start + size]
-            if all(rows[m.index] is not None for m in chunk):  # finished before an interrupt
-                if on_progress is not None:
-                    on_progress(sum(m.config.total_epochs() for m in chunk))
-                continue
-            result = _train_chunk(chunk, group.data, metrics_log, cols, on_progress)
-            if INTERRUPTED in result.status:
-                return "interrupted"
-            tally.member_steps += result.steps_done * len(chunk)
-            new = [_member_row(m, plan.points[m.point], result, k, gcols) for k, m in enumerate(chunk)]
-            members_log.write([[r.get(c, "") for c in member_cols] for r in new])
-            for m, r in zip(chunk, new):
-                rows[m.index] = r
-    return "completed"
 
 
 def resume_plan(run_dir: Path) -> tuple[SweepPlan, str, int]:
@@ -351,26 +409,6 @@ def _number(text: str) -> Any:
         except ValueError:
             pass
     return text
-
-
-def _train_chunk(chunk: list[Member], data: Dataset, log: CsvLog, cols: list[str],
-                 on_progress: Callable[[int], None] | None) -> TrainResult:
-    last_epoch = 0
-
-    def record(row: LogRow) -> None:
-        nonlocal last_epoch
-        ids = [m.index for m in chunk]
-        n = len(chunk)
-        log.write_columns([ids, [row.epoch] * n, [row.step] * n, row.lr.tolist(),
-                           *(row.metrics[c].tolist() if c in row.metrics else [""] * n for c in cols)])
-        if on_progress is not None:
-            on_progress((row.epoch - last_epoch) * len(chunk))
-        last_epoch = row.epoch
-
-    result = fit([m.config for m in chunk], data, record)
-    if on_progress is not None:  # members that stopped early (diverged) finish their share of the bar
-        on_progress((chunk[0].config.total_epochs() - last_epoch) * len(chunk))
-    return result
 
 
 def _member_row(m: Member, point: dict[str, Any], result: TrainResult, k: int, cols: list[str]) -> dict[str, Any]:
