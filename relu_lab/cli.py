@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -132,8 +133,23 @@ ParamOpt = Annotated[Optional[list[str]], typer.Option(
     show_default=False)]
 
 
+def _executor(name: str, scheduler: str | None, workers: int | None):
+    if name == "local":
+        if scheduler or workers:
+            raise UserError("--scheduler and --workers go with --executor dask")
+        return contextlib.nullcontext(None)
+    if name != "dask":
+        raise UserError(f"--executor: unknown executor '{name}' (allowed: local, dask)")
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers: need at least 1 worker, got {workers}")
+    from .executors import DaskExecutor
+
+    return DaskExecutor(scheduler, workers)
+
+
 def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, params, activations=None,
-          resume: Path | None = None) -> None:
+          resume: Path | None = None, executor: str = "local", scheduler: str | None = None,
+          workers: int | None = None) -> None:
     """`sweep` and `compare`: plan the grid, train it group by group, render the summary."""
     _sigterm_as_interrupt()
     with user_errors(debug):
@@ -156,8 +172,9 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
             progress.start(plan.member_epochs, label)
 
         try:
-            report = run_sweep(plan, out, kind, on_start=on_start, on_progress=progress.advance, budget=budget,
-                               resume=resume)
+            with _executor(executor, scheduler, workers) as ex:
+                report = run_sweep(plan, out, kind, on_start=on_start, on_progress=progress.advance, budget=budget,
+                                   resume=resume, executor=ex)
         finally:
             progress.close()
     if quiet:
@@ -178,6 +195,14 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
 
 ResumeOpt = Annotated[Optional[Path], typer.Option(
     "--resume", help="Finish an interrupted sweep or compare in its run directory.", show_default=False)]
+ExecutorOpt = Annotated[str, typer.Option(
+    "--executor", help="Where chunks train: local (this process) or dask (a Dask cluster).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="With --executor dask: address of a running scheduler, e.g. tcp://10.0.0.5:8786.",
+    show_default=False)]
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", help="With --executor dask and no --scheduler: start a local cluster of N worker processes.",
+    show_default=False)]
 GridConfigArg = Annotated[Optional[str], typer.Argument(
     help="YAML config file (omit with --resume)", show_default=False)]
 
@@ -193,12 +218,16 @@ def sweep(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
     resume: ResumeOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Train one config over learning rates x seeds (x any --param), as stacked ensembles.
 
     Example: relu-lab sweep configs/seed003_deep_xor_relu.yaml --lr 0.01,0.1,1 --seeds 64
     """
-    _grid("sweep", config, set_, out, quiet, debug, lr, seeds, param, resume=resume)
+    _grid("sweep", config, set_, out, quiet, debug, lr, seeds, param, resume=resume, executor=executor,
+          scheduler=scheduler, workers=workers)
 
 
 @app.command()
@@ -215,6 +244,9 @@ def compare(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
     resume: ResumeOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Train one config across hidden activations, each over the same seeds (and --lr values).
 
@@ -224,7 +256,8 @@ def compare(
     if names is not None and not names:
         err_console.print("[red]error:[/] --activations: the list is empty")
         raise typer.Exit(EXIT_BAD_INPUT)
-    _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names, resume=resume)
+    _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names, resume=resume, executor=executor,
+          scheduler=scheduler, workers=workers)
 
 
 @app.command()
@@ -270,3 +303,9 @@ def run() -> None:  # console-script entry point
     except KeyboardInterrupt:  # an interrupt outside training (e.g. while loading)
         err_console.print("interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as err:  # a failure during a run: one line, the traceback only with --debug
+        if "--debug" in sys.argv:
+            raise
+        err_console.print(f"[red]failed:[/] {type(err).__name__}: {err} (run again with --debug for the traceback)",
+                          highlight=False, soft_wrap=True)
+        sys.exit(EXIT_RUN_FAILED)

@@ -1,0 +1,105 @@
+"""Running a sweep's chunks on a Dask cluster (the local executor lives in sweep.py).
+
+A chunk is a slice of one ensemble group: its members train together in one
+stacked `fit` on a worker, and the worker returns the whole `TrainResult`
+(history and fates, without the network). Each member's randomness comes from
+its own seed, and a member's arithmetic does not depend on which other members
+share its ensemble, so a distributed sweep gives the same members.csv and
+summary.csv as a local one.
+
+Chunk size rule: a chunk must be big enough for the stacked engine to pay off
+(cost per member-step falls steeply up to about 64 members) and small enough to
+spread over the workers with some slack for uneven speed (about four chunks per
+worker), and never larger than the memory budget allows:
+
+    size = min(memory_limit, max(MIN_CHUNK, ceil(group_members / (CHUNKS_PER_WORKER * workers))))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator
+
+from .config import Config
+from .datasets import Dataset
+from .errors import UserError
+from .sweep import Chunk, Group, SweepPlan, chunk_size
+from .trainer import LogRow, TrainResult, fit
+
+MIN_CHUNK = 64
+CHUNKS_PER_WORKER = 4
+INSTALL_HINT = "--executor dask needs Dask's distributed scheduler: pip install 'relu-lab[dask]'"
+
+
+def train_members(configs: list[Config], data: Dataset) -> TrainResult:
+    """What a worker runs for one chunk: the stacked training, returned without the network.
+
+    The arrays are copied first: unpickled arrays can sit at other memory alignments than
+    freshly allocated ones, and NumPy's SIMD loops may then round differently in the last bit.
+    """
+    fresh = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
+    fresh = {k: v.copy() if hasattr(v, "copy") else v for k, v in fresh.items()}
+    return dataclasses.replace(fit(configs, Dataset(**fresh)), net=None)
+
+
+class DaskExecutor:
+    """Chunks as tasks on a Dask cluster: a running scheduler's address, or a local cluster of N workers.
+
+    A worker that dies takes its chunk with it; the scheduler runs that chunk again
+    elsewhere (`retries` more times for errors raised inside the task).
+    """
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None, retries: int = 2):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise UserError(INSTALL_HINT) from None
+        self.retries, self.cluster = retries, None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as err:
+                raise UserError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler there ({err})") from None
+        else:
+            self.cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                        dashboard_address=None)
+            self.client = Client(self.cluster)
+        self.workers = max(1, len(self.client.scheduler_info()["workers"]))
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def chunk_size(self, group: Group, budget: int) -> int:
+        memory = chunk_size(group.members[0].config, group.data, budget)
+        spread = math.ceil(len(group.members) / (CHUNKS_PER_WORKER * self.workers))
+        return min(memory, max(MIN_CHUNK, spread))
+
+    def run(self, plan: SweepPlan, chunks: list[Chunk],
+            log: Callable[[Chunk, LogRow], None]) -> Iterator[tuple[Chunk, TrainResult]]:
+        """Submit every chunk, then hand back results as they finish (logging their history first)."""
+        from dask.distributed import as_completed
+
+        data = {g: self.client.scatter(plan.groups[g].data, broadcast=True) for g in {c.group for c in chunks}}
+        futures = {
+            self.client.submit(train_members, [m.config for m in c.members], data[c.group], retries=self.retries,
+                               pure=False): c
+            for c in chunks
+        }
+        try:
+            for future in as_completed(futures):
+                chunk, result = futures[future], future.result()
+                for row in result.history:
+                    log(chunk, row)
+                yield chunk, result
+        finally:
+            for future in futures:
+                future.cancel()
