@@ -81,3 +81,24 @@ def test_a_killed_worker_costs_a_retry_not_the_sweep(tmp_path, cluster):
     assert killed and killed[0][1] is False  # the worker died while the sweep was running
     assert dist.status == "completed"
     same_results(local, dist)
+
+
+def test_resume_on_the_cluster_after_an_interrupt(tmp_path, cluster):
+    local = run_sweep(plan(), tmp_path / "local")
+    dist = run_sweep(plan(), tmp_path / "dist", executor=cluster, budget=1)
+    # what an interrupt leaves: some members finished, an unfinished chunk's partial metrics, a status
+    lines = (dist.run_dir / "members.csv").read_text().splitlines(keepends=True)
+    (dist.run_dir / "members.csv").write_text("".join(lines[:12]))
+    resumed = run_sweep(plan(), resume=dist.run_dir, executor=cluster, budget=1)
+    assert resumed.status == "completed"
+    same_results(local, resumed)
+
+
+def test_without_dask_the_executor_says_how_to_install(monkeypatch):
+    import sys
+
+    from relu_lab.errors import UserError
+
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(UserError, match=r"pip install 'relu-lab\[dask\]'"):
+        DaskExecutor(workers=1)
