@@ -1,0 +1,319 @@
+"""Plots and reports from real (tiny) runs: every picture is a valid PNG, dispatch and errors work."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from relu_lab.activations import ACTIVATIONS
+from relu_lab.config import config_from_dict
+from relu_lab.errors import UserError
+from relu_lab.plots import plot_activations, plot_any, plot_run, plot_sweep
+from relu_lab.report import write_report
+from relu_lab.run import train_run
+from relu_lab.sweep import Axis, plan_sweep, run_sweep
+
+CIRCLE = {  # seed 004's circle, small: a 2-20-1 ReLU net learns a visible polygon in ~0.5 s
+    "name": "circle",
+    "data": {"name": "circle", "n": 300, "test_n": 100},
+    "model": {"layers": [2, 20, 1], "hidden": "relu"},
+    "train": {"lr": 0.5, "epochs": 200, "batch_size": 16},
+    "log_every": 2,
+}
+INTERPOLATION = {
+    "name": "interp",
+    "data": {"name": "interpolation", "n": 100},
+    "model": {"layers": [1, 30, 1], "hidden": "relu"},
+    "train": {"lr": 0.002, "epochs": 200, "batch_size": 10},
+    "log_every": 2,
+}
+XOR = {
+    "name": "xor",
+    "data": {"name": "xor"},
+    "model": {"layers": [2, 4, 4, 1], "hidden": "relu"},
+    "train": {"lr": 0.3, "epochs": 300},
+}
+SMALL = {  # for sweeps: 60 points, 12 epochs
+    "name": "small",
+    "data": {"name": "circle", "n": 60},
+    "model": {"layers": [2, 6, 1], "hidden": "relu"},
+    "train": {"lr": 0.1, "epochs": 12, "batch_size": 4},
+    "log_every": 3,
+    "success": {"metric": "accuracy", "at_least": 0.7},
+}
+
+
+def copy(raw: dict, **changes) -> dict:
+    return json.loads(json.dumps(raw)) | changes
+
+
+def train(raw: dict, out: Path) -> Path:
+    return train_run(config_from_dict(copy(raw)), out=out).run_dir
+
+
+def sweep(raw: dict, axes: list[Axis], seeds: list[int], out: Path, kind: str = "sweep") -> Path:
+    return run_sweep(plan_sweep(config_from_dict(copy(raw)), axes, seeds), out, kind=kind).run_dir
+
+
+def check_png(path: Path, min_bytes: int = 10_000) -> None:
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n"), path
+    assert len(data) > min_bytes, (path, len(data))
+    image = mpimg.imread(path)
+    h, w = image.shape[:2]
+    assert 200 <= w <= 4000 and 200 <= h <= 4000, (path, w, h)
+    assert 0.2 < w / h < 5
+    assert np.ptp(image[..., :3]) > 0.5  # not a blank picture
+
+
+def no_temp_files(run_dir: Path) -> None:
+    assert not [p.name for p in run_dir.iterdir() if ".tmp" in p.name]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    """One run of each kind, made once for the module; each trains in well under a second."""
+    out = tmp_path_factory.mktemp("runs")
+    lr_seeds = [0, 1, 2]
+    return {
+        "circle": train(CIRCLE, out),
+        "interpolation": train(INTERPOLATION, out),
+        "xor": train(XOR, out),
+        "sweep": sweep(SMALL, [Axis("train.lr", [0.01, 0.3])], lr_seeds, out),
+        "compare": sweep(SMALL, [Axis("model.hidden", ["relu", "tanh"])], lr_seeds, out, kind="compare"),
+    }
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# --- train runs ---------------------------------------------------------------------------
+
+
+def test_circle_run_gives_curves_and_a_decision_boundary(runs):
+    paths = plot_run(runs["circle"])
+    names = {p.name for p in paths}
+    assert {"curves.png", "decision_boundary.png"} <= names and "fit.png" not in names
+    for p in paths:
+        assert p.parent == runs["circle"]
+        check_png(p)
+    no_temp_files(runs["circle"])
+
+
+def test_interpolation_run_gives_a_fitted_curve(runs):
+    names = {p.name for p in plot_run(runs["interpolation"])}
+    assert {"curves.png", "fit.png"} <= names and "decision_boundary.png" not in names
+    check_png(runs["interpolation"] / "fit.png")
+    check_png(runs["interpolation"] / "curves.png")
+
+
+def test_xor_run(runs):
+    names = {p.name for p in plot_run(runs["xor"])}
+    assert {"curves.png", "decision_boundary.png"} <= names
+    check_png(runs["xor"] / "decision_boundary.png")
+
+
+def test_plot_any_works_on_a_finished_run_after_the_fact(runs):
+    for key, expected in (("circle", "decision_boundary.png"), ("interpolation", "fit.png"),
+                          ("sweep", "sweep.png"), ("compare", "compare_curves.png")):
+        paths = plot_any(runs[key])
+        assert expected in {p.name for p in paths}
+        for p in paths:
+            check_png(p)
+    again = plot_any(str(runs["circle"]))  # a string path, and drawing twice replaces the files
+    assert all(p.exists() for p in again)
+
+
+def test_diagnostics_only_when_the_columns_exist(runs, tmp_path):
+    run = tmp_path / "xor-diag"
+    shutil.copytree(runs["xor"], run)
+    metrics = run / "metrics.csv"
+    rows = read_rows(metrics)
+    if not any(k.startswith("grad_L") for k in rows[0]):  # fabricate what the trainer will log
+        for i, r in enumerate(rows):
+            for l in (1, 2, 3):
+                r[f"grad_L{l}"] = repr(0.1 * l * np.exp(-i / 50))
+                r[f"wnorm_L{l}"] = repr(1.0 + l + i / 100)
+            for l in (1, 2):
+                r[f"dead_L{l}"] = repr(min(1.0, i / 400 * l))
+                r[f"sparsity_L{l}"] = repr(0.3 + 0.1 * l)
+                r[f"slope_L{l}"] = repr(0.25 - i / 4000)
+        with open(metrics, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    assert "diagnostics.png" in {p.name for p in plot_run(run)}
+    check_png(run / "diagnostics.png")
+
+    plain = tmp_path / "xor-plain"  # the same run without any per-layer column: no diagnostics.png
+    shutil.copytree(runs["xor"], plain)
+    keep = ["epoch", "step", "lr", "cost", "accuracy"]
+    rows = read_rows(plain / "metrics.csv")
+    with open(plain / "metrics.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, keep, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    (plain / "diagnostics.png").unlink(missing_ok=True)
+    names = {p.name for p in plot_run(plain)}
+    assert "diagnostics.png" not in names and not (plain / "diagnostics.png").exists()
+
+
+def test_multiclass_csv_run_gives_class_regions(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [3.0, 0.0], [1.5, 2.5]])
+    label = np.arange(90) % 3
+    X = centres[label] + rng.normal(0, 0.6, size=(90, 2))
+    path = tmp_path / "blobs.csv"
+    path.write_text("x1,x2,label\n" + "".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, label)))
+    raw = {"name": "blobs", "data": {"name": "csv", "path": str(path)}, "model": {"layers": [2, 8, 3]},
+           "train": {"lr": 0.3, "epochs": 100, "batch_size": 10}}
+    run = train(raw, tmp_path / "runs")
+    assert "decision_boundary.png" in {p.name for p in plot_run(run)}
+    check_png(run / "decision_boundary.png")
+
+
+def test_an_unfinished_run_still_gets_its_curves(runs, tmp_path):
+    run = tmp_path / "partial"
+    shutil.copytree(runs["circle"], run)
+    (run / "params.npz").unlink()
+    (run / "summary.json").unlink()
+    assert [p.name for p in plot_run(run)] == ["curves.png"] + (
+        ["diagnostics.png"] if "dead_L1" in read_rows(run / "metrics.csv")[0] else [])
+
+
+# --- sweeps and comparisons ---------------------------------------------------------------
+
+
+def test_sweep_plot(runs):
+    paths = plot_sweep(runs["sweep"])
+    assert [p.name for p in paths] == ["sweep.png"]
+    check_png(paths[0])
+    no_temp_files(runs["sweep"])
+
+
+def test_sweep_with_a_second_axis_and_without_a_success_criterion(tmp_path):
+    raw = copy(SMALL)
+    del raw["success"]
+    run = sweep(raw, [Axis("train.lr", [0.01, 0.1, 1.0]), Axis("model.init_scale", [0.5, 2.0])], [0, 1], tmp_path)
+    assert "success_rate" not in read_rows(run / "summary.csv")[0]
+    paths = plot_sweep(run)
+    assert [p.name for p in paths] == ["sweep.png"]
+    check_png(paths[0])
+    report = write_report(run).read_text()
+    assert "success rate" not in report and "](sweep.png)" in report
+
+
+def test_compare_plots(runs):
+    names = [p.name for p in plot_sweep(runs["compare"])]
+    assert names == ["compare_curves.png", "compare_success.png"]
+    for name in names:
+        check_png(runs["compare"] / name)
+
+
+def test_compare_with_an_lr_axis_uses_each_activations_best_lr(tmp_path):
+    axes = [Axis("model.hidden", ["relu", "tanh"]), Axis("train.lr", [0.001, 0.5])]
+    run = sweep(SMALL, axes, [0, 1], tmp_path, kind="compare")
+    names = [p.name for p in plot_sweep(run)]
+    assert names == ["sweep.png", "compare_curves.png", "compare_success.png"]
+    for name in names:
+        check_png(run / name)
+    report = write_report(run, make_plots=False).read_text()
+    assert "best grid point" in report and "train.lr = 0.5" in report
+
+
+def test_compare_without_success_criterion_plots_costs(tmp_path):
+    raw = copy(SMALL)
+    del raw["success"]
+    run = sweep(raw, [Axis("model.hidden", ["relu", "elu", "tanh"])], [0, 1], tmp_path, kind="compare")
+    names = [p.name for p in plot_sweep(run)]
+    assert names == ["compare_curves.png", "compare_cost.png"]
+    check_png(run / "compare_cost.png")
+
+
+def test_a_diverging_sweep_still_plots(tmp_path):
+    raw = copy(SMALL, data={"name": "interpolation", "n": 40}, model={"layers": [1, 10, 1]},
+               success={"metric": "r2", "at_least": 0.5})
+    run = sweep(raw, [Axis("train.lr", [0.001, 0.01, 100.0])], [0, 1], tmp_path)
+    assert any(r["status"] == "diverged" for r in read_rows(run / "members.csv"))
+    check_png(plot_sweep(run)[0])
+    assert "2/2" in write_report(run, make_plots=False).read_text()  # the diverged column
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def test_report_has_setup_table_and_image_links(runs):
+    for key, images in (("sweep", ["sweep.png"]), ("compare", ["compare_curves.png", "compare_success.png"])):
+        path = write_report(runs[key])
+        assert path == runs[key] / "report.md"
+        text = path.read_text()
+        assert text.startswith("# ")
+        assert "circle" in text and "2-6-1" in text and "0, 1, 2 (3 seeds)" in text
+        table = [line for line in text.splitlines() if line.startswith("|")]
+        assert len(table) == 2 + 2  # header, alignment row, two grid points
+        assert table[1].replace(" ", "").strip("|").split("|")[0] == "---"
+        assert sum("**" in line for line in table) == 1  # the best row, in bold
+        assert all(line.count("|") == table[0].count("|") for line in table)
+        assert "%" in table[2] and "[" in table[2]  # success rate with its interval
+        for image in images:
+            assert f"]({image})" in text and (runs[key] / image).exists()
+        no_temp_files(runs[key])
+
+
+def test_report_is_refused_for_a_train_run(runs):
+    with pytest.raises(UserError, match="sweep and compare"):
+        write_report(runs["circle"])
+
+
+# --- activations --------------------------------------------------------------------------
+
+
+def test_plot_activations_of_every_registered_name(tmp_path):
+    path = plot_activations(list(ACTIVATIONS), tmp_path / "acts" / "activations.png")
+    check_png(path)
+    few = plot_activations(["relu", "softplus"], tmp_path / "two.png")
+    check_png(few)
+    assert plot_activations([], tmp_path / "all.png").exists()  # no names: all of them
+
+
+def test_plot_activations_rejects_an_unknown_name(tmp_path):
+    with pytest.raises(UserError, match="did you mean 'relu'"):
+        plot_activations(["relu", "rleu"], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def test_plot_any_refuses_what_is_not_a_run(tmp_path, runs):
+    cases = {}
+    cases["missing"] = tmp_path / "nope"
+    (tmp_path / "file.txt").write_text("hello")
+    cases["a file"] = tmp_path / "file.txt"
+    (tmp_path / "empty").mkdir()
+    cases["empty"] = tmp_path / "empty"
+    bad_json = tmp_path / "bad-json"
+    shutil.copytree(runs["sweep"], bad_json)
+    (bad_json / "summary.json").write_text("{not json")
+    cases["bad json"] = bad_json
+    no_rows = tmp_path / "no-rows"
+    shutil.copytree(runs["circle"], no_rows)
+    (no_rows / "metrics.csv").write_text("epoch,step,lr,cost,accuracy\n")
+    cases["no rows"] = no_rows
+    binary = tmp_path / "binary"
+    shutil.copytree(runs["compare"], binary)
+    (binary / "summary.csv").write_bytes(b"\xff\xfe\x00garbage")
+    cases["binary csv"] = binary
+    for what, path in cases.items():
+        with pytest.raises(UserError) as err:
+            plot_any(path)
+        message = str(err.value)
+        assert "\n" not in message and str(path) in message, (what, message)
