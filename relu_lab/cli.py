@@ -21,6 +21,7 @@ from .console import SweepProgress, TrainProgress, summary_table, sweep_table
 from .errors import UserError
 from .experiment import resolve
 from .run import train_run
+from .rundir import free_path
 from .sweep import MEMORY_BUDGET, grid_from, plan_sweep, resume_plan, run_sweep
 
 app = typer.Typer(
@@ -43,6 +44,8 @@ SetOpt = Annotated[
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Directory that receives run directories.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table; print only the run directory.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback of errors.")]
+NoPlotsOpt = Annotated[bool, typer.Option(
+    "--no-plots", help="Skip the PNG plots (draw them later with: relu-lab plot RUN_DIR).")]
 
 
 @contextmanager
@@ -86,6 +89,7 @@ def train(
     set_: SetOpt = None,
     out: OutOpt = Path("runs"),
     quiet: QuietOpt = False,
+    no_plots: NoPlotsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Train one network from a config and write its run directory.
@@ -106,11 +110,14 @@ def train(
                                on_start=on_start, on_log=progress.update)
         finally:
             progress.close()
+        pictures = [] if no_plots else _plots(report.run_dir)
     summary = report.summary
     if quiet:
         console.print(str(report.run_dir), highlight=False, soft_wrap=True)
     else:
         console.print(summary_table(summary))
+        if pictures:
+            console.print("plots: " + ", ".join(p.name for p in pictures), highlight=False, soft_wrap=True)
         console.print(f"run directory: {report.run_dir}", highlight=False, soft_wrap=True)
     if summary["status"] == "diverged":
         err_console.print(f"[red]diverged:[/] the cost became NaN or infinite by epoch {summary['diverged_epoch']}; "
@@ -147,9 +154,20 @@ def _executor(name: str, scheduler: str | None, workers: int | None):
     return DaskExecutor(scheduler, workers)
 
 
+def _plots(run_dir: Path) -> list[Path]:
+    """Draw a run's plots (matplotlib is imported only here); for grids also write report.md."""
+    from .plots import plot_any, run_kind
+    from .report import write_report
+
+    pictures = plot_any(run_dir)
+    if run_kind(run_dir) != "train":
+        pictures.append(write_report(run_dir, make_plots=False))
+    return pictures
+
+
 def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, params, activations=None,
           resume: Path | None = None, executor: str = "local", scheduler: str | None = None,
-          workers: int | None = None) -> None:
+          workers: int | None = None, no_plots: bool = False) -> None:
     """`sweep` and `compare`: plan the grid, train it group by group, render the summary."""
     _sigterm_as_interrupt()
     with user_errors(debug):
@@ -177,6 +195,12 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
                                    resume=resume, executor=ex)
         finally:
             progress.close()
+        if no_plots:
+            from .report import write_report
+
+            pictures = [write_report(report.run_dir, make_plots=False)]
+        else:
+            pictures = _plots(report.run_dir)
     if quiet:
         console.print(str(report.run_dir), highlight=False, soft_wrap=True)
     else:
@@ -186,6 +210,7 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
         rate = report.member_steps / max(report.seconds, 1e-9)
         console.print(f"{len(report.rows)} members, {report.member_steps:,} member-steps in {report.seconds:.1f} s "
                       f"({rate:,.0f}/s)", highlight=False)
+        console.print("written: " + ", ".join(p.name for p in pictures), highlight=False, soft_wrap=True)
         console.print(f"run directory: {report.run_dir}", highlight=False, soft_wrap=True)
     if report.status == "interrupted":
         err_console.print(f"interrupted; finished members are in {report.run_dir}; "
@@ -221,13 +246,14 @@ def sweep(
     executor: ExecutorOpt = "local",
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
+    no_plots: NoPlotsOpt = False,
 ) -> None:
     """Train one config over learning rates x seeds (x any --param), as stacked ensembles.
 
     Example: relu-lab sweep configs/seed003_deep_xor_relu.yaml --lr 0.01,0.1,1 --seeds 64
     """
     _grid("sweep", config, set_, out, quiet, debug, lr, seeds, param, resume=resume, executor=executor,
-          scheduler=scheduler, workers=workers)
+          scheduler=scheduler, workers=workers, no_plots=no_plots)
 
 
 @app.command()
@@ -247,6 +273,7 @@ def compare(
     executor: ExecutorOpt = "local",
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
+    no_plots: NoPlotsOpt = False,
 ) -> None:
     """Train one config across hidden activations, each over the same seeds (and --lr values).
 
@@ -257,7 +284,33 @@ def compare(
         err_console.print("[red]error:[/] --activations: the list is empty")
         raise typer.Exit(EXIT_BAD_INPUT)
     _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names, resume=resume, executor=executor,
-          scheduler=scheduler, workers=workers)
+          scheduler=scheduler, workers=workers, no_plots=no_plots)
+
+
+@app.command()
+def plot(
+    target: Annotated[str, typer.Argument(help="A run directory, or the word 'activations'.", show_default=False)],
+    names: Annotated[Optional[list[str]], typer.Argument(
+        help="With 'activations': which ones (default: all registered).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="With 'activations': the PNG to write.")] = Path(
+        "activations.png"),
+    debug: DebugOpt = False,
+) -> None:
+    """Redraw a run's plots from its saved files (no retraining), or plot activations and their derivatives.
+
+    Example: relu-lab plot runs/20261123-120000-xor_relu    |    relu-lab plot activations relu softplus elu
+    """
+    with user_errors(debug):
+        if target == "activations":
+            from .plots import plot_activations
+
+            pictures = [plot_activations(names or [], free_path(out))]
+        else:
+            if names:
+                raise UserError("names of activations go with 'relu-lab plot activations', not a run directory")
+            pictures = _plots(Path(target))
+    for p in pictures:
+        console.print(str(p), highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -51,6 +51,16 @@ def new_run_dir(root: str | Path, name: str, now: datetime | None = None) -> Pat
     raise UserError(f"--out {root}: too many runs named '{base}'")
 
 
+def free_path(path: Path) -> Path:
+    """`path`, or `name-2.ext`, `name-3.ext`, ... when it exists: never write over a user's file."""
+    path = Path(path)
+    candidate, i = path, 1
+    while candidate.exists():
+        i += 1
+        candidate = path.with_name(f"{path.stem}-{i}{path.suffix}")
+    return candidate
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file and a rename: never half-written."""
     tmp = path.with_name(f".{path.name}.tmp")
