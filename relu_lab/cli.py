@@ -110,7 +110,7 @@ def train(
                                on_start=on_start, on_log=progress.update)
         finally:
             progress.close()
-        pictures = [] if no_plots else _plots(report.run_dir)
+        pictures = [] if no_plots else _plots(report.run_dir, after_run=True)
     summary = report.summary
     if quiet:
         console.print(str(report.run_dir), highlight=False, soft_wrap=True)
@@ -154,12 +154,24 @@ def _executor(name: str, scheduler: str | None, workers: int | None):
     return DaskExecutor(scheduler, workers)
 
 
-def _plots(run_dir: Path) -> list[Path]:
-    """Draw a run's plots (matplotlib is imported only here); for grids also write report.md."""
+def _plots(run_dir: Path, after_run: bool = False) -> list[Path]:
+    """Draw a run's plots (matplotlib is imported only here); for grids also write report.md.
+
+    Right after a run, a failure to draw is a warning: the run's results are already on disk.
+    """
     from .plots import plot_any, run_kind
     from .report import write_report
 
-    pictures = plot_any(run_dir)
+    try:
+        pictures = plot_any(run_dir)
+    except UserError:
+        raise
+    except Exception as err:
+        if not after_run:
+            raise
+        err_console.print(f"[yellow]warning:[/] could not draw the plots ({type(err).__name__}: {err}); "
+                          f"try again with: relu-lab plot {run_dir} --debug", highlight=False, soft_wrap=True)
+        pictures = []
     if run_kind(run_dir) != "train":
         pictures.append(write_report(run_dir, make_plots=False))
     return pictures
@@ -200,7 +212,7 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
 
             pictures = [write_report(report.run_dir, make_plots=False)]
         else:
-            pictures = _plots(report.run_dir)
+            pictures = _plots(report.run_dir, after_run=True)
     if quiet:
         console.print(str(report.run_dir), highlight=False, soft_wrap=True)
     else:

@@ -136,6 +136,15 @@ def _band_alpha(n_lines: int) -> float:
     return 0.18 if n_lines <= 2 else 0.12 if n_lines <= 5 else 0.07
 
 
+OFF_SCALE = 1e30  # values beyond this (a run blowing up) are left out of plots: log axes cannot span them
+
+
+def _on_scale(values: np.ndarray) -> np.ndarray:
+    """`values` with NaN where they are not finite or beyond OFF_SCALE (so that axes stay drawable)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values) & (np.abs(values) < OFF_SCALE), values, np.nan)
+
+
 def _positive(values: np.ndarray) -> bool:
     finite = values[np.isfinite(values)]
     return finite.size > 0 and bool(np.all(finite > 0))
@@ -228,6 +237,7 @@ def _phase_marks(ax, cfg) -> None:
 
 
 def _curves(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg, summary: dict) -> Path:
+    cols = {k: _on_scale(v) for k, v in cols.items()}
     epoch = cols["epoch"]
     score = _score_key(cols)
     fig, (ax_c, ax_s) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
@@ -277,6 +287,7 @@ def _diagnostic_columns(cols: Iterable[str]) -> dict[str, list[tuple[int, str]]]
 
 
 def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> Path:
+    cols = {k: _on_scale(v) for k, v in cols.items()}
     diag = _diagnostic_columns(cols)
     epoch = cols["epoch"]
     panels = []
