@@ -31,7 +31,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import ListedColormap, TwoSlopeNorm, to_rgb  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, NullLocator  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from .activations import ACTIVATIONS, relu, sigmoid, softplus  # noqa: E402
@@ -613,6 +613,10 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
             xv = np.array([cell_float(v) for v in xs_all])
             if np.all(xv > 0) and (x_key == "train.lr" or xv.max() / xv.min() >= 20):
                 ax.set_xscale("log")
+                if xv.max() / xv.min() < 100:  # under two decades: label the grid values, not minor ticks
+                    ax.set_xticks(sorted(set(xv)))
+                    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                    ax.xaxis.set_minor_formatter(NullFormatter())
         elif not numeric:
             ax.set_xticks(range(len(categories)), [short_value(c) for c in categories], rotation=20)
         ax.set_xlabel("learning rate" if x_key == "train.lr" else (x_key or "grid point"))
@@ -632,7 +636,8 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
         if panel == panels[0]:
             handles.append(Line2D([], [], ls="none", marker="*", color="gold", ms=14, mec="black"))
             names.append("best grid point")
-        ax.legend(handles, names, fontsize=8, loc="best")
+        if handles:
+            ax.legend(handles, names, fontsize=8, loc="best")
     if numeric and x_key:  # every grid point in view, also those whose members all diverged (no cost)
         xv = np.array([cell_float(v) for v in xs_all])
         if axes[0][0].get_xscale() == "log":
