@@ -33,6 +33,8 @@ def new_run_dir(root: str | Path, name: str, now: datetime | None = None) -> Pat
     root = Path(root)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     base = f"{stamp}-{safe_name(name)}"
+    if root.exists() and not root.is_dir():
+        raise UserError(f"--out {root}: exists and is not a directory; give a directory for run directories")
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as err:
