@@ -22,7 +22,7 @@ from .errors import UserError
 from .experiment import resolve
 from .run import train_run
 from .rundir import free_path
-from .sweep import MEMORY_BUDGET, grid_from, plan_sweep, resume_plan, run_sweep
+from .sweep import MEMORY_BUDGET, best_per, grid_from, plan_sweep, resume_plan, run_sweep
 
 app = typer.Typer(
     help="relu-lab: experiments on activation functions in small neural networks.",
@@ -219,6 +219,10 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
         keys = [a.key for a in plan.axes]
         title = f"relu-lab {kind}: {cfg.name}, {len(plan.seeds)} seeds per setting"
         console.print(sweep_table(title, keys, report.summary, report.best))
+        if kind == "compare" and len(keys) > 1:  # each activation at its best learning rate (and other keys)
+            best = best_per(report.summary, "model.hidden")
+            rows = [report.summary[i] for i in best.values()]
+            console.print(sweep_table("each activation at its best setting", keys, rows, None))
         rate = report.member_steps / max(report.seconds, 1e-9)
         console.print(f"{len(report.rows)} members, {report.member_steps:,} member-steps in {report.seconds:.1f} s "
                       f"({rate:,.0f}/s)", highlight=False)

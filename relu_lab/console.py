@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -121,30 +122,31 @@ class SweepProgress:
 
 
 def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | None) -> Table:
-    """The per-grid-point summary, the best setting marked with a star."""
-    table = Table(title=title, title_justify="left")
+    """The per-grid-point summary, the best setting marked with a star; compact enough for 80 columns."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left")
     for key in keys:
-        table.add_column(key)
+        table.add_column(key.rsplit(".", 1)[-1], no_wrap=True)  # model.hidden -> hidden
     has_success = bool(summary) and "success_rate" in summary[0]
     if has_success:
-        table.add_column("success (95% CI)", justify="right")
-    table.add_column("cost median (IQR)", justify="right")
+        table.add_column("success [95% CI]", justify="right", no_wrap=True)
+    table.add_column("cost median [IQR]", justify="right", no_wrap=True)
     score = next((k for k in (summary[0] if summary else {}) if k.endswith("_median") and not k.startswith("cost")),
                  None)
     if score:
-        table.add_column(score.replace("_median", " median"), justify="right")
-    table.add_column("diverged", justify="right")
-    table.add_column("seeds", justify="right")
+        table.add_column(score.replace("_median", "").replace("accuracy", "acc."), justify="right")
+    table.add_column("div.", justify="right")
+    table.add_column("n", justify="right")
     for i, s in enumerate(summary):
         cells = [str(s[k]) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
         if has_success:
             rate, lo, hi = (100 * s[k] for k in ("success_rate", "success_low", "success_high"))
-            cells.append(f"{rate:.0f}% ({lo:.0f}-{hi:.0f}%)")
-        cells.append(f"{s['cost_median']:.3g} ({s['cost_q1']:.2g}-{s['cost_q3']:.2g})")
+            cells.append(f"{rate:.0f}% [{lo:.0f}-{hi:.0f}]")
+        cells.append(f"{s['cost_median']:.3g} [{s['cost_q1']:.2g}, {s['cost_q3']:.2g}]")
         if score:
-            cells.append(figure(s[score]))
+            cells.append(f"{s[score]:.3g}")
         cells += [str(s["diverged"]), str(s["members"])]
         if i == best:
             cells[0] = f"[bold green]* {cells[0]}[/]"
         table.add_row(*cells)
+    table.caption = "* best setting: highest success rate, then lowest median cost" if best is not None else None
     return table

@@ -458,9 +458,10 @@ def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str]) -> l
     return out
 
 
-def best_point(summary: list[dict[str, Any]]) -> int | None:
+def best_point(summary: list[dict[str, Any]], among: list[int] | None = None) -> int | None:
     """The grid point with the highest success rate, ties broken by the lowest median cost."""
-    if not summary:
+    among = list(range(len(summary))) if among is None else among
+    if not among:
         return None
 
     def score(i: int):
@@ -468,7 +469,13 @@ def best_point(summary: list[dict[str, Any]]) -> int | None:
         cost = s["cost_median"] if math.isfinite(s["cost_median"]) else math.inf
         return (-s.get("success_rate", 0.0), cost)
 
-    return min(range(len(summary)), key=score)
+    return min(among, key=score)
+
+
+def best_per(summary: list[dict[str, Any]], key: str) -> dict[Any, int]:
+    """For each value of `key` (e.g. each activation), its best grid point over the other axes."""
+    values = list(dict.fromkeys(row[key] for row in summary))
+    return {v: best_point(summary, [i for i, row in enumerate(summary) if row[key] == v]) for v in values}
 
 
 def _write_rows(path: Path, rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:

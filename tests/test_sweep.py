@@ -173,7 +173,7 @@ def test_cli_sweep_and_compare(tmp_path):
     path = write_config(tmp_path, small())
     result = runner.invoke(app, ["sweep", str(path), "--lr", "0.01,0.3", "--seeds", "3", "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
-    assert "train.lr" in result.output and "success" in result.output and "*" in result.output
+    assert "lr" in result.output and "success" in result.output and "* best setting" in result.output
     run = next((tmp_path / "r").iterdir())
     assert len(read_csv(run / "members.csv")) == 6
     result = runner.invoke(app, ["compare", str(path), "--activations", "relu,tanh", "--seeds", "2",
