@@ -45,6 +45,8 @@ class Ensemble:
 
     def __init__(self, W: list[np.ndarray], b: list[np.ndarray], hidden: list[Act], output: Act):
         self.output = output
+        self._output_df = partial(output.fn.df, **output.params) if output.fn.df else None
+        self._ones = np.ones((1, 0))
         self.hidden: list[Act] = []
         self.learned: dict[int, np.ndarray] = {}
         self._pack(W, b, {})
@@ -65,6 +67,7 @@ class Ensemble:
         # one gradient buffer, reused by every step, and its views (building views costs time)
         self._grad = np.empty_like(self.flat)
         self._grad_views = self._views(self._grad, self._shapes)
+        self._dlearned = dict(zip(sorted(learned), self._grad_views[2 * L :]))
         # 1 where the flat entry is a weight (not a bias or learned slope): weight decay applies there
         self.weight_mask = np.concatenate([np.full(int(np.prod(s)), float(i < 2 * L and i % 2 == 0))
                                            for i, s in enumerate(self._shapes)])
@@ -195,20 +198,21 @@ class Ensemble:
         The returned buffer is reused by the next call: consume it (or copy it) first.
         """
         L = len(self.W)
-        out = self.output
-        delta = loss.delta(zs[-1], as_[-1], Y, partial(out.fn.df, **out.params) if out.fn.df else None)
+        delta = loss.delta(zs[-1], as_[-1], Y, self._output_df)
+        n = delta.shape[-2]
         if reduction == "mean":
-            delta /= zs[-1].shape[-2]
+            delta /= n
         grad, views = self._grad, self._grad_views
-        dlearned = dict(zip(sorted(self.learned), views[2 * L :]))
-        ones = np.ones((1, delta.shape[-2]))  # db = 1^T delta: a matmul beats np.sum over a short middle axis
+        dlearned = self._dlearned
+        if self._ones.shape[1] != n:
+            self._ones = np.ones((1, n))  # db = 1^T delta: a matmul beats np.sum over a short middle axis
+        ones = self._ones
         for l in range(L - 1, -1, -1):
-            np.matmul(np.swapaxes(as_[l], -1, -2), delta, out=views[2 * l])
+            np.matmul(as_[l].mT, delta, out=views[2 * l])
             np.matmul(ones, delta, out=views[2 * l + 1])
             if l == 0:
                 break
-            WT = np.ascontiguousarray(np.swapaxes(self.W[l], -1, -2))
-            g = delta @ WT  # dC/da for the hidden layer below
+            g = delta @ np.ascontiguousarray(self.W[l].mT)  # dC/da for the hidden layer below
             act = self.hidden[l - 1]
             params = self._params(l - 1, act)
             if l - 1 in dlearned:

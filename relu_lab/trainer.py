@@ -176,15 +176,14 @@ def fit(
                 shared_full = phase.order == "sequential" and B == n
                 for _ in range(phase.epochs):
                     idx = _orders(phase.order, order_rngs, n)
+                    # each member's epoch in its own order, gathered once: (K, n, features)
+                    Xe, Ye = (data.X, data.Y) if idx is None else (data.X[idx], data.Y[idx])
                     lr2 = np.where(alive, lr, 0.0)[:, None]
                     for s in range(0, n, B):
                         if shared_full:
-                            Xb, Yb = data.X, data.Y
-                        elif idx is None:
-                            Xb, Yb = data.X[s : s + B], data.Y[s : s + B]
+                            Xb, Yb = Xe, Ye
                         else:
-                            j = idx[:, s : s + B]
-                            Xb, Yb = data.X[j], data.Y[j]
+                            Xb, Yb = Xe[..., s : s + B, :], Ye[..., s : s + B, :]
                         zs, as_ = net.forward(Xb)
                         _sgd(net, net.backward(zs, as_, Yb, loss, reduction), lr2, clip, wd)
                         step += 1
