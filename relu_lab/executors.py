@@ -12,7 +12,9 @@ Chunk size rule: a chunk must be big enough for the stacked engine to pay off
 spread over the workers with some slack for uneven speed (about four chunks per
 worker), and never larger than the memory budget allows:
 
-    size = min(memory_limit, max(MIN_CHUNK, ceil(group_members / (CHUNKS_PER_WORKER * workers))))
+    size = min(memory_limit, MAX_CHUNK, max(MIN_CHUNK, ceil(group_members / (CHUNKS_PER_WORKER * workers))))
+
+(MAX_CHUNK = 512: larger ensembles outgrow the CPU caches, see sweep.py.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Callable, Iterator
 from .config import Config
 from .datasets import Dataset
 from .errors import UserError
-from .sweep import Chunk, Group, SweepPlan, chunk_size
+from .sweep import MAX_CHUNK, Chunk, Group, SweepPlan, chunk_size
 from .trainer import LogRow, TrainResult, fit
 
 MIN_CHUNK = 64
@@ -81,7 +83,7 @@ class DaskExecutor:
     def chunk_size(self, group: Group, budget: int) -> int:
         memory = chunk_size(group.members[0].config, group.data, budget)
         spread = math.ceil(len(group.members) / (CHUNKS_PER_WORKER * self.workers))
-        return min(memory, max(MIN_CHUNK, spread))
+        return min(memory, MAX_CHUNK, max(MIN_CHUNK, spread))
 
     def run(self, plan: SweepPlan, chunks: list[Chunk],
             log: Callable[[Chunk, LogRow], None]) -> Iterator[tuple[Chunk, TrainResult]]:
