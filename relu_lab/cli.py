@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .activations import HIDDEN_ACTIVATIONS
@@ -48,6 +49,16 @@ NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", help="Skip the PNG plots (draw them later with: relu-lab plot RUN_DIR).")]
 
 
+def say(text: str) -> None:
+    """A plain line on stdout: no markup, so paths and names are printed as they are."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def complain(tag: str, style: str, text: str) -> None:
+    """A line on stderr with a coloured tag; the text is escaped (a key like 'a[b]' is not markup)."""
+    err_console.print(f"[{style}]{tag}:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
 @contextmanager
 def user_errors(debug: bool) -> Iterator[None]:
     """Turn bad input into one line on stderr and exit code 2 (a traceback only with --debug)."""
@@ -56,7 +67,7 @@ def user_errors(debug: bool) -> Iterator[None]:
     except UserError as err:
         if debug:
             raise
-        err_console.print(f"[red]error:[/] {err}", highlight=False, soft_wrap=True)
+        complain("error", "red", str(err))
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -113,19 +124,18 @@ def train(
         pictures = [] if no_plots else _plots(report.run_dir, after_run=True)
     summary = report.summary
     if quiet:
-        console.print(str(report.run_dir), highlight=False, soft_wrap=True)
+        say(str(report.run_dir))
     else:
         console.print(summary_table(summary))
         if pictures:
-            console.print("plots: " + ", ".join(p.name for p in pictures), highlight=False, soft_wrap=True)
-        console.print(f"run directory: {report.run_dir}", highlight=False, soft_wrap=True)
+            say("plots: " + ", ".join(p.name for p in pictures))
+        say(f"run directory: {report.run_dir}")
     if summary["status"] == "diverged":
-        err_console.print(f"[red]diverged:[/] the cost became NaN or infinite by epoch {summary['diverged_epoch']}; "
-                          "try a smaller learning rate or --set train.clip=1", highlight=False, soft_wrap=True)
+        complain("diverged", "red", f"the cost became NaN or infinite by epoch {summary['diverged_epoch']}; "
+                 "try a smaller learning rate or --set train.clip=1")
         raise typer.Exit(EXIT_RUN_FAILED)
     if summary["status"] == "interrupted":
-        err_console.print(f"interrupted at epoch {summary['epochs_done']}; what was logged is in {report.run_dir}",
-                          highlight=False, soft_wrap=True)
+        complain("interrupted", "yellow", f"at epoch {summary['epochs_done']}; what was logged is in {report.run_dir}")
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
@@ -169,8 +179,8 @@ def _plots(run_dir: Path, after_run: bool = False) -> list[Path]:
     except Exception as err:
         if not after_run:
             raise
-        err_console.print(f"[yellow]warning:[/] could not draw the plots ({type(err).__name__}: {err}); "
-                          f"try again with: relu-lab plot {run_dir} --debug", highlight=False, soft_wrap=True)
+        complain("warning", "yellow", f"could not draw the plots ({type(err).__name__}: {err}); "
+                 f"try again with: relu-lab plot {run_dir} --debug")
         pictures = []
     if run_kind(run_dir) != "train":
         pictures.append(write_report(run_dir, make_plots=False))
@@ -214,7 +224,7 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
         else:
             pictures = _plots(report.run_dir, after_run=True)
     if quiet:
-        console.print(str(report.run_dir), highlight=False, soft_wrap=True)
+        say(str(report.run_dir))
     else:
         keys = [a.key for a in plan.axes]
         title = f"relu-lab {kind}: {cfg.name}, {len(plan.seeds)} seeds per setting"
@@ -226,11 +236,11 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
         rate = report.member_steps / max(report.seconds, 1e-9)
         console.print(f"{len(report.rows)} members, {report.member_steps:,} member-steps in {report.seconds:.1f} s "
                       f"({rate:,.0f}/s)", highlight=False)
-        console.print("written: " + ", ".join(p.name for p in pictures), highlight=False, soft_wrap=True)
-        console.print(f"run directory: {report.run_dir}", highlight=False, soft_wrap=True)
+        say("written: " + ", ".join(p.name for p in pictures))
+        say(f"run directory: {report.run_dir}")
     if report.status == "interrupted":
-        err_console.print(f"interrupted; finished members are in {report.run_dir}; "
-                          f"continue with: relu-lab {kind} --resume {report.run_dir}", highlight=False, soft_wrap=True)
+        complain("interrupted", "yellow", f"finished members are in {report.run_dir}; "
+                 f"continue with: relu-lab {kind} --resume {report.run_dir}")
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
@@ -297,7 +307,7 @@ def compare(
     """
     names = [a.strip() for a in activations.split(",") if a.strip()] if activations is not None else None
     if names is not None and not names:
-        err_console.print("[red]error:[/] --activations: the list is empty")
+        complain("error", "red", "--activations: the list is empty")
         raise typer.Exit(EXIT_BAD_INPUT)
     _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names, resume=resume, executor=executor,
           scheduler=scheduler, workers=workers, no_plots=no_plots)
@@ -326,7 +336,7 @@ def plot(
                 raise UserError("names of activations go with 'relu-lab plot activations', not a run directory")
             pictures = _plots(Path(target))
     for p in pictures:
-        console.print(str(p), highlight=False, soft_wrap=True)
+        say(str(p))
 
 
 @app.command()
@@ -349,12 +359,12 @@ def validate(
         if cfg.sweep is not None or lr or seeds or param:
             axes, seed_list = grid_from(cfg, lr, seeds, param or [])
             grid = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
-    console.print(dump_config(resolved), highlight=False, soft_wrap=True, markup=False, end="")
-    console.print(f"# valid: {data!r}", highlight=False, soft_wrap=True, markup=False)
+    say(dump_config(resolved).rstrip("\n"))
+    say(f"# valid: {data!r}")
     if grid is not None:
         axes_text = ", ".join(f"{a.key} x {len(a.values)}" for a in grid.axes)
-        console.print(f"# sweep grid: {axes_text}, {len(grid.seeds)} seeds -> {len(grid.members)} members in "
-                      f"{len(grid.groups)} group(s)", highlight=False, soft_wrap=True, markup=False)
+        say(f"# sweep grid: {axes_text}, {len(grid.seeds)} seeds -> {len(grid.members)} members in "
+            f"{len(grid.groups)} group(s)")
 
 
 @app.command()
@@ -375,6 +385,5 @@ def run() -> None:  # console-script entry point
     except Exception as err:  # a failure during a run: one line, the traceback only with --debug
         if "--debug" in sys.argv:
             raise
-        err_console.print(f"[red]failed:[/] {type(err).__name__}: {err} (run again with --debug for the traceback)",
-                          highlight=False, soft_wrap=True)
+        complain("failed", "red", f"{type(err).__name__}: {err} (run again with --debug for the traceback)")
         sys.exit(EXIT_RUN_FAILED)

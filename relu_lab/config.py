@@ -149,7 +149,11 @@ class LossConfig(Strict):
     @model_validator(mode="before")
     @classmethod
     def _from_name(cls, v: Any) -> Any:
-        return {"name": v} if isinstance(v, str) else v
+        if isinstance(v, str):
+            return {"name": v}
+        if v is not None and not isinstance(v, dict):
+            raise ValueError(f"expected a loss name ({', '.join(LOSSES)}) or {{name: mse, reduction: sum}}")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -323,6 +327,11 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, not a {type(key).__name__}", key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}' (first on line {seen[key] + 1})", key_node.start_mark
@@ -337,6 +346,8 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def parse_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise UserError(f"{source}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -399,27 +410,51 @@ def apply_override(raw: dict, path: list[str | int], value: Any, label: str) -> 
         raise UserError(f"{label}: cannot set '{'.'.join(map(str, path))}'")
 
 
+_TYPE_TAG = re.compile(r"^(str|int|float|bool|none|[a-z-]+\[.*\])$")  # pydantic's names of union members
+
+
+def _clean_loc(e: dict) -> tuple:
+    """The key path of a pydantic error without its internal tags ('str', 'list[str]', 'function-after[...]')."""
+    loc = list(e["loc"])
+    keep_last = e["type"] == "extra_forbidden"  # there the last part is the user's own (unknown) key
+    return tuple(p for i, p in enumerate(loc)
+                 if not (isinstance(p, str) and _TYPE_TAG.match(p) and not (keep_last and i == len(loc) - 1)))
+
+
 def format_validation_error(err: ValidationError, source: str, tree: yaml.Node | None) -> str:
-    """The first error of a pydantic ValidationError as one line with file, line and key path."""
-    e = err.errors(include_url=False)[0]
-    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (p.startswith("function-") or "[" in p)))
+    """The first error of a pydantic ValidationError as one line with file, line and key path.
+
+    Errors at the same key path (one per member of a union such as `str | list[str]`)
+    are joined with "or"; errors elsewhere are counted.
+    """
+    errors = err.errors(include_url=False)
+    e = errors[0]
+    loc = _clean_loc(e)
     cause = e.get("ctx", {}).get("error")
     if isinstance(cause, PathError):
         loc += cause.path
+    here = [x for x in errors if _clean_loc(x) == _clean_loc(e)]
     path = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_of(tree, loc)
     where = f"{source}:{line}" if line else source
-    msg = e["msg"].removeprefix("Value error, ")
-    if e["type"] == "extra_forbidden":
+    msg = " or ".join(dict.fromkeys(x["msg"].removeprefix("Value error, ") for x in here))
+    if e["type"] == "extra_forbidden" and loc:
         parent = _model_at(loc[:-1])
-        msg = did_you_mean("key", loc[-1], parent.model_fields) if parent else "unknown key"
+        msg = did_you_mean("key", loc[-1], parent.model_fields) if parent else f"unknown key {loc[-1]!r}"
     elif e["type"] == "missing":
         msg = "required key is missing"
-    elif "input" in e and e["type"] not in ("model_type", "dict_type") and not msg.startswith("unknown"):
+    elif e["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        model = _model_at(loc)
+        keys = f" ({', '.join(model.model_fields)})" if model else ""
+        msg = f"expected a mapping of keys{keys}, got {type(e.get('input')).__name__}"
+    elif e["type"] == "literal_error":
+        allowed = re.findall(r"'([^']*)'", e.get("ctx", {}).get("expected", ""))
+        msg = did_you_mean("value", e.get("input"), allowed)
+    elif "input" in e and not msg.startswith("unknown"):
         given = e["input"]
         if not isinstance(given, (dict, list)):
             msg += f" (got {given!r})"
-    more = len(err.errors()) - 1
+    more = len(errors) - len(here)
     tail = f" (+{more} more)" if more else ""
     return f"{where}: {path}: {msg}{tail}"
 
@@ -451,9 +486,11 @@ def config_from_dict(raw: Any, source: str = "config", overrides: list[str] = ()
         raise UserError(f"{source}: expected a mapping of keys (data, model, train, ...), got {type(raw).__name__}")
     for item in overrides:
         path, value = parse_override(item)
-        apply_override(raw, path, value, f"--set '{item}'")
+        apply_override(raw, path, value, f"{source}: --set '{item}'")
     try:
         return Config.model_validate(raw)
+    except RecursionError:
+        raise UserError(f"{source}: the config is nested too deeply") from None
     except ValidationError as err:
         label = source + (" (with --set)" if overrides else "")
         raise UserError(format_validation_error(err, label, tree)) from None
@@ -473,7 +510,7 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
     raw = parse_yaml(text, str(p))
     try:
         tree = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         tree = None
     return config_from_dict(raw, str(p), overrides, tree)
 

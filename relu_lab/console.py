@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -41,7 +42,7 @@ class TrainProgress:
             self.progress.start()
             self.task = self.progress.add_task(label, total=total, figures="")
         elif not self.quiet:
-            self.console.print(f"training {label} for {total} epochs", highlight=False, soft_wrap=True)
+            self.console.print(f"training {label} for {total} epochs", markup=False, highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -76,7 +77,7 @@ def summary_table(summary: dict) -> Table:
         table.add_row("success", f"{verdict}: {s['criterion']}{when}")
     table.add_row("time", f"{summary['seconds']:.2f} s")
     for warning in summary.get("warnings", []):
-        table.add_row("[yellow]warning[/]", warning)
+        table.add_row("[yellow]warning[/]", escape(warning))
     return table
 
 
@@ -102,7 +103,7 @@ class SweepProgress:
             self.progress.start()
             self.task = self.progress.add_task(label, total=total)
         else:
-            self.console.print(f"{label}: {total} member-epochs", highlight=False, soft_wrap=True)
+            self.console.print(f"{label}: {total} member-epochs", markup=False, highlight=False, soft_wrap=True)
 
     def advance(self, member_epochs: int) -> None:
         if member_epochs <= 0:
@@ -137,7 +138,7 @@ def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | No
     table.add_column("div.", justify="right")
     table.add_column("n", justify="right")
     for i, s in enumerate(summary):
-        cells = [str(s[k]) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
+        cells = [escape(str(s[k])) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
         if has_success:
             rate, lo, hi = (100 * s[k] for k in ("success_rate", "success_low", "success_high"))
             cells.append(f"{rate:.0f}% [{lo:.0f}-{hi:.0f}]")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, did_you_mean
 
 
 class DataError(UserError):
@@ -179,9 +179,10 @@ def _target_column(target, header, width, path) -> int:
         if not -width <= target < width:
             raise DataError(f"data.target: column {target} does not exist in '{path}' ({width} columns)")
         return target % width
-    if header is None or target not in header:
-        names = ", ".join(header) if header else "none: the file has no header row"
-        raise DataError(f"data.target: no column named '{target}' in '{path}' (columns: {names})")
+    if header is None:
+        raise DataError(f"data.target: '{path}' has no header row, so name the target column by index (0-{width - 1})")
+    if target not in header:
+        raise DataError(f"data.target: in '{path}': " + did_you_mean("column", target, header))
     return header.index(target)
 
 

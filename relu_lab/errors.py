@@ -15,4 +15,4 @@ def did_you_mean(kind: str, given: str, allowed: Iterable[str]) -> str:
     allowed = list(allowed)
     close = difflib.get_close_matches(str(given), allowed, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown {kind} '{given}'{hint} (allowed: {', '.join(allowed)})"
+    return f"unknown {kind} {str(given)!r}{hint} (allowed: {', '.join(allowed)})"

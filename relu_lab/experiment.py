@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, custom_activation
 from .config import Config
-from .datasets import DATASETS, Dataset, read_csv, standardize
+from .datasets import DATASETS, DataError, Dataset, read_csv, standardize
 from .errors import UserError
 from .losses import LOSSES, output_fits
 
@@ -61,7 +61,11 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
     if cfg.data.name != "csv":
         cfg.data.n = cfg.data.n or spec.n
         cfg.data.noise = spec.noise if cfg.data.noise is None else cfg.data.noise
-    data = make_dataset(cfg, base_dir)
+    try:
+        data = make_dataset(cfg, base_dir)
+    except DataError as err:  # name the config and the key, unless the message names its own key
+        key = "" if str(err).startswith("data.") else "data.path: " if cfg.data.name == "csv" else "data: "
+        raise UserError(f"{source}: {key}{err}") from None
     if cfg.data.name == "csv":  # the saved config must find the file from anywhere
         cfg.data.path = str(csv_path(cfg, base_dir))
     m = cfg.model
@@ -102,6 +106,12 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
         if cfg.success.metric.endswith(wrong):
             raise UserError(f"{source}: success.metric: '{cfg.success.metric}' is not measured on a "
                             f"{data.task} task")
+    for name, custom in m.custom_activations.items():  # import them now, not in the middle of a run
+        try:
+            custom_activation(custom.f, custom.df)
+        except ValueError as err:
+            raise UserError(f"{source}: model.custom_activations.{name}: {err}") from None
+    _check_size(cfg, data, source)
     m.activation_params = {
         name: m.params_of(name) for name in _used_activations(cfg) if name in ACTIVATIONS and ACTIVATIONS[name].params
     }
@@ -110,7 +120,24 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
     return cfg, data
 
 
+MAX_MEMBER_BYTES = 4 * 2**30  # one network's training arrays; beyond this relu-lab refuses the config
+
+
+def _check_size(cfg: Config, data: Dataset, source: str) -> None:
+    """Refuse a network whose training arrays alone would need more than MAX_MEMBER_BYTES."""
+    layers = cfg.model.layers
+    params = sum(layers[i] * layers[i + 1] + layers[i + 1] for i in range(len(layers) - 1))
+    n = len(data.X) + (0 if data.X_test is None else len(data.X_test))
+    need = 8 * (4 * params + 3 * sum(layers) * n)  # parameters, gradient, update; z, a, delta per sample
+    if need > MAX_MEMBER_BYTES:
+        raise UserError(f"{source}: model.layers: {layers} has {params:,} parameters and would need about "
+                        f"{need / 2**30:.0f} GiB to train on {n} points; the limit is "
+                        f"{MAX_MEMBER_BYTES / 2**30:.0f} GiB per network")
+
+
 def _default_loss(output: str | None, task: str) -> str:
+    if task == "regression":
+        return "mse"
     if output is not None:
         for name, loss in LOSSES.items():
             if loss.outputs and output in loss.outputs:

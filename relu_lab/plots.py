@@ -373,7 +373,7 @@ def _decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
         im = ax.imshow(z, origin="lower", extent=extent, cmap="RdBu_r", norm=norm, aspect="auto",
                        interpolation="bilinear", alpha=0.85)
         fig.colorbar(im, ax=ax, label="network output", shrink=0.9)
-        if np.nanmin(z) < 0.5 < np.nanmax(z):
+        if np.isfinite(z).any() and np.nanmin(z) < 0.5 < np.nanmax(z):
             ax.contour(xx, yy, z, levels=[0.5], colors="black", linewidths=2)
         labels = (data.Y[:, 0] > 0.5).astype(int)
         cmap = plt.get_cmap("RdBu_r")
@@ -472,7 +472,8 @@ def _fit(run_dir: Path, name: str, cfg, data, net) -> Path:
                     label=f"kinks of the {hidden[0]} units ({kinks.size})")
     ys = np.concatenate([data.Y.ravel()] + ([] if data.Y_test is None else [data.Y_test.ravel()]))
     span = max(float(ys.max() - ys.min()), 1e-9)
-    if np.nanmin(curve) < ys.min() - 0.5 * span or np.nanmax(curve) > ys.max() + 0.5 * span:
+    finite = curve[np.isfinite(curve)]
+    if finite.size == 0 or finite.min() < ys.min() - 0.5 * span or finite.max() > ys.max() + 0.5 * span:
         ax.set_ylim(ys.min() - 0.5 * span, ys.max() + 0.5 * span)  # the data, not a runaway extrapolation
     bottom, top = ax.get_ylim()
     if np.isfinite(curve).all() and not ((curve >= bottom) & (curve <= top)).any():
