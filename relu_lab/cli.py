@@ -55,8 +55,10 @@ def say(text: str) -> None:
 
 
 def complain(tag: str, style: str, text: str) -> None:
-    """A line on stderr with a coloured tag; the text is escaped (a key like 'a[b]' is not markup)."""
-    err_console.print(f"[{style}]{tag}:[/] {escape(text)}", highlight=False, soft_wrap=True)
+    """One line on stderr with a coloured tag; the text is escaped (a key like 'a[b]' is not markup)
+    and kept on one line whatever characters a file or key name brings."""
+    one_line = text.replace("\r", "\\r").replace("\n", "\\n")
+    err_console.print(f"[{style}]{tag}:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
 
 
 @contextmanager

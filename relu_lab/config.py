@@ -434,7 +434,7 @@ def format_validation_error(err: ValidationError, source: str, tree: yaml.Node |
     if isinstance(cause, PathError):
         loc += cause.path
     here = [x for x in errors if _clean_loc(x) == _clean_loc(e)]
-    path = ".".join(str(p) for p in loc) or "(top level)"
+    path = ".".join(str(p) if str(p).isprintable() else repr(p) for p in loc) or "(top level)"
     line = _line_of(tree, loc)
     where = f"{source}:{line}" if line else source
     msg = " or ".join(dict.fromkeys(x["msg"].removeprefix("Value error, ") for x in here))
