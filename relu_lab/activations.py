@@ -85,7 +85,7 @@ def leaky_relu(z, slope=0.01):
 
 def dleaky_relu(z, slope=0.01):
     # Seed 000's bug compared z with epsilon instead of 0 and returned a scalar.
-    return (z > 0) * (1.0 - slope) + slope
+    return np.where(z > 0, 1.0, slope)
 
 
 def prelu(z, slope=0.25):

@@ -200,7 +200,7 @@ class Ensemble:
         L = len(self.W)
         delta = loss.delta(zs[-1], as_[-1], Y, self._output_df)
         n = delta.shape[-2]
-        if reduction == "mean":
+        if reduction == "mean" and n > 1:
             delta /= n
         grad, views = self._grad, self._grad_views
         dlearned = self._dlearned
@@ -217,5 +217,5 @@ class Ensemble:
             params = self._params(l - 1, act)
             if l - 1 in dlearned:
                 np.sum(g * act.fn.dparam(zs[l - 1], **params), axis=-2, keepdims=True, out=dlearned[l - 1])
-            delta = g * act.fn.df(zs[l - 1], **params)
+            delta = np.multiply(g, act.fn.df(zs[l - 1], **params), out=g)
         return grad

@@ -33,7 +33,12 @@ from .run import metric_columns
 from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
 from .trainer import DIVERGED, INTERRUPTED, LogRow, TrainResult, fit
 
-SWEEP_LOG_ROWS = 50  # default logged epochs per member in a sweep
+SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
+# A logged epoch evaluates (forward and backward, for the diagnostics) the whole training set:
+# it costs about (1 + 0.7 n) / (1 + 0.7 B) training steps of batch B (measured on the 2-core
+# machine: a step's fixed cost is worth about 1.4 samples). By default a sweep logs at most once
+# per LOG_SPACING such costs, so that logging stays near 5 % of the time.
+LOG_SPACING = 20
 MEMORY_BUDGET = 256 * 2**20
 # Members per chunk at most: beyond about 512 the arrays outgrow the CPU caches and each
 # member-step costs more (W1 on the 2-core machine: 5.0 us at 512, 6.9 at 1024, 8.6 at 2048).
@@ -157,8 +162,6 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     if len(set(keys)) != len(keys):
         raise UserError(f"sweep: a key is given twice in the grid ({', '.join(keys)})")
     raw_base = base.model_dump(mode="json", exclude={"sweep"})
-    if raw_base["log_every"] is None:  # a sweep logs every member: fewer rows than a single run
-        raw_base["log_every"] = max(1, base.total_epochs() // SWEEP_LOG_ROWS)
     points, resolved = [], []
     data_cache: dict[str, Dataset] = {}
     for values in itertools.product(*(a.values for a in axes)):
@@ -170,6 +173,8 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
             apply_override(raw, path, value, f"sweep {key}")
         cfg = config_from_dict(raw, f"{source} (sweep point {label})")
         cfg, data = resolve(cfg, source, base_dir)
+        if base.log_every is None:  # a sweep logs every member: fewer rows than a single run
+            cfg.log_every = sweep_log_every(cfg, len(data.X))
         data_key = json.dumps(cfg.data.model_dump(mode="json"), sort_keys=True)
         data = data_cache.setdefault(data_key, data)
         points.append(point)
@@ -183,6 +188,17 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
             members.append(m)
             group.members.append(m)
     return SweepPlan(base, axes, list(seeds), points, members, list(groups_by_key.values()))
+
+
+def sweep_log_every(cfg: Config, n: int) -> int:
+    """Epochs between logged rows in a sweep: at most SWEEP_LOG_ROWS rows, and logs spaced so
+    that evaluating the whole training set costs about 5 % of the training (see LOG_SPACING)."""
+    by_rows = cfg.total_epochs() // SWEEP_LOG_ROWS
+    B = min(min(p.batch_size or n, n) for p in cfg.phases())
+    steps_per_epoch = math.ceil(n / B)
+    log_cost = (1 + 0.7 * n) / (1 + 0.7 * B)  # in training steps
+    by_cost = math.ceil(LOG_SPACING * log_cost / steps_per_epoch)
+    return max(1, by_rows, by_cost)
 
 
 def _group_key(cfg: Config) -> str:
