@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -156,7 +155,7 @@ def _executor(name: str, scheduler: str | None, workers: int | None):
     if name == "local":
         if scheduler or workers:
             raise UserError("--scheduler and --workers go with --executor dask")
-        return contextlib.nullcontext(None)
+        return nullcontext(None)
     if name != "dask":
         raise UserError(f"--executor: unknown executor '{name}' (allowed: local, dask)")
     if workers is not None and workers < 1:
