@@ -36,7 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from relu_lab.config import load_config
+from relu_lab.experiment import resolve
 from relu_lab.run import train_run
+from relu_lab.trainer import fit
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "seed003_deep_xor_relu.yaml"
@@ -78,6 +80,23 @@ def bare_loop(layers: list[int], steps: int, lr: float, seed: int = 0) -> tuple[
     return cost, acc
 
 
+CIRCLE = ROOT / "configs" / "seed004_circle.yaml"
+CIRCLE_SHORT = ["data.n=200", "data.test_n=500", "train.phases.0.epochs=60", "train.phases.1.epochs=140",
+                "log_every=null"]
+
+
+def diagnostics_overhead(config: Path, overrides: list[str], repeats: int = 6) -> tuple[float, float, int]:
+    """Training seconds with and without diagnostics at the config's log interval, best of `repeats`
+    runs taken in turns (this machine's speed drifts), and that interval."""
+    resolved = {d: resolve(load_config(config, [*overrides, f"diagnostics={str(d).lower()}"]))
+                for d in (True, False)}
+    times: dict[bool, float] = {True: float("inf"), False: float("inf")}
+    for _ in range(repeats):
+        for diag, (cfg, data) in resolved.items():
+            times[diag] = min(times[diag], fit([cfg], data).seconds)
+    return times[True], times[False], resolved[True][0].log_every
+
+
 def best_of(repeats: int, fn) -> tuple[float, object]:
     best, out = float("inf"), None
     for _ in range(repeats):
@@ -109,15 +128,9 @@ def main() -> None:
             fit_seconds.append(report.result.seconds)
             return report
 
-        nodiag_seconds = []
-
-        def library_without_diagnostics():
-            cfg = load_config(CONFIG, [*overrides, "diagnostics=false"])
-            nodiag_seconds.append(train_run(cfg, out=tmp / "nodiag", source=str(CONFIG)).result.seconds)
-
         def cli():
             sets = [a for o in overrides for a in ("--set", o)]
-            cmd = ["relu-lab", "train", str(CONFIG), *sets, "--quiet", "--out", str(tmp / "cli")]
+            cmd = ["relu-lab", "train", str(CONFIG), *sets, "--quiet", "--no-plots", "--out", str(tmp / "cli")]
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
         def bare_process():
@@ -127,7 +140,6 @@ def main() -> None:
         t_bare, (bare_cost, bare_acc) = best_of(args.repeats, lambda: bare_loop(layers, steps, lr, cfg.seed))
         t_bare_proc, _ = best_of(args.repeats, bare_process)
         t_lib, rep = best_of(args.repeats, library)
-        best_of(args.repeats, library_without_diagnostics)
         t_cli, _ = best_of(args.repeats, cli)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -142,7 +154,6 @@ def main() -> None:
     print(f"{'':30}{'wall s':>9}{'member-steps/s':>16}{'x bare':>9}")
     rows = [
         ("bare NumPy loop", t_bare),
-        ("relu-lab fit(), no diagnostics", min(nodiag_seconds)),
         ("relu-lab fit() alone", min(fit_seconds)),
         ("relu-lab train_run", t_lib),
         ("bare loop (subprocess)", t_bare_proc),
@@ -151,8 +162,11 @@ def main() -> None:
     for label, t in rows:
         print(f"{label:30}{t:9.3f}{steps / t:16,.0f}{t / t_bare:9.2f}")
     print()
-    print(f"diagnostics at the default log interval ({cfg.log_every or 'auto'} epochs): "
-          f"+{100 * (min(fit_seconds) / min(nodiag_seconds) - 1):.1f} % training time")
+    for label, path, sets in (("seed 003's deep XOR (full batch)", CONFIG, overrides),
+                              ("seed 004's circle (online SGD, 200 points, 200 epochs)", CIRCLE, CIRCLE_SHORT)):
+        with_d, without_d, every = diagnostics_overhead(path, sets)
+        print(f"diagnostics on {label}, logged every {every} epoch(s): "
+              f"+{100 * (with_d / without_d - 1):.1f} % training time")
     print(f"ratio relu-lab / bare loop: library {t_lib / t_bare:.2f} (in-process), "
           f"CLI {t_cli / t_bare_proc:.2f} (both as processes, start-up included)")
 
