@@ -115,7 +115,7 @@ def train(
 
         def on_start(resolved, data, run_dir):
             layers = "-".join(map(str, resolved.model.layers))
-            progress.start(resolved.total_epochs(), f"{resolved.name} ({data.name}, {layers})")
+            progress.start(resolved.total_epochs(), f"{resolved.name} ({data.name}, {layers})", resolved.name)
 
         try:
             report = train_run(cfg, out, source=config, base_dir=Path(config).parent,

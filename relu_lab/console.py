@@ -26,23 +26,22 @@ class TrainProgress:
         self.progress: Progress | None = None
         self._next_line = 0
 
-    def start(self, total: int, label: str) -> None:
+    def start(self, total: int, label: str, name: str = "train") -> None:
         self.total = total
-        if not self.quiet and self.console.is_interactive:
+        if self.quiet:
+            return
+        self.console.print(f"training {label} for {total} epochs", markup=False, highlight=False, soft_wrap=True)
+        if self.console.is_interactive:
             self.progress = Progress(
                 TextColumn("[bold]{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=24),
                 MofNCompleteColumn(),
-                TextColumn("epochs  {task.fields[figures]}"),
-                TimeElapsedColumn(),
-                TextColumn("eta"),
+                TextColumn("{task.fields[figures]}"),
                 TimeRemainingColumn(),
                 console=self.console,
             )
             self.progress.start()
-            self.task = self.progress.add_task(label, total=total, figures="")
-        elif not self.quiet:
-            self.console.print(f"training {label} for {total} epochs", markup=False, highlight=False, soft_wrap=True)
+            self.task = self.progress.add_task(escape(name[:20]), total=total, figures="")
 
     def close(self) -> None:
         if self.progress is not None:
@@ -51,8 +50,10 @@ class TrainProgress:
 
     def update(self, row: LogRow) -> None:
         figures = "  ".join(f"{k} {figure(v[0])}" for k, v in row.metrics.items() if "_L" not in k)
+        short = "  ".join(f"{k.replace('accuracy', 'acc')} {v[0]:.3g}" for k, v in row.metrics.items()
+                          if "_L" not in k and not k.startswith("test"))
         if self.progress is not None:
-            self.progress.update(self.task, completed=row.epoch, figures=figures)
+            self.progress.update(self.task, completed=row.epoch, figures=short)
         elif not self.quiet and (row.epoch >= self._next_line or row.epoch == self.total):
             self.console.print(f"epoch {row.epoch}/{self.total}  {figures}", highlight=False, soft_wrap=True)
             self._next_line = row.epoch + max(1, self.total // PLAIN_LINES)
@@ -94,16 +95,14 @@ class SweepProgress:
         self.total = total
         if self.quiet:
             return
+        self.console.print(f"{label}: {total} member-epochs", markup=False, highlight=False, soft_wrap=True)
         if self.console.is_interactive:
             self.progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                TextColumn("member-epochs"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                console=self.console,
+                BarColumn(bar_width=32), TextColumn("{task.percentage:>3.0f}% of the member-epochs"),
+                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=self.console,
             )
             self.progress.start()
-            self.task = self.progress.add_task(label, total=total)
-        else:
-            self.console.print(f"{label}: {total} member-epochs", markup=False, highlight=False, soft_wrap=True)
+            self.task = self.progress.add_task("", total=total)
 
     def advance(self, member_epochs: int) -> None:
         if member_epochs <= 0:
