@@ -16,7 +16,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,6 @@ class SweepReport:
     seconds: float
     member_steps: int = 0
     best: int | None = None  # index into summary of the best grid point
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 DEFAULT_LR = "1e-3:10:9"  # from too small to learn to large enough to diverge or kill units
