@@ -123,12 +123,23 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
 MAX_MEMBER_BYTES = 4 * 2**30  # one network's training arrays; beyond this relu-lab refuses the config
 
 
+def training_bytes(cfg: Config, data: Dataset) -> int:
+    """Bytes of arrays one member needs while training: its parameters and gradient (about 4
+    copies of P floats, P counting a learned slope per unit) plus z, a and delta of every unit for
+    the largest batch or the full-data evaluation (train and test), whichever is larger."""
+    layers = cfg.model.layers
+    P = sum(layers[i] * layers[i + 1] + 2 * layers[i + 1] for i in range(len(layers) - 1))
+    n_eval = len(data.X) + (0 if data.X_test is None else len(data.X_test))
+    batch = max(min(p.batch_size or len(data.X), len(data.X)) for p in cfg.phases())
+    return 8 * (4 * P + 3 * sum(layers) * max(batch, n_eval))
+
+
 def _check_size(cfg: Config, data: Dataset, source: str) -> None:
     """Refuse a network whose training arrays alone would need more than MAX_MEMBER_BYTES."""
     layers = cfg.model.layers
     params = sum(layers[i] * layers[i + 1] + layers[i + 1] for i in range(len(layers) - 1))
     n = len(data.X) + (0 if data.X_test is None else len(data.X_test))
-    need = 8 * (4 * params + 3 * sum(layers) * n)  # parameters, gradient, update; z, a, delta per sample
+    need = training_bytes(cfg, data)
     if need > MAX_MEMBER_BYTES:
         raise UserError(f"{source}: model.layers: {layers} has {params:,} parameters and would need about "
                         f"{need / 2**30:.0f} GiB to train on {n} points; the limit is "

@@ -28,7 +28,7 @@ from .activations import HIDDEN_ACTIVATIONS
 from .config import Config, apply_override, config_from_dict, dump_config, load_config, parse_lr_spec
 from .datasets import Dataset
 from .errors import UserError
-from .experiment import resolve
+from .experiment import resolve, training_bytes
 from .run import metric_columns
 from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
 from .trainer import DIVERGED, INTERRUPTED, LogRow, TrainResult, fit
@@ -210,18 +210,9 @@ def _group_key(cfg: Config) -> str:
 
 
 def chunk_size(cfg: Config, data: Dataset, budget: int = MEMORY_BUDGET) -> int:
-    """How many members fit in `budget` bytes of training arrays.
-
-    Per member: parameters and gradient (about 4 copies of P floats) plus the
-    activations of the largest batch and of a full-data evaluation (z, a, delta
-    per unit per sample). Chunks no larger than that are trained one after another.
-    """
-    layers = cfg.model.layers
-    P = sum(layers[i] * layers[i + 1] + 2 * layers[i + 1] for i in range(len(layers) - 1))
-    n_eval = len(data.X) + (0 if data.X_test is None else len(data.X_test))
-    batch = max(min(p.batch_size or len(data.X), len(data.X)) for p in cfg.phases())
-    per_member = 8 * (4 * P + 3 * sum(layers) * max(batch, n_eval))
-    return max(1, budget // per_member)
+    """How many members fit in `budget` bytes of training arrays (see experiment.training_bytes);
+    chunks no larger than that are trained one after another."""
+    return max(1, budget // training_bytes(cfg, data))
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
