@@ -146,6 +146,13 @@ class Ensemble:
         self.hidden = list(hidden)
         if learned.keys() != self.learned.keys() or any(learned[l] is not self.learned[l] for l in learned):
             self._pack(self.W, self.b, learned)
+        # Each layer's functions with their parameters bound once, not per step. A learned
+        # parameter is bound as its view into `flat`, which SGD updates in place.
+        params = [self._params(l, act) for l, act in enumerate(self.hidden)]
+        self._f = [partial(act.fn.f, **p) for act, p in zip(self.hidden, params)]
+        self._f.append(partial(self.output.fn.f, **self.output.params))
+        self._df = [partial(act.fn.df, **p) for act, p in zip(self.hidden, params)]
+        self._dparam = {l: partial(self.hidden[l].fn.dparam, **params[l]) for l in self.learned}
 
     def _params(self, l: int, act: Act) -> dict:
         if l in self.learned:
@@ -156,12 +163,10 @@ class Ensemble:
         """Pre-activations `zs` and activations `as_` (as_[0] is X) of every layer."""
         zs, as_ = [], [X]
         a = X
-        last = len(self.W) - 1
-        for l in range(len(self.W)):
-            z = a @ self.W[l]
-            z += self.b[l]
-            act = self.output if l == last else self.hidden[l]
-            a = act.fn.f(z, **self._params(l, act))
+        for W, b, f in zip(self.W, self.b, self._f):
+            z = a @ W
+            z += b
+            a = f(z)
             zs.append(z)
             as_.append(a)
         return zs, as_
@@ -213,9 +218,7 @@ class Ensemble:
             if l == 0:
                 break
             g = delta @ np.ascontiguousarray(self.W[l].mT)  # dC/da for the hidden layer below
-            act = self.hidden[l - 1]
-            params = self._params(l - 1, act)
             if l - 1 in dlearned:
-                np.sum(g * act.fn.dparam(zs[l - 1], **params), axis=-2, keepdims=True, out=dlearned[l - 1])
-            delta = np.multiply(g, act.fn.df(zs[l - 1], **params), out=g)
+                np.sum(g * self._dparam[l - 1](zs[l - 1]), axis=-2, keepdims=True, out=dlearned[l - 1])
+            delta = np.multiply(g, self._df[l - 1](zs[l - 1]), out=g)
         return grad
