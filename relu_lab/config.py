@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .datasets import DATASETS
@@ -275,6 +275,12 @@ class Config(Strict):
     success: SuccessConfig | None = None
     diagnostics: bool = Field(True, description="log dead units, sparsity, gradient and weight norms per layer")
     sweep: SweepConfig | None = Field(None, description="the grid for relu-lab sweep / compare")
+    _tree: Any = PrivateAttr(default=None)  # the composed YAML, for line numbers in later errors
+
+    def where(self, source: str, path: str) -> str:
+        """'file.yaml:LINE' for a dotted key path of the file this config came from (just 'file' if unknown)."""
+        line = _line_of(self._tree, tuple(int(p) if p.isdigit() else p for p in path.split(".")))
+        return f"{source}:{line}" if line else source
 
     @field_validator("name")
     @classmethod
@@ -512,7 +518,9 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
         tree = yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, RecursionError):
         tree = None
-    return config_from_dict(raw, str(p), overrides, tree)
+    cfg = config_from_dict(raw, str(p), overrides, tree)
+    cfg._tree = tree
+    return cfg
 
 
 def dump_config(cfg: Config) -> str:

@@ -42,6 +42,11 @@ def make_dataset(cfg: Config, base_dir: Path | None = None) -> Dataset:
     return Dataset(d.name, task, X, Y, X_test, Y_test)
 
 
+def _fail(cfg: Config, source: str, path: str, message: str) -> UserError:
+    """A one-line error about key `path`, with the line of that key when the config came from a file."""
+    return UserError(f"{cfg.where(source, path)}: {path}: {message}")
+
+
 def csv_path(cfg: Config, base_dir: Path | None) -> Path:
     """A relative CSV path is taken from the working directory, else from the config's directory."""
     path = Path(cfg.data.path)
@@ -55,30 +60,28 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
     spec = DATASETS[cfg.data.name]
     cfg = cfg.model_copy(deep=True)
     if spec.fixed and cfg.data.n not in (None, spec.n):
-        raise UserError(f"{source}: data.n: dataset '{spec.name}' is a fixed table of {spec.n} points")
+        raise _fail(cfg, source, "data.n", f"dataset '{spec.name}' is a fixed table of {spec.n} points")
     if spec.fixed and cfg.data.test_n:
-        raise UserError(f"{source}: data.test_n: dataset '{spec.name}' is a fixed table and has no test set")
+        raise _fail(cfg, source, "data.test_n", f"dataset '{spec.name}' is a fixed table and has no test set")
     if cfg.data.name != "csv":
         cfg.data.n = cfg.data.n or spec.n
         cfg.data.noise = spec.noise if cfg.data.noise is None else cfg.data.noise
     try:
         data = make_dataset(cfg, base_dir)
-    except DataError as err:  # name the config and the key, unless the message names its own key
-        key = "" if str(err).startswith("data.") else "data.path: " if cfg.data.name == "csv" else "data: "
-        raise UserError(f"{source}: {key}{err}") from None
+    except DataError as err:  # name the config's key: the message's own ("data.target: ...") or data.path
+        key, _, rest = str(err).partition(": ")
+        if not key.startswith("data."):
+            key, rest = ("data.path" if cfg.data.name == "csv" else "data"), str(err)
+        raise _fail(cfg, source, key, rest) from None
     if cfg.data.name == "csv":  # the saved config must find the file from anywhere
         cfg.data.path = str(csv_path(cfg, base_dir))
     m = cfg.model
     if m.layers[0] != data.n_inputs:
-        raise UserError(
-            f"{source}: model.layers: the input layer has {m.layers[0]} units but dataset '{data.name}' "
-            f"has {data.n_inputs} input feature(s); start the list with {data.n_inputs}"
-        )
+        raise _fail(cfg, source, "model.layers", f"the input layer has {m.layers[0]} units but dataset "
+                    f"'{data.name}' has {data.n_inputs} input feature(s); start the list with {data.n_inputs}")
     if m.layers[-1] != data.n_outputs:
-        raise UserError(
-            f"{source}: model.layers: the output layer has {m.layers[-1]} units but dataset '{data.name}' "
-            f"has {data.n_outputs} output(s); end the list with {data.n_outputs}"
-        )
+        raise _fail(cfg, source, "model.layers", f"the output layer has {m.layers[-1]} units but dataset "
+                    f"'{data.name}' has {data.n_outputs} output(s); end the list with {data.n_outputs}")
     if m.output is None:
         needs = LOSSES[cfg.loss.name].outputs if cfg.loss.name else None
         if needs:
@@ -93,24 +96,24 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
     output = ACTIVATIONS.get(m.output)
     if output is not None and not output_fits(loss, output):
         need = " or ".join(loss.outputs) if loss.outputs else "an elementwise activation (not softmax)"
-        raise UserError(f"{source}: model.output: '{m.output}' does not fit loss '{loss.name}', which needs {need}")
+        raise _fail(cfg, source, "model.output", f"'{m.output}' does not fit loss '{loss.name}', which needs {need}")
     if loss.outputs and data.task == "regression":
-        raise UserError(f"{source}: loss.name: '{loss.name}' is for classification; "
+        raise _fail(cfg, source, "loss.name", f"'{loss.name}' is for classification; "
                         f"dataset '{data.name}' is a regression task (use mse or half_mse)")
     if loss.name == "bce" and data.task == "multiclass":
-        raise UserError(f"{source}: loss.name: bce is for one output; use cross_entropy for {data.n_outputs} classes")
+        raise _fail(cfg, source, "loss.name", f"bce is for one output; use cross_entropy for {data.n_outputs} classes")
     if cfg.success is not None and cfg.success.metric.startswith("test_") and data.X_test is None:
-        raise UserError(f"{source}: success.metric: '{cfg.success.metric}' needs a test set (set data.test_n)")
+        raise _fail(cfg, source, "success.metric", f"'{cfg.success.metric}' needs a test set (set data.test_n)")
     if cfg.success is not None:
         wrong = "r2" if data.task != "regression" else "accuracy"
         if cfg.success.metric.endswith(wrong):
-            raise UserError(f"{source}: success.metric: '{cfg.success.metric}' is not measured on a "
+            raise _fail(cfg, source, "success.metric", f"'{cfg.success.metric}' is not measured on a "
                             f"{data.task} task")
     for name, custom in m.custom_activations.items():  # import them now, not in the middle of a run
         try:
             custom_activation(custom.f, custom.df)
         except ValueError as err:
-            raise UserError(f"{source}: model.custom_activations.{name}: {err}") from None
+            raise _fail(cfg, source, f"model.custom_activations.{name}", str(err)) from None
     _check_size(cfg, data, source)
     m.activation_params = {
         name: m.params_of(name) for name in _used_activations(cfg) if name in ACTIVATIONS and ACTIVATIONS[name].params
@@ -141,7 +144,7 @@ def _check_size(cfg: Config, data: Dataset, source: str) -> None:
     n = len(data.X) + (0 if data.X_test is None else len(data.X_test))
     need = training_bytes(cfg, data)
     if need > MAX_MEMBER_BYTES:
-        raise UserError(f"{source}: model.layers: {layers} has {params:,} parameters and would need about "
+        raise _fail(cfg, source, "model.layers", f"{layers} has {params:,} parameters and would need about "
                         f"{need / 2**30:.0f} GiB to train on {n} points; the limit is "
                         f"{MAX_MEMBER_BYTES / 2**30:.0f} GiB per network")
 
