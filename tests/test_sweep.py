@@ -161,6 +161,14 @@ def test_grid_defaults_and_precedence():
     assert [a.key for a in axes] == ["model.hidden"] and "relu" in axes[0].values and "sigmoid" in axes[0].values
 
 
+def test_compare_refuses_phases_that_would_override_the_activation(tmp_path):
+    phased = small(train={"lr": 0.1, "epochs": 4, "phases": [{"epochs": 2, "hidden": "leaky_relu"}, {"epochs": 2}]})
+    result = runner.invoke(app, ["compare", str(write_config(tmp_path, phased)), "--seeds", "1",
+                                 "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "train.phases set their own" in result.output and result.output.count("\n") == 1
+
+
 def write_config(tmp_path: Path, raw: dict) -> Path:
     import yaml
 
