@@ -160,6 +160,8 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     keys = [a.key for a in axes]
     if len(set(keys)) != len(keys):
         raise UserError(f"sweep: a key is given twice in the grid ({', '.join(keys)})")
+    if "seed" in keys:
+        raise UserError(f"{source}: seed: the seeds of a sweep are its own axis; use --seeds N or sweep.seeds")
     if "model.hidden" in keys and any(p.hidden is not None for p in base.train.phases):
         raise UserError(f"{source}: model.hidden: the grid varies the hidden activation, but train.phases set "
                         "their own (which would win); remove 'hidden' from the phases to compare activations")

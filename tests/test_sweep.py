@@ -202,6 +202,7 @@ def test_cli_sweep_and_compare(tmp_path):
     (["sweep", "--param", "model.init_scale="], ["--param", "empty"]),
     (["compare", "--activations", "relu,rleu"], ["model.hidden", "did you mean 'relu'"]),
     (["compare", "--activations", ","], ["--activations", "empty"]),
+    (["sweep", "--param", "seed=1,2"], ["seed", "--seeds"]),
 ])
 def test_bad_grids_give_one_line_and_exit_2(tmp_path, args, words):
     path = write_config(tmp_path, small())
