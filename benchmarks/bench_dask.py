@@ -14,8 +14,8 @@ import tempfile
 import time
 
 from benchmarks.bench_sweep import W1, W1_LRS
-from relu_lab.config import config_from_dict
 from relu_lab.executors import DaskExecutor
+from relu_lab.loading import config_from_dict
 from relu_lab.sweep import Axis, plan_sweep, run_sweep
 
 

@@ -22,8 +22,8 @@ import time
 
 import numpy as np
 
-from relu_lab.config import config_from_dict
 from relu_lab.experiment import resolve
+from relu_lab.loading import config_from_dict
 from relu_lab.sweep import Axis, plan_sweep, run_sweep
 from relu_lab.trainer import fit
 
@@ -75,7 +75,7 @@ def alone_rate(raw: dict, lrs: list[float], sample: int) -> float:
 def peak_memory_mb(members: int) -> float:
     code = (
         "import resource, tempfile, sys; sys.argv=['x'];"
-        "from benchmarks.bench_sweep import W1, W1_LRS; from relu_lab.config import config_from_dict;"
+        "from benchmarks.bench_sweep import W1, W1_LRS; from relu_lab.loading import config_from_dict;"
         "from relu_lab.sweep import Axis, plan_sweep, run_sweep;"
         f"plan = plan_sweep(config_from_dict(dict(W1)), [Axis('train.lr', W1_LRS)], list(range({members} // 8)));"
         "d = tempfile.mkdtemp(); run_sweep(plan, d);"

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from relu_lab.config import load_config
 from relu_lab.experiment import resolve
+from relu_lab.loading import load_config
 from relu_lab.run import train_run
 from relu_lab.trainer import fit
 

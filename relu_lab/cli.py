@@ -16,10 +16,11 @@ from rich.markup import escape
 
 from . import __version__
 from .activations import HIDDEN_ACTIVATIONS
-from .config import Config, dump_config, load_config
+from .config import Config
 from .console import SweepProgress, TrainProgress, summary_table, sweep_table
 from .errors import UserError
 from .experiment import resolve
+from .loading import dump_config, load_config
 from .run import train_run
 from .rundir import free_path
 from .sweep import MEMORY_BUDGET, best_per, grid_from, plan_sweep, resume_plan, run_sweep

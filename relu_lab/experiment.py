@@ -16,6 +16,7 @@ from .activations import ACTIVATIONS, custom_activation
 from .config import Config
 from .datasets import DATASETS, DataError, Dataset, read_csv, standardize
 from .errors import UserError
+from .loading import where
 from .losses import LOSSES, output_fits
 
 DEFAULT_OUTPUT = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
@@ -44,7 +45,7 @@ def make_dataset(cfg: Config, base_dir: Path | None = None) -> Dataset:
 
 def _fail(cfg: Config, source: str, path: str, message: str) -> UserError:
     """A one-line error about key `path`, with the line of that key when the config came from a file."""
-    return UserError(f"{cfg.where(source, path)}: {path}: {message}")
+    return UserError(f"{where(cfg, source, path)}: {path}: {message}")
 
 
 def csv_path(cfg: Config, base_dir: Path | None) -> Path:

@@ -205,7 +205,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
 
 
 def _try_config(run_dir: Path):
-    from .config import load_config
+    from .loading import load_config
 
     try:
         return load_config(run_dir / "config.yaml")

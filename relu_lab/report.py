@@ -10,10 +10,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .config import load_config
 from .datasets import DATASETS
 from .errors import UserError
 from .experiment import resolve
+from .loading import load_config
 from .plots import (
     SWEEP_PLOTS,
     SweepDir,

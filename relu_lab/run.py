@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, dump_config, load_config
+from .config import Config
 from .datasets import Dataset
 from .diagnostics import can_die, warnings_for
 from .errors import UserError
 from .experiment import make_dataset, resolve
+from .loading import dump_config, load_config
 from .network import Ensemble
 from .rundir import CsvLog, atomic_write, new_run_dir, save_params, versions, write_json
 from .trainer import LogRow, TrainResult, bind, diagnostic_columns, fit

@@ -25,10 +25,11 @@ import numpy as np
 import yaml
 
 from .activations import HIDDEN_ACTIVATIONS
-from .config import Config, apply_override, config_from_dict, dump_config, load_config, parse_lr_spec
+from .config import Config, parse_lr_spec
 from .datasets import Dataset
 from .errors import UserError
 from .experiment import resolve, training_bytes
+from .loading import apply_override, config_from_dict, dump_config, load_config
 from .run import metric_columns
 from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
 from .trainer import DIVERGED, INTERRUPTED, LogRow, TrainResult, fit

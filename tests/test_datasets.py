@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relu_lab.config import config_from_dict
 from relu_lab.datasets import DATASETS, DataError, read_csv, standardize
 from relu_lab.experiment import resolve
+from relu_lab.loading import config_from_dict
 
 GENERATED = [name for name, spec in DATASETS.items() if name != "csv"]
 

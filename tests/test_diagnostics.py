@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from relu_lab.activations import ACTIVATIONS
-from relu_lab.config import config_from_dict, load_config
 from relu_lab.diagnostics import can_die, diagnose, diagnostic_names, warnings_for
 from relu_lab.experiment import resolve
+from relu_lab.loading import config_from_dict, load_config
 from relu_lab.losses import LOSSES
 from relu_lab.network import Act, Ensemble
 from relu_lab.trainer import fit

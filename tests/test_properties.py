@@ -23,11 +23,11 @@ from typer.testing import CliRunner
 
 from relu_lab.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from relu_lab.cli import app
-from relu_lab.config import config_from_dict, parse_yaml
 from relu_lab.datasets import DATASETS
 from relu_lab.errors import UserError
 from relu_lab.experiment import resolve
 from relu_lab.initializers import INITIALIZERS
+from relu_lab.loading import config_from_dict, parse_yaml
 
 runner = CliRunner()
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relu_lab.config import Config, load_config
+from relu_lab.config import Config
 from relu_lab.datasets import Dataset
 from relu_lab.experiment import resolve
+from relu_lab.loading import load_config
 from relu_lab.losses import LOSSES
 from relu_lab.run import RunReport, train_run
 from relu_lab.trainer import TrainResult, build_ensemble, fit, member_rngs
