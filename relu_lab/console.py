@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .diagnostics import is_diagnostic
 from .trainer import LogRow
 
 PLAIN_LINES = 10  # lines printed over a run when the output is not a terminal
@@ -49,12 +50,13 @@ class TrainProgress:
             self.progress = None
 
     def update(self, row: LogRow) -> None:
-        figures = "  ".join(f"{k} {figure(v[0])}" for k, v in row.metrics.items() if "_L" not in k)
-        short = "  ".join(f"{k.replace('accuracy', 'acc')} {v[0]:.3g}" for k, v in row.metrics.items()
-                          if "_L" not in k and not k.startswith("test"))
-        if self.progress is not None:
+        main = {k: v[0] for k, v in row.metrics.items() if not is_diagnostic(k)}
+        if self.progress is not None:  # the bar has room for the training figures only
+            short = "  ".join(f"{k.replace('accuracy', 'acc')} {v:.3g}" for k, v in main.items()
+                              if not k.startswith("test"))
             self.progress.update(self.task, completed=row.epoch, figures=short)
         elif not self.quiet and (row.epoch >= self._next_line or row.epoch == self.total):
+            figures = "  ".join(f"{k} {figure(v)}" for k, v in main.items())
             self.console.print(f"epoch {row.epoch}/{self.total}  {figures}", highlight=False, soft_wrap=True)
             self._next_line = row.epoch + max(1, self.total // PLAIN_LINES)
 

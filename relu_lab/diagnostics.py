@@ -13,13 +13,22 @@ For every member (arrays of shape (K,)):
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .activations import Activation
 from .losses import Loss
 from .network import Ensemble
 
+# The one place that knows how a diagnostic column is named: kind, then the 1-based layer.
+COLUMN = re.compile(r"(dead|sparsity|grad|wnorm|slope)_L(\d+)")
 VANISHING_RATIO = 1e-4  # grad_L1 / grad_LL below this: gradients vanish towards the input
+
+
+def is_diagnostic(column: str) -> bool:
+    """Whether a metrics column is a per-layer diagnostic (dead_L1, grad_L3, ...)."""
+    return COLUMN.fullmatch(column) is not None
 
 
 def diagnostic_names(layers: list[int], learned_layers: set[int], output_can_die: bool = False) -> list[str]:

@@ -35,6 +35,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, NullLoc
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from .activations import ACTIVATIONS, relu, sigmoid, softplus  # noqa: E402
+from .diagnostics import COLUMN as DIAGNOSTIC_COLUMN  # noqa: E402
 from .errors import UserError, did_you_mean  # noqa: E402
 
 DPI = 120
@@ -280,7 +281,7 @@ def _diagnostic_columns(cols: Iterable[str]) -> dict[str, list[tuple[int, str]]]
     """{'grad': [(1, 'grad_L1'), ...], 'dead': [...], ...} for the per-layer columns present."""
     found: dict[str, list[tuple[int, str]]] = {}
     for key in cols:
-        m = re.fullmatch(r"(grad|wnorm|dead|sparsity|slope)_L(\d+)", key)
+        m = DIAGNOSTIC_COLUMN.fullmatch(key)
         if m:
             found.setdefault(m.group(1), []).append((int(m.group(2)), key))
     return {kind: sorted(v) for kind, v in found.items()}
