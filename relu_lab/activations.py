@@ -39,6 +39,28 @@ class Activation:
         return f"Activation({self.name}: {self.formula})"
 
 
+# --- elementwise helpers ------------------------------------------------------
+# The functions below are written once and run two ways: on NumPy arrays (the NumPy engine,
+# evaluation, plots) and, compiled by numba, on single floats inside the compiled engine's
+# kernels (see engines/compiled.py). These helpers are the only NumPy calls that need a
+# separate scalar form there; the compiled engine gives it to numba.
+
+
+def where(cond, a, b):
+    """np.where(cond, a, b); on floats in the kernels, `a if cond else b`."""
+    return np.where(cond, a, b)
+
+
+def rowmax(z: Array) -> Array:
+    """The maximum over the last axis, kept as an axis of length 1."""
+    return z.max(axis=-1, keepdims=True)
+
+
+def rowsum(z: Array) -> Array:
+    """The sum over the last axis, kept as an axis of length 1."""
+    return np.sum(z, axis=-1, keepdims=True)
+
+
 # --- numerically stable building blocks ---------------------------------------
 
 
@@ -54,8 +76,8 @@ def softplus(z: Array) -> Array:
 
 def softmax(z: Array) -> Array:
     """Softmax over the last axis, shifted by the maximum for stability."""
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e = np.exp(z - rowmax(z))
+    return e / rowsum(e)
 
 
 # --- the functions, each beside its derivative -------------------------------
@@ -66,7 +88,7 @@ def linear(z):
 
 
 def dlinear(z):
-    return np.ones_like(z)
+    return 0.0 * z + 1.0  # 1 in z's shape (a plain float for a float z)
 
 
 def relu(z):
@@ -75,7 +97,7 @@ def relu(z):
 
 def drelu(z):
     # The derivative at 0 is taken as 0: a unit with z <= 0 gets no gradient.
-    return (z > 0).astype(z.dtype)
+    return (z > 0) * 1.0
 
 
 def leaky_relu(z, slope=0.01):
@@ -85,15 +107,15 @@ def leaky_relu(z, slope=0.01):
 
 def dleaky_relu(z, slope=0.01):
     # Seed 000's bug compared z with epsilon instead of 0 and returned a scalar.
-    return np.where(z > 0, 1.0, slope)
+    return where(z > 0, 1.0, slope)
 
 
 def prelu(z, slope=0.25):
-    return np.where(z > 0, z, slope * z)
+    return where(z > 0, z, slope * z)
 
 
 def dprelu(z, slope=0.25):
-    return np.where(z > 0, 1.0, slope) + np.zeros_like(z)
+    return where(z > 0, 1.0, slope)
 
 
 def dprelu_dslope(z, slope=0.25):
@@ -101,11 +123,11 @@ def dprelu_dslope(z, slope=0.25):
 
 
 def elu(z, alpha=1.0):
-    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
+    return where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
 
 
 def delu(z, alpha=1.0):
-    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
+    return where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
 
 
 SELU_ALPHA = 1.6732632423543772

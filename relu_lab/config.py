@@ -271,8 +271,12 @@ class Config(Strict):
     log_every: int | None = Field(None, ge=1, description="epochs between logged rows (default: about 200 rows)")
     success: SuccessConfig | None = None
     diagnostics: bool = Field(True, description="log dead units, sparsity, gradient and weight norms per layer")
+    engine: Literal["auto", "compiled", "numpy"] = Field(
+        "auto", description="what runs the SGD steps: compiled (numba), numpy (the reference) or auto (compiled "
+        "whenever every activation has a compiled form); a run's config.yaml records the one it used")
     sweep: SweepConfig | None = Field(None, description="the grid for relu-lab sweep / compare")
     _tree: Any = PrivateAttr(default=None)  # the composed YAML, for line numbers in later errors (loading.where)
+    _engine_note: str | None = PrivateAttr(default=None)  # why `auto` chose the NumPy engine (experiment.resolve)
 
     @field_validator("name")
     @classmethod

@@ -8,6 +8,7 @@ The resolved config is what a run saves: rerunning it reproduces the run.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +122,30 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
     }
     if cfg.log_every is None:
         cfg.log_every = max(1, cfg.total_epochs() // LOG_ROWS)
+    _choose_engine(cfg, source)
     return cfg, data
+
+
+def _choose_engine(cfg: Config, source: str) -> None:
+    """Settle `engine: auto` on the engine that will run, noting why when it is not the compiled one."""
+    why = compiled_unsupported(cfg)
+    if cfg.engine == "compiled" and why:
+        raise _fail(cfg, source, "engine", f"the compiled engine cannot run this config: {why}; "
+                    "use engine: numpy (or auto, which falls back to it)")
+    if cfg.engine == "auto":
+        cfg.engine = "numpy" if why else "compiled"
+        if why:
+            cfg._engine_note = f"using the NumPy engine: {why}"
+
+
+def compiled_unsupported(cfg: Config) -> str | None:
+    """Why the compiled engine cannot run `cfg`, or None (it compiles every registered activation and loss)."""
+    if importlib.util.find_spec("numba") is None:
+        return "numba is not installed (pip install numba)"
+    for name in _used_activations(cfg):
+        if name not in ACTIVATIONS:
+            return f"activation '{name}' is your own Python function, which only NumPy can run"
+    return None
 
 
 MAX_MEMBER_BYTES = 4 * 2**30  # one network's training arrays; beyond this relu-lab refuses the config

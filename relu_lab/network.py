@@ -203,7 +203,8 @@ class Ensemble:
         The returned buffer is reused by the next call: consume it (or copy it) first.
         """
         L = len(self.W)
-        delta = loss.delta(zs[-1], as_[-1], Y, self._output_df)
+        dfz = self._output_df(zs[-1]) if loss.needs_df else None
+        delta = loss.delta(zs[-1], as_[-1], Y, dfz)
         n = delta.shape[-2]
         if reduction == "mean" and n > 1:
             delta /= n

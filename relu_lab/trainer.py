@@ -1,4 +1,4 @@
-"""SGD over phases for an ensemble: one NumPy computation per step for all members.
+"""SGD over phases for an ensemble: the engine runs the steps, the trainer everything around them.
 
 The trainer never prints. It reports each logged epoch through a callback and
 returns a `TrainResult` holding the history and each member's fate.
@@ -6,16 +6,21 @@ returns a `TrainResult` holding the history and each member's fate.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import engines
 from .activations import ACTIVATIONS, custom_activation
 from .config import Config
 from .datasets import Dataset
 from .diagnostics import can_die, diagnose, diagnostic_names
+from .engines import Plan
 from .losses import LOSSES
 from .network import Act, Ensemble
 
@@ -42,6 +47,7 @@ class TrainResult:
     steps_done: int
     seconds: float
     net: Ensemble = field(repr=False)
+    engine: str = "numpy"  # the engine that ran the steps
 
     @property
     def final(self) -> dict[str, np.ndarray]:
@@ -107,13 +113,47 @@ def diagnostic_columns(cfg: Config) -> list[str]:
     return diagnostic_names(cfg.model.layers, learned, out in ACTIVATIONS and can_die(ACTIVATIONS[out]))
 
 
-def _orders(order: str, rngs: list[np.random.Generator], n: int) -> np.ndarray | None:
-    """Each member's sample indices for one epoch `(K, n)`, or None for the shared sequential order."""
+def _orders(order: str, rngs: list[np.random.Generator], n: int, epochs: int) -> np.ndarray | None:
+    """Each member's sample indices for `epochs` epochs `(epochs, K, n)`, or None for the data's own order.
+
+    Each member draws from its own Generator, epoch after epoch, so the draws do not depend on the
+    other members or on how many epochs are drawn at once."""
     if order == "sequential":
         return None
     if order == "shuffle":
-        return np.stack([rng.permutation(n) for rng in rngs])
-    return np.stack([rng.integers(0, n, size=n) for rng in rngs])  # "random": with replacement
+        draw = [[rng.permutation(n) for _ in range(epochs)] for rng in rngs]
+    else:  # "random": with replacement
+        draw = [[rng.integers(0, n, size=n) for _ in range(epochs)] for rng in rngs]
+    return np.stack([np.stack(d) for d in draw], axis=1)
+
+
+# One engine call covers at most this many member-samples (K x n x epochs): it bounds the sample
+# orders' memory (8 bytes each) and how long a Ctrl-C waits for a compiled call to return.
+CALL_SAMPLES = 2**21
+
+
+@contextlib.contextmanager
+def _deferred_interrupts():
+    """Hold Ctrl-C (and SIGTERM) until the block is done, then raise KeyboardInterrupt.
+
+    An engine call and the bookkeeping after it must not be cut apart: a compiled call cannot be
+    interrupted inside, and an interrupt just after it would leave the weights ahead of the counters.
+    Only the main thread can handle signals; elsewhere (a Dask worker) the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in old:
+        signal.signal(sig, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def fit(
@@ -123,6 +163,8 @@ def fit(
 ) -> TrainResult:
     """Train one ensemble: a member per config. The configs must differ only in seed and learning rates.
 
+    The SGD steps between two log points run on the config's engine (`engines`); the data, the
+    sample orders, the evaluation and the logs are the same for every engine.
     A member whose weights become non-finite is frozen (learning rate 0) and marked diverged at
     that epoch; the others go on. Ctrl-C ends training cleanly with status `interrupted`.
     """
@@ -131,8 +173,9 @@ def fit(
     rngs = [member_rngs(c.seed) for c in configs]
     net = build_ensemble(configs, [r[0] for r in rngs])
     order_rngs = [r[1] for r in rngs]
+    engine_name = "numpy" if base.engine == "auto" else base.engine  # resolve() fills in auto
+    engine = engines.load(engine_name)
     loss, reduction = LOSSES[base.loss.name], base.loss.reduction
-    clip, wd = base.train.clip, base.train.weight_decay
     success = base.success
     phases = [c.phases() for c in configs]
     total = base.total_epochs()
@@ -169,34 +212,25 @@ def fit(
             for p, phase in enumerate(phases[0]):
                 # lr: each member's own; None continues the previous phase's decayed value
                 lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
-                decay = np.array([ph[p].lr_decay for ph in phases])
                 if p > 0 or phase.hidden != base.model.hidden:
                     net.set_hidden([bind(base, h) for h in base.model.hidden_list(phase.hidden)])
                 B = min(phase.batch_size or n, n)
-                shared_full = phase.order == "sequential" and B == n
-                for _ in range(phase.epochs):
-                    idx = _orders(phase.order, order_rngs, n)
-                    # each member's epoch in its own order, gathered once: (K, n, features)
-                    Xe, Ye = (data.X, data.Y) if idx is None else (data.X[idx], data.Y[idx])
-                    lr2 = np.where(alive, lr, 0.0)[:, None]
-                    for s in range(0, n, B):
-                        if shared_full:
-                            Xb, Yb = Xe, Ye
-                        else:
-                            Xb, Yb = Xe[..., s : s + B, :], Ye[..., s : s + B, :]
-                        zs, as_ = net.forward(Xb)
-                        _sgd(net, net.backward(zs, as_, Yb, loss, reduction), lr2, clip, wd)
-                        step += 1
-                    epoch += 1
-                    lr = lr * decay
-                    bad = alive & ~np.isfinite(net.W[-1]).all(axis=(1, 2))
-                    if bad.any():
-                        diverged_epoch[bad] = epoch
-                        alive[bad] = False
+                plan = Plan(loss, reduction, B, np.array([ph[p].lr_decay for ph in phases]),
+                            base.train.clip, base.train.weight_decay)
+                per_call = max(1, CALL_SAMPLES // (K * n))
+                left = phase.epochs
+                while left > 0 and alive.any():
+                    # up to the next log point, drawn and trained in one engine call
+                    E = min(left, log_every - epoch % log_every, per_call)
+                    orders = _orders(phase.order, order_rngs, n, E)
+                    with _deferred_interrupts():
+                        dead_at = engine.steps(net, data.X, data.Y, plan, orders, E, lr, alive)
+                        died = dead_at > 0
+                        diverged_epoch[died] = epoch + dead_at[died]
+                        ran = E if alive.any() else int(dead_at.max())  # all frozen: training stops there
+                        epoch, step, left = epoch + ran, step + ran * -(-n // B), left - ran
                     if epoch % log_every == 0 or epoch == total or not alive.any():
                         log()
-                    if not alive.any():
-                        break
                 if not alive.any():
                     break
     except KeyboardInterrupt:
@@ -206,18 +240,4 @@ def fit(
             log()
     status = [DIVERGED if d >= 0 else INTERRUPTED if interrupted else COMPLETED for d in diverged_epoch]
     return TrainResult(history, status, diverged_epoch, success_epoch, epoch, step,
-                       time.perf_counter() - started, net)
-
-
-def _sgd(net: Ensemble, grad: np.ndarray, lr2: np.ndarray, clip: float | None, wd: float) -> None:
-    """One SGD update of the flat parameters `(K, P)` in place: p -= lr * (g + wd * W).
-
-    With `clip`, each member's gradient is first scaled down to at most that global norm.
-    """
-    if clip is not None:
-        norm = np.sqrt(np.einsum("kp,kp->k", grad, grad))
-        grad *= np.minimum(1.0, clip / (norm + 1e-12))[:, None]
-    if wd:
-        grad += wd * net.weight_mask * net.flat
-    grad *= lr2
-    net.flat -= grad
+                       time.perf_counter() - started, net, engine_name)

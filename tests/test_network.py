@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from relu_lab.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, get_activation
+from relu_lab.engines.numpy_engine import sgd as _sgd
 from relu_lab.initializers import INITIALIZERS
 from relu_lab.losses import LOSSES, output_fits
 from relu_lab.network import Act, Ensemble
-from relu_lab.trainer import _sgd
 
 EPS = 1e-6
 MSE = LOSSES["mse"]

@@ -1,0 +1,60 @@
+"""Engines: what runs the SGD steps between two log points.
+
+Both engines take the same inputs (the ensemble's flat `(K, P)` parameters, a `Plan` of
+the phase, each member's sample order drawn in Python by its own Generator, per-member
+learning rates) and differ only in the order of floating-point sums:
+
+    numpy     the reference: batched matmuls over the member axis (numpy_engine.py)
+    compiled  numba kernels, one call per log interval, members in parallel (compiled.py)
+
+`steps(net, X, Y, plan, orders, epochs, lr, alive) -> dead_at` trains `epochs` epochs in
+place: `lr` (K,) is multiplied by the phase's decay after every epoch, a member whose last
+weight matrix stops being finite is frozen (`alive[k] = False`, `dead_at[k]` = the epoch
+within the call, 1-based; 0 for the others). Only `compiled` imports numba, on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..losses import Loss
+
+ENGINES = {"numpy": "numpy_engine", "compiled": "compiled"}  # name -> module with `steps`
+CHOICES = ("auto", *ENGINES)
+# Called with one line before a long pause the user should know about (the first compile); the CLI
+# sets it to print, the library stays silent.
+notify: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What stays fixed over a phase."""
+
+    loss: Loss
+    reduction: str
+    batch: int  # samples per step (the last step of an epoch may have fewer)
+    decay: np.ndarray  # (K,) lr factor per epoch
+    clip: float | None
+    weight_decay: float
+
+
+def load(name: str):
+    """The engine module `name` (importing the compiled one compiles or loads its kernels)."""
+    return importlib.import_module(f".{ENGINES[name]}", __name__)
+
+
+def unsupported(hidden, output) -> str | None:
+    """Why the compiled engine cannot run these bound activations (network.Act), or None when it can."""
+    from ..activations import ACTIVATIONS
+
+    for act in [*hidden, output]:
+        reg = ACTIVATIONS.get(act.name)
+        if reg is not act.fn:
+            return f"activation '{act.name}' is your own Python function"
+        if act.fn.elementwise and act.fn.df is None:
+            return f"activation '{act.name}' has no derivative"
+    return None

@@ -1,0 +1,373 @@
+"""The compiled engine: numba kernels that run the SGD steps of one log interval in one call.
+
+Only this module imports numba (commands that do not train never load it). The kernels
+do not define any activation or loss of their own: they compile the registry's functions
+(activations.py, losses.py), which are written to work on floats as well as on arrays.
+numba is taught the three helpers those functions share (`where`, `rowmax`, `rowsum`)
+for floats, and every registered function becomes callable from compiled code.
+
+One generic kernel serves every network: a layer's activation and the loss are chosen by
+a code (their index in the registry), with one branch per layer and sample, not per unit.
+So the first run after an install compiles it once (cached on disk), and every later
+config, whatever its activations, reuses it.
+
+Members run in parallel (`prange`); each member's arithmetic is a plain sequential loop
+of its own, so the result never depends on the thread count or on the other members.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import textwrap
+import types as pytypes
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numba
+import numpy as np
+from numba import njit, types
+from numba.extending import overload, register_jitable
+
+from .. import activations, engines, losses
+from ..activations import ACTIVATIONS
+from ..losses import LOSSES
+
+# --- the registry's helpers, for floats --------------------------------------
+
+
+@overload(activations.where, inline="always")
+def _where(cond, a, b):
+    if isinstance(cond, types.Boolean):
+        return lambda cond, a, b: a if cond else b
+    return lambda cond, a, b: np.where(cond, a, b)
+
+
+@overload(activations.rowmax, inline="always")
+def _rowmax(z):
+    if isinstance(z, types.Array):
+        return lambda z: z.max()
+    return lambda z: z
+
+
+@overload(activations.rowsum, inline="always")
+def _rowsum(z):
+    if isinstance(z, types.Array):
+        return lambda z: z.sum()
+    return lambda z: z
+
+
+def _module_functions(module: pytypes.ModuleType) -> list:
+    return [f for _, f in inspect.getmembers(module, inspect.isfunction) if f.__module__ == module.__name__]
+
+
+_HELPERS = {activations.where, activations.rowmax, activations.rowsum}
+for _f in _module_functions(activations) + _module_functions(losses):
+    if _f not in _HELPERS:
+        register_jitable(_f)  # the plain function stays as it is; compiled code may now call it
+
+
+def _params_of(fn) -> list[str]:
+    """The parameter names of an activation function after z, in its signature's order."""
+    return list(inspect.signature(fn).parameters)[1:]
+
+
+# The elementwise activations, in registry order, then the row-wise ones (softmax, an output only):
+# a layer's code is the activation's index in this list, a loss's code its index in LOSS_LIST.
+ELEMENTWISE = [a for a in ACTIVATIONS.values() if a.elementwise and a.df is not None]
+ROWWISE = [a for a in ACTIVATIONS.values() if not a.elementwise]
+LOSS_LIST = list(LOSSES.values())
+N_ELEMENTWISE = len(ELEMENTWISE)  # the first row-wise code
+MAX_PARAMS = max([1] + [len(_params_of(a.f)) for a in ACTIVATIONS.values()])
+
+
+# --- dispatch on a code: one if/elif chain per use, written out from the registries ----------
+# numba compiles each case with the registry's function inlined; a layer branches once per sample,
+# not once per unit.
+
+
+def _dispatch(name: str, args: str, cases: list[str], names: dict) -> Callable:
+    """A compiled `name(code, args)` running `cases[code]` (statements, with `names` as globals)."""
+    lines = [f"def {name}(code, {args}):"]
+    for i, case in enumerate(cases):
+        lines.append(f"    {'if' if i == 0 else 'elif'} code == {i}:")
+        lines += ["        " + line for line in case.splitlines()]
+    namespace = dict(names)
+    exec("\n".join(lines), namespace)  # the source is built below from the registries' names
+    return njit(namespace[name])
+
+
+def _call(fn: str, act, z: str, learned: str = "") -> str:
+    """Source of a call of `fn` (one of act's functions): its parameters from p, a learned one from `learned`."""
+    args = [learned if name == act.learned and learned else f"p[{i}]" for i, name in enumerate(_params_of(act.f))]
+    return f"{fn}({', '.join([z, *args])})"
+
+
+def _each_unit(body: str) -> str:
+    """`body` for every unit j < n and member k < kb, the members innermost (contiguous, vectorisable)."""
+    return f"for j in range(n):\n    for k in range(kb):\n        {body}"
+
+
+_names = {f"F{i}": a.f for i, a in enumerate(ELEMENTWISE)} | {f"D{i}": a.df for i, a in enumerate(ELEMENTWISE)}
+_names |= {f"P{i}": a.dparam for i, a in enumerate(ELEMENTWISE) if a.dparam}
+_names |= {f"R{i}": a.f for i, a in enumerate(ROWWISE)} | {f"L{i}": loss.delta for i, loss in enumerate(LOSS_LIST)}
+_SLOPE = "slope[j, k]"  # a learned parameter (PReLU's slope): one per unit and member
+
+# a = f(z) over units x members
+_activate = _dispatch("activate", "z, a, n, kb, p, slope", [
+    _each_unit(f"a[j, k] = {_call(f'F{i}', a, 'z[j, k]', _SLOPE)}") for i, a in enumerate(ELEMENTWISE)], _names)
+
+# g (dC/da) becomes dC/dz = g f'(z) in place; with a learned parameter, first glearned += g df/dparam
+_backward_through = _dispatch("backward_through", "z, g, n, kb, p, slope, glearned", [
+    (_each_unit(f"glearned[j, k] += g[j, k] * {_call(f'P{i}', a, 'z[j, k]', _SLOPE)}") + "\n" if a.learned else "")
+    + _each_unit(f"g[j, k] = g[j, k] * {_call(f'D{i}', a, 'z[j, k]', _SLOPE)}")
+    for i, a in enumerate(ELEMENTWISE)], _names)
+
+# dfz = f'(z) of an elementwise output
+_output_df = _dispatch("output_df", "z, dfz, n, kb, p", [
+    _each_unit(f"dfz[j, k] = {_call(f'D{i}', a, 'z[j, k]')}") for i, a in enumerate(ELEMENTWISE)], _names)
+
+# a = f(z) over each member's whole row of outputs, for the row-wise outputs (softmax)
+_rowwise_output = _dispatch("rowwise_output", "z, a, n, kb", [
+    f"for k in range(kb):\n    a[:n, k] = R{i}(z[:n, k].copy())" for i in range(len(ROWWISE))], _names)
+
+# d = dL/dz of the output by the registry's delta: one output at a time, or each member's row for softmax
+_ROW = "z[:n, k].copy(), a[:n, k].copy(), y[:n, k].copy(), dfz[:n, k].copy()"  # one member's outputs
+_loss_delta = _dispatch("loss_delta", "z, a, y, dfz, d, n, kb, rowwise", [
+    f"if rowwise:\n    for k in range(kb):\n        d[:n, k] = L{i}({_ROW})\nelse:\n"
+    + textwrap.indent(_each_unit(f"d[j, k] = L{i}(z[j, k], a[j, k], y[j, k], dfz[j, k])"), "    ")
+    for i in range(len(LOSS_LIST))], _names)
+
+
+# --- the kernels ----------------------------------------------------------------
+# The kernel is cached on disk. numba checks the kernel's own file for changes, not the registries
+# it compiles in, so the cache lives in a folder named after the registries' source: a changed
+# activation or loss gets a fresh compile. NUMBA_CACHE_DIR, when set, takes precedence.
+
+
+def cache_dir() -> Path:
+    digest = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (activations, losses))).hexdigest()
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(os.environ.get("NUMBA_CACHE_DIR") or Path(root) / "relu-lab" / f"kernels-{digest[:16]}")
+
+
+_user_cache_dir = numba.config.CACHE_DIR
+numba.config.CACHE_DIR = str(cache_dir())  # read when a cached function is defined (just below)
+
+
+@njit(cache=True, nogil=True)
+def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
+                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at):
+    """E epochs of SGD for a block of members in lockstep: F is (P, kb), parameter-major.
+
+    Every operation runs over the members innermost, each member on its own lane of the same
+    IEEE operations (no fast-math, no reductions across members), so a member's result does not
+    depend on its block. idx (E, kb, n) holds each member's sample order per epoch (0 rows: the
+    data's own order). A frozen member (alive False) trains with rate 0, as in the NumPy engine.
+    A member whose last weight matrix stops being finite after an epoch is frozen and dead_at
+    gets that epoch (1-based within this call). clip <= 0: no clipping.
+    """
+    P, kb = F.shape
+    L = sizes.size - 1
+    n = X.shape[0]
+    width = sizes.max()
+    O = sizes[L]
+    rowwise = out_code >= N_ELEMENTWISE
+    g = np.empty((P, kb))
+    zs = np.empty((L, width, kb))
+    acts = np.empty((L + 1, width, kb))
+    d = np.empty((width, kb))
+    ga = np.empty((width, kb))
+    y = np.empty((O, kb))
+    dfz = np.zeros((O, kb))
+    rate = np.empty(kb)
+    sq = np.empty(kb)
+    for e in range(E):
+        for k in range(kb):
+            rate[k] = lr[k] if alive[k] else 0.0
+        for s in range(0, n, B):
+            nb = min(B, n - s)
+            g[:] = 0.0
+            for t in range(s, s + nb):
+                # each member's sample: the input row and the target
+                for k in range(kb):
+                    row = idx[e, k, t] if idx.shape[0] > 0 else t
+                    for c in range(sizes[0]):
+                        acts[0, c, k] = X[row, c]
+                    for o in range(O):
+                        y[o, k] = Y[row, o]
+                # forward: z = a W + b, a = f(z), layer by layer
+                for l in range(L):
+                    nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
+                    z = zs[l]
+                    for j in range(nout):
+                        zj = z[j]
+                        zj[:] = 0.0
+                        for c in range(nin):
+                            ac = acts[l, c]
+                            w = F[wo + c * nout + j]
+                            for k in range(kb):
+                                zj[k] += ac[k] * w[k]
+                        bj = F[bo + j]
+                        for k in range(kb):
+                            zj[k] += bj[k]
+                    if l < L - 1:
+                        _activate(codes[l], z, acts[l + 1], nout, kb, params[l], F[l_off[l]:])
+                    elif rowwise:
+                        _rowwise_output(out_code - N_ELEMENTWISE, z, acts[L], nout, kb)
+                    else:
+                        _activate(out_code, z, acts[L], nout, kb, out_params, z)
+                        if needs_df:
+                            _output_df(out_code, z, dfz, nout, kb, out_params)
+                _loss_delta(loss_code, zs[L - 1], acts[L], y, dfz, d, O, kb, rowwise)
+                if mean and nb > 1:
+                    for o in range(O):
+                        for k in range(kb):
+                            d[o, k] /= nb
+                # backward: dC/dW = a^T delta, dC/db = delta, dC/da = delta W^T
+                for l in range(L - 1, -1, -1):
+                    nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
+                    for c in range(nin):
+                        ac = acts[l, c]
+                        for j in range(nout):
+                            gw = g[wo + c * nout + j]
+                            dj = d[j]
+                            for k in range(kb):
+                                gw[k] += ac[k] * dj[k]
+                    for j in range(nout):
+                        gb = g[bo + j]
+                        dj = d[j]
+                        for k in range(kb):
+                            gb[k] += dj[k]
+                    if l == 0:
+                        break
+                    for c in range(nin):
+                        gc = ga[c]
+                        gc[:] = 0.0
+                        for j in range(nout):
+                            w = F[wo + c * nout + j]
+                            dj = d[j]
+                            for k in range(kb):
+                                gc[k] += dj[k] * w[k]
+                    h = l - 1
+                    _backward_through(codes[h], zs[h], ga, nin, kb, params[h], F[l_off[h]:], g[l_off[h]:])
+                    for c in range(nin):
+                        for k in range(kb):
+                            d[c, k] = ga[c, k]
+            # the update: p -= lr (g + wd W), g first scaled down to at most the clip norm
+            if clip > 0:
+                sq[:] = 0.0
+                for q in range(P):
+                    for k in range(kb):
+                        sq[k] += g[q, k] * g[q, k]
+                for k in range(kb):
+                    sq[k] = min(1.0, clip / (np.sqrt(sq[k]) + 1e-12))
+                for q in range(P):
+                    for k in range(kb):
+                        g[q, k] *= sq[k]
+            if wd != 0.0:
+                for q in range(P):
+                    for k in range(kb):
+                        g[q, k] += wd * wmask[q] * F[q, k]
+            for q in range(P):
+                for k in range(kb):
+                    F[q, k] -= g[q, k] * rate[k]
+        for k in range(kb):
+            lr[k] *= decay[k]
+            if alive[k]:
+                last = w_off[L - 1]
+                for q in range(last, last + sizes[L - 1] * O):
+                    if not np.isfinite(F[q, k]):
+                        alive[k] = False
+                        dead_at[k] = e + 1
+                        break
+
+
+numba.config.CACHE_DIR = _user_cache_dir
+
+
+def _announce_compile() -> None:
+    """Before the first compile after an install (nothing cached yet), say what the pause is."""
+    if block_epochs.signatures or any(cache_dir().rglob("*block_epochs*.nbi")):
+        return
+    if engines.notify is not None:
+        engines.notify("compiling relu-lab's training kernel: once after an install, about a minute; "
+                       f"cached in {cache_dir()}")
+
+
+# --- from an Ensemble to the kernel's arrays ----------------------------------
+
+CODES = {a.name: i for i, a in enumerate(ELEMENTWISE)} | {a.name: N_ELEMENTWISE + i for i, a in enumerate(ROWWISE)}
+LOSS_CODES = {loss.name: i for i, loss in enumerate(LOSS_LIST)}
+BLOCK = 128  # members per lockstep block at most: beyond, a block's arrays outgrow the caches
+
+
+def _param_row(act) -> np.ndarray:
+    """The activation's fixed parameters in its signature's order (a learned one comes from F)."""
+    row = np.zeros(MAX_PARAMS)
+    for i, name in enumerate(_params_of(act.fn.f)):
+        row[i] = act.params.get(name, act.fn.params.get(name, 0.0))
+    return row
+
+
+def _layout(net) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of each W_l, b_l and learned parameter in the (P, members) block (0 where nothing is learned)."""
+    sizes = [int(np.prod(s)) for s in net._shapes]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    L = len(net.W)
+    l_off = np.zeros(max(L - 1, 1), dtype=np.int64)
+    for i, l in enumerate(sorted(net.learned)):
+        l_off[l] = starts[2 * L + i]
+    return starts[0 : 2 * L : 2], starts[1 : 2 * L : 2], l_off
+
+
+def threads() -> int:
+    """Threads that train blocks side by side: NUMBA_NUM_THREADS, by default one per core."""
+    return numba.config.NUMBA_NUM_THREADS
+
+
+def block_size(K: int, P: int) -> int:
+    """Members per block: the members shared over the threads, at most BLOCK, and at most 32 MB per block."""
+    return int(max(1, min(BLOCK, -(-K // threads()), 2**22 // max(P, 1))))
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """`epochs` epochs of SGD, the members in blocks trained side by side by `threads()` threads
+    (the kernel releases the GIL); the contract is numpy_engine.steps's."""
+    global _pool
+    K, P = net.flat.shape
+    w_off, b_off, l_off = _layout(net)
+    hidden = np.array([_param_row(a) for a in net.hidden] or [np.zeros(MAX_PARAMS)])
+    codes = np.array([CODES[a.name] for a in net.hidden] or [0], dtype=np.int64)
+    X, Y = np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Y, dtype=np.float64)
+    sizes = np.array(net.layers, dtype=np.int64)
+    decay = np.ascontiguousarray(plan.decay, dtype=np.float64)
+    if orders is None:
+        orders = np.empty((0, K, len(X)), dtype=np.int64)
+    dead_at = np.zeros(K, dtype=np.int64)
+    fixed = (sizes, w_off, b_off, l_off, codes, hidden, CODES[net.output.name], _param_row(net.output),
+             LOSS_CODES[plan.loss.name], plan.loss.needs_df, plan.reduction == "mean", min(plan.batch, len(X)), epochs)
+    update = (plan.clip or 0.0, float(plan.weight_decay), net.weight_mask)
+
+    def run(k0: int, k1: int) -> None:
+        F = np.ascontiguousarray(net.flat[k0:k1].T)  # (P, members): the members innermost
+        block_epochs(F, X, Y, np.ascontiguousarray(orders[:, k0:k1], dtype=np.int64), *fixed,
+                     lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1])
+        net.flat[k0:k1] = F.T
+
+    size = block_size(K, P)
+    blocks = [(k0, min(K, k0 + size)) for k0 in range(0, K, size)]
+    _announce_compile()
+    if len(blocks) == 1 or threads() == 1:
+        for k0, k1 in blocks:
+            run(k0, k1)
+    else:
+        _pool = _pool or ThreadPoolExecutor(threads(), thread_name_prefix="relu-lab")
+        for done in [_pool.submit(run, k0, k1) for k0, k1 in blocks]:
+            done.result()
+    return dead_at

@@ -1,0 +1,43 @@
+"""The NumPy engine, the reference: one batched computation over all members per SGD step."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Plan
+
+
+def steps(net, X, Y, plan: Plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """`epochs` epochs of SGD; `orders` (epochs, K, n) is each member's sample order, None for the data's own."""
+    K, n = net.K, len(X)
+    B = min(plan.batch, n)
+    dead_at = np.zeros(K, dtype=np.int64)
+    for e in range(epochs):
+        # each member's epoch in its own order, gathered once: (K, n, features)
+        Xe, Ye = (X, Y) if orders is None else (X[orders[e]], Y[orders[e]])
+        lr2 = np.where(alive, lr, 0.0)[:, None]
+        for s in range(0, n, B):
+            Xb, Yb = (Xe, Ye) if B == n else (Xe[..., s : s + B, :], Ye[..., s : s + B, :])
+            zs, as_ = net.forward(Xb)
+            sgd(net, net.backward(zs, as_, Yb, plan.loss, plan.reduction), lr2, plan.clip, plan.weight_decay)
+        lr *= plan.decay
+        bad = alive & ~np.isfinite(net.W[-1]).all(axis=(1, 2))
+        dead_at[bad] = e + 1
+        alive[bad] = False
+        if not alive.any():
+            break
+    return dead_at
+
+
+def sgd(net, grad: np.ndarray, lr2: np.ndarray, clip: float | None, wd: float) -> None:
+    """One SGD update of the flat parameters `(K, P)` in place: p -= lr * (g + wd * W).
+
+    With `clip`, each member's gradient is first scaled down to at most that global norm.
+    """
+    if clip is not None:
+        norm = np.sqrt(np.einsum("kp,kp->k", grad, grad))
+        grad *= np.minimum(1.0, clip / (norm + 1e-12))[:, None]
+    if wd:
+        grad += wd * net.weight_mask * net.flat
+    grad *= lr2
+    net.flat -= grad

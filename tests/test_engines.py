@@ -1,0 +1,211 @@
+"""The two engines against each other and against finite differences.
+
+The NumPy engine is the reference; the compiled one must compute the same thing (to ~1e-12 over
+short runs: only the order of floating-point sums differs), whatever the activation, loss,
+batching, order or schedule, and bit for bit the same whatever the threads or blocks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relu_lab.activations import HIDDEN_ACTIVATIONS
+from relu_lab.engines import Plan, compiled, numpy_engine
+from relu_lab.experiment import resolve
+from relu_lab.loading import config_from_dict
+from relu_lab.losses import LOSSES
+from relu_lab.network import Ensemble
+from relu_lab.trainer import _orders, fit
+from tests.test_network import LOSS_OUTPUTS, act, make_data, make_net, numerical_gradients
+
+ENGINES = {"numpy": numpy_engine, "compiled": compiled}
+
+
+def targets_for(loss_name: str, Y: np.ndarray) -> np.ndarray:
+    """Valid targets: one-hot rows for cross-entropy, values in [0, 1] otherwise."""
+    if loss_name == "cross_entropy":
+        return np.eye(Y.shape[-1])[Y.argmax(-1)]
+    return Y
+
+
+def clone(net: Ensemble) -> Ensemble:
+    """An independent copy (deepcopy would cut W, b and the slopes loose from the flat buffer they view)."""
+    return Ensemble.from_state({k: v.copy() for k, v in net.state().items()}, net.hidden, net.output)
+
+
+def train(engine: str, net, X, Y, plan: Plan, epochs: int, order: str = "shuffle", lr: float = 0.05):
+    """`epochs` epochs on a copy of `net` by `engine`; the copy, lr and alive afterwards."""
+    net = clone(net)
+    K = net.K
+    rngs = [np.random.default_rng(100 + k) for k in range(K)]
+    lr_arr, alive = np.full(K, lr) * (1 + np.arange(K) / 10), np.ones(K, dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(epochs // 10):  # several calls, as between log points
+            ENGINES[engine].steps(net, X, Y, plan, _orders(order, rngs, len(X), 10), 10, lr_arr, alive)
+    return net, lr_arr, alive
+
+
+BATCHES = {"online": 1, "minibatch": 3, "full": 8}
+
+
+@pytest.mark.parametrize("batching", list(BATCHES))
+@pytest.mark.parametrize("loss_name,output", LOSS_OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN_ACTIVATIONS)
+def test_engines_agree_over_50_epochs(hidden, loss_name, output, batching):
+    layers = [3, 5, 4, 3]
+    net = make_net(layers, [act(hidden), act(hidden)], act(output), K=3)
+    X, Y = make_data("shared", 3, 8, layers[0], layers[-1])
+    Y = targets_for(loss_name, Y)
+    plan = Plan(LOSSES[loss_name], "mean", BATCHES[batching], np.full(3, 0.99), None, 0.0)
+    ref, lr_ref, _ = train("numpy", net, X, Y, plan, 50, lr=0.01)
+    got, lr_got, _ = train("compiled", net, X, Y, plan, 50, lr=0.01)
+    assert np.isfinite(ref.flat).all()
+    assert np.abs(got.flat - net.flat).max() > 1e-3, "training moved nothing: the comparison would be vacuous"
+    np.testing.assert_allclose(got.flat, ref.flat, rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(lr_got, lr_ref)
+
+
+@pytest.mark.parametrize("order", ["sequential", "random"])
+@pytest.mark.parametrize("extras", [dict(clip=0.05), dict(weight_decay=0.01), dict(clip=0.5, weight_decay=0.1)])
+def test_engines_agree_with_clipping_weight_decay_and_sum(extras, order):
+    layers = [3, 5, 4, 1]
+    net = make_net(layers, [act("prelu"), act("elu", alpha=0.5)], act("tanh"), K=4)
+    X, Y = make_data("shared", 4, 8, layers[0], layers[-1])
+    plan = Plan(LOSSES["half_mse"], "sum", 2, np.full(4, 1.0), extras.get("clip"), extras.get("weight_decay", 0.0))
+    ref, _, _ = train("numpy", net, X, Y, plan, 50, order)
+    got, _, _ = train("compiled", net, X, Y, plan, 50, order)
+    np.testing.assert_allclose(got.flat, ref.flat, rtol=1e-9, atol=1e-9)
+
+
+MIXED = [
+    [act("tanh"), act("relu"), act("prelu")],
+    [act("prelu"), act("leaky_relu", slope=0.1), act("prelu", slope=0.1)],
+    [act("elu", alpha=0.5), act("gelu"), act("silu")],
+    [act("selu"), act("softplus"), act("linear")],
+]
+
+
+@pytest.mark.parametrize("loss_name,output", [("mse", "linear"), ("bce", "sigmoid"), ("cross_entropy", "softmax")])
+@pytest.mark.parametrize("hidden", MIXED, ids=lambda h: "-".join(a.name for a in h))
+def test_engines_agree_with_mixed_hidden_activations(hidden, loss_name, output):
+    layers = [3, 5, 4, 4, 3 if loss_name == "cross_entropy" else 1]
+    net = make_net(layers, hidden, act(output), K=3)
+    X, Y = make_data("shared", 3, 8, layers[0], layers[-1], seed=11)
+    plan = Plan(LOSSES[loss_name], "mean", 1, np.full(3, 1.0), None, 0.0)
+    ref, _, _ = train("numpy", net, X, Y, plan, 50, lr=0.02)
+    got, _, _ = train("compiled", net, X, Y, plan, 50, lr=0.02)
+    np.testing.assert_allclose(got.flat, ref.flat, rtol=1e-9, atol=1e-9)
+
+
+# --- the compiled gradient against central differences -------------------------
+
+
+def compiled_gradient(net, X, Y, loss_name: str, reduction: str) -> list[np.ndarray]:
+    """The gradient the compiled kernel applies: one full-batch step with lr 1 moves the parameters by -g."""
+    plan = Plan(LOSSES[loss_name], reduction, len(X), np.ones(net.K), None, 0.0)
+    after = clone(net)
+    compiled.steps(after, X, Y, plan, None, 1, np.ones(net.K), np.ones(net.K, dtype=bool))
+    return net._views(net.flat - after.flat, net._shapes)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("loss_name,output", LOSS_OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN_ACTIVATIONS)
+def test_compiled_gradients_match_finite_differences(hidden, loss_name, output, reduction):
+    layers = [3, 5, 4, 3]
+    net = make_net(layers, [act(hidden), act(hidden)], act(output))
+    X, Y = make_data("shared", net.K, 6, layers[0], layers[-1])
+    zs, _ = net.forward(X)
+    for z in zs[:-1]:
+        assert np.abs(z).min() > 1e-4, "evaluation point on a kink: pick another seed"
+    fd = numerical_gradients(net, X, Y, LOSSES[loss_name], reduction)
+    for i, (g, f) in enumerate(zip(compiled_gradient(net, X, Y, loss_name, reduction), fd)):
+        np.testing.assert_allclose(g, f, rtol=1e-5, atol=1e-7, err_msg=f"gradient {i} of {net}")
+
+
+def test_compiled_gradient_check_catches_a_wrong_kernel(monkeypatch):
+    """The check above is not vacuous: a kernel whose hidden derivative is off by a factor fails it."""
+    net = make_net([3, 5, 1], [act("tanh")], act("linear"))
+    X, Y = make_data("shared", net.K, 6, 3, 1)
+    fd = numerical_gradients(net, X, Y, LOSSES["mse"], "mean")
+    bad = clone(net)
+    bad.set_hidden([act("silu")])  # the kernel is told the wrong activation: its chain rule goes wrong
+    g = compiled_gradient(bad, X, Y, "mse", "mean")
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(g[0], fd[0], rtol=1e-5, atol=1e-7)
+
+
+# --- whole runs: phases, schedules, divergence, threads and blocks --------------
+
+
+def config(**over) -> dict:
+    base = {
+        "name": "t", "data": {"name": "circle", "n": 40, "test_n": 20},
+        "model": {"layers": [2, 6, 5, 1], "hidden": "leaky_relu", "output": "sigmoid",
+                  "activation_params": {"leaky_relu": {"slope": 0.1}}, "init": "uniform", "init_scale": 1.0},
+        "loss": "half_mse",
+        "train": {"phases": [
+            {"epochs": 12, "lr": 0.2, "order": "random", "batch_size": 1},
+            {"epochs": 18, "lr_decay": 0.97, "order": "shuffle", "batch_size": 7, "hidden": "relu"},
+            {"epochs": 10, "order": "sequential", "hidden": ["prelu", "elu"]},
+        ], "clip": 5.0, "weight_decay": 0.001},
+        "log_every": 7,
+        "success": {"metric": "test_accuracy", "at_least": 0.8},
+    }
+    return base | over
+
+
+def fit_with(engine: str, seeds=range(5), lrs=(0.05, 0.2, 0.4), **over):
+    cfg, data = resolve(config_from_dict(config(engine=engine, **over)))
+    members = []
+    for s in seeds:
+        for lr in lrs:
+            train = {"lr": lr}
+            if cfg.train.phases:
+                train["phases"] = [cfg.train.phases[0].model_copy(update={"lr": lr}), *cfg.train.phases[1:]]
+            members.append(cfg.model_copy(update={"seed": s, "train": cfg.train.model_copy(update=train)}))
+    return fit(members, data)
+
+
+def test_whole_runs_agree_across_phases_schedules_and_orders():
+    ref, got = fit_with("numpy"), fit_with("compiled")
+    assert got.engine == "compiled" and ref.engine == "numpy"
+    assert [r.epoch for r in got.history] == [r.epoch for r in ref.history]
+    for a, b in zip(got.history, ref.history):
+        assert a.step == b.step
+        np.testing.assert_allclose(a.lr, b.lr, rtol=1e-12)
+        for key in b.metrics:
+            np.testing.assert_allclose(a.metrics[key], b.metrics[key], rtol=1e-8, atol=1e-10, err_msg=key)
+    np.testing.assert_allclose(got.net.flat, ref.net.flat, rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(got.success_epoch, ref.success_epoch)
+
+
+def test_divergence_is_caught_at_the_same_epoch_and_only_that_member_frozen():
+    over = {"train": {"lr": 1.0, "epochs": 30, "batch_size": 1}, "loss": "mse", "model": {
+        "layers": [2, 8, 1], "hidden": "relu", "output": "linear", "init": "uniform", "init_scale": 3.0}}
+    ref = fit_with("numpy", seeds=range(3), lrs=(0.01, 5.0, 50.0), success=None, **over)
+    got = fit_with("compiled", seeds=range(3), lrs=(0.01, 5.0, 50.0), success=None, **over)
+    assert (ref.diverged_epoch >= 0).any() and (ref.diverged_epoch < 0).any()
+    np.testing.assert_array_equal(got.diverged_epoch, ref.diverged_epoch)
+    assert got.status == ref.status
+    ok = ref.diverged_epoch < 0
+    np.testing.assert_allclose(got.net.flat[ok], ref.net.flat[ok], rtol=1e-9, atol=1e-9)
+
+
+def test_compiled_results_do_not_depend_on_threads_or_blocks(monkeypatch):
+    monkeypatch.setattr(compiled, "threads", lambda: 1)
+    one = fit_with("compiled")
+    monkeypatch.setattr(compiled, "threads", lambda: 2)
+    monkeypatch.setattr(compiled, "BLOCK", 4)  # 15 members in blocks of 4, 4, 4, 3 on two threads
+    two = fit_with("compiled")
+    np.testing.assert_array_equal(one.net.flat, two.net.flat)
+    for a, b in zip(one.history, two.history):
+        for key in a.metrics:
+            np.testing.assert_array_equal(a.metrics[key], b.metrics[key])
+
+
+def test_a_member_trains_the_same_alone_and_in_an_ensemble():
+    together = fit_with("compiled")
+    alone = fit_with("compiled", seeds=[3], lrs=[0.2])
+    np.testing.assert_array_equal(alone.net.flat[0], together.net.flat[3 * 3 + 1])
