@@ -47,6 +47,21 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or ta
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback of errors.")]
 NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", help="Skip the PNG plots (draw them later with: relu-lab plot RUN_DIR).")]
+EngineOpt = Annotated[Optional[str], typer.Option(
+    "--engine", help="What runs the SGD steps: auto, compiled or numpy [default: the config's engine, else auto].",
+    show_default=False)]
+
+
+def _overrides(set_: list[str] | None, engine: str | None) -> list[str]:
+    """--set items, with --engine as one more (validated like the config key)."""
+    return [*(set_ or []), *([f"engine={engine}"] if engine is not None else [])]
+
+
+def _notes_to_stderr() -> None:
+    """The library's one-line notes (the first compile of the kernels) go to stderr as they happen."""
+    from . import engines
+
+    engines.notify = lambda text: complain("note", "cyan", text)
 
 
 def say(text: str) -> None:
@@ -103,6 +118,7 @@ def train(
     out: OutOpt = Path("runs"),
     quiet: QuietOpt = False,
     no_plots: NoPlotsOpt = False,
+    engine: EngineOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Train one network from a config and write its run directory.
@@ -110,11 +126,14 @@ def train(
     Example: relu-lab train configs/xor_relu.yaml --set train.lr=0.5
     """
     _sigterm_as_interrupt()
+    _notes_to_stderr()
     with user_errors(debug):
-        cfg = load_config(config, set_ or [])
+        cfg = load_config(config, _overrides(set_, engine))
         progress = TrainProgress(console, quiet)
 
         def on_start(resolved, data, run_dir):
+            if resolved._engine_note:
+                complain("note", "cyan", resolved._engine_note)
             layers = "-".join(map(str, resolved.model.layers))
             progress.start(resolved.total_epochs(), f"{resolved.name} ({data.name}, {layers})", resolved.name)
 
@@ -191,22 +210,25 @@ def _plots(run_dir: Path, after_run: bool = False) -> list[Path]:
 
 def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, params, activations=None,
           resume: Path | None = None, executor: str = "local", scheduler: str | None = None,
-          workers: int | None = None, no_plots: bool = False) -> None:
+          workers: int | None = None, no_plots: bool = False, engine: str | None = None) -> None:
     """`sweep` and `compare`: plan the grid, train it group by group, render the summary."""
     _sigterm_as_interrupt()
+    _notes_to_stderr()
     with user_errors(debug):
         budget = MEMORY_BUDGET
         if resume is not None:
-            if config is not None or lr or seeds or params or activations or set_:
+            if config is not None or lr or seeds or params or activations or set_ or engine:
                 raise UserError("--resume continues a sweep exactly as it was started: give only the run directory")
             plan, kind, budget = resume_plan(resume)
         elif config is None:
             raise UserError(f"give a CONFIG file to {kind}, or --resume RUN_DIR")
         else:
-            cfg = load_config(config, set_ or [])
+            cfg = load_config(config, _overrides(set_, engine))
             axes, seed_list = grid_from(cfg, lr, seeds, params or [], activations, compare=kind == "compare")
             plan = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
         cfg = plan.base
+        for note in plan.notes:
+            complain("note", "cyan", note)
         progress = SweepProgress(console, quiet)
 
         def on_start(plan, run_dir):
@@ -275,13 +297,14 @@ def sweep(
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
     no_plots: NoPlotsOpt = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Train one config over learning rates x seeds (x any --param), as stacked ensembles.
 
     Example: relu-lab sweep configs/seed003_deep_xor_relu.yaml --lr 0.01,0.1,1 --seeds 64
     """
     _grid("sweep", config, set_, out, quiet, debug, lr, seeds, param, resume=resume, executor=executor,
-          scheduler=scheduler, workers=workers, no_plots=no_plots)
+          scheduler=scheduler, workers=workers, no_plots=no_plots, engine=engine)
 
 
 @app.command()
@@ -302,6 +325,7 @@ def compare(
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
     no_plots: NoPlotsOpt = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Train one config across hidden activations, each over the same seeds (and --lr values).
 
@@ -312,7 +336,7 @@ def compare(
         complain("error", "red", "--activations: the list is empty")
         raise typer.Exit(EXIT_BAD_INPUT)
     _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names, resume=resume, executor=executor,
-          scheduler=scheduler, workers=workers, no_plots=no_plots)
+          scheduler=scheduler, workers=workers, no_plots=no_plots, engine=engine)
 
 
 @app.command()

@@ -83,6 +83,8 @@ def train_run(
         "started": started,
         "seconds": round(time.perf_counter() - t0, 3),
         "train_seconds": round(result.seconds, 3),
+        "engine": result.engine,
+        "engine_note": cfg._engine_note,
         "versions": versions(),
     }
     if cfg.success is not None:

@@ -16,7 +16,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,12 @@ class SweepPlan:
     points: list[dict[str, Any]]  # grid values per point
     members: list[Member]
     groups: list[Group]
+    notes: list[str] = field(default_factory=list)  # one line each, e.g. why a group runs on the NumPy engine
+
+    @property
+    def engine(self) -> str:
+        """The engine(s) the groups train on, e.g. 'compiled' or 'compiled, numpy'."""
+        return ", ".join(sorted({g.members[0].config.engine for g in self.groups}))
 
     @property
     def member_epochs(self) -> int:
@@ -184,6 +190,10 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
         data = data_cache.setdefault(data_key, data)
         points.append(point)
         resolved.append((cfg, data))
+    engines_used = {cfg.engine for cfg, _ in resolved}
+    if len(engines_used) == 1:  # the saved base config names the engine that ran (and a resume reuses it)
+        base = base.model_copy(update={"engine": engines_used.pop()})
+    notes = list(dict.fromkeys(cfg._engine_note for cfg, _ in resolved if cfg._engine_note))
     members, groups_by_key = [], {}
     for p, (cfg, data) in enumerate(resolved):
         key = _group_key(cfg)
@@ -192,7 +202,7 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
             m = Member(len(members), p, seed, cfg.model_copy(update={"seed": seed}))
             members.append(m)
             group.members.append(m)
-    return SweepPlan(base, axes, list(seeds), points, members, list(groups_by_key.values()))
+    return SweepPlan(base, axes, list(seeds), points, members, list(groups_by_key.values()), notes)
 
 
 def sweep_log_every(cfg: Config, n: int) -> int:
@@ -334,6 +344,7 @@ class SweepFiles:
             "members_done": len(done_rows), "groups": len(self.plan.groups), "seconds": round(seconds, 3),
             "member_steps": self.member_steps,
             "member_steps_per_second": round(self.member_steps / max(seconds, 1e-9)),
+            "engine": self.plan.engine, "engine_notes": self.plan.notes,
             "best": summary[best] if best is not None else None,
             "finished": datetime.now().isoformat(timespec="seconds"), "versions": versions(),
         })
