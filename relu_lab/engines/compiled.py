@@ -17,6 +17,7 @@ of its own, so the result never depends on the thread count or on the other memb
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import os
@@ -69,9 +70,10 @@ for _f in _module_functions(activations) + _module_functions(losses):
         register_jitable(_f)  # the plain function stays as it is; compiled code may now call it
 
 
-def _params_of(fn) -> list[str]:
+@functools.cache
+def _params_of(fn) -> tuple[str, ...]:
     """The parameter names of an activation function after z, in its signature's order."""
-    return list(inspect.signature(fn).parameters)[1:]
+    return tuple(inspect.signature(fn).parameters)[1:]
 
 
 # The elementwise activations, in registry order, then the row-wise ones (softmax, an output only):
@@ -320,7 +322,7 @@ def _layout(net) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     l_off = np.zeros(max(L - 1, 1), dtype=np.int64)
     for i, l in enumerate(sorted(net.learned)):
         l_off[l] = starts[2 * L + i]
-    return starts[0 : 2 * L : 2], starts[1 : 2 * L : 2], l_off
+    return np.ascontiguousarray(starts[0 : 2 * L : 2]), np.ascontiguousarray(starts[1 : 2 * L : 2]), l_off
 
 
 def threads() -> int:

@@ -1,0 +1,157 @@
+"""Engine speed as whole processes: the compiled engine against the NumPy engine and the peers.
+
+Workloads (the seeds' experiments, as in ../shared/bench/peers.py):
+  W1      seed 003's deep XOR (2-5x10-1, full batch): 8 lrs x 32 seeds = 256 members x 2000 steps,
+          `relu-lab sweep --no-plots`, against `peers.py deep_xor numpy_stacked|torch_vmap 256 2000`
+  W2      seed 004's circle net (2-20-1 leaky ReLU, online SGD): ../shared/bench/w2.yaml over
+          4 lrs x 64 seeds = 256 members x 20000 steps, against `peers.py circle jax_scan|numpy_stacked 256 20000`
+  circle  configs/seed004_circle.yaml at 1/10 of its length (100000 online steps), `relu-lab train
+          --no-plots`, against the seed's own style `peers.py circle numpy_loop 1 100000`
+
+Every pair runs in turns (A B A B ...) and the ratio is taken pair by pair, so a drift of the
+machine's speed cancels; the median ratio is printed with its range. The whole-process figures
+include start-up (Python, imports, numba loading its cached kernel; JAX and PyTorch their own).
+Then, in this process: member-steps/s of the compiled kernel at 16, 256, 1024 and 4096 members,
+one thread against all, and the peak memory of a 1024-member W1 sweep (a subprocess).
+
+    python benchmarks/bench_engine.py [--runs 5] [--peer-python /path/to/venv/bin/python] [--quick]
+
+PyTorch and JAX are not relu-lab dependencies: install them in a separate venv and name its
+python with --peer-python; peers whose import fails there are skipped with a line saying so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+W1_LRS = ",".join(f"{v:.6g}" for v in np.logspace(-3, 0.5, 8))
+
+
+def run_once(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one whole process; its output is discarded, a failure is fatal."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def pair(a: list[str], b: list[str], runs: int, env_a=None, env_b=None) -> tuple[float, float, list[float]]:
+    """Median wall of a and b over `runs` turns (after one warm-up each), and the ratios b/a per turn."""
+    run_once(a, env_a)
+    run_once(b, env_b)
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(run_once(a, env_a)[0])
+        tb.append(run_once(b, env_b)[0])
+    return statistics.median(ta), statistics.median(tb), [y / x for x, y in zip(ta, tb)]
+
+
+def peer_works(python: str, peer: str) -> bool:
+    module = {"torch_vmap": "torch", "jax_scan": "jax"}.get(peer)
+    if module is None:
+        return True
+    return subprocess.run([python, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def line(label: str, ta: float, tb: float, ratios: list[float], target: str = "") -> None:
+    med = statistics.median(ratios)
+    print(f"  {label:<52} {med:6.2f}x  (range {min(ratios):.2f}-{max(ratios):.2f}; "
+          f"{ta:.2f} s against {tb:.2f} s){'  target ' + target if target else ''}", flush=True)
+
+
+def whole_processes(args, out: str) -> None:
+    relu = [sys.executable, "-c", "from relu_lab.cli import run; run()"]
+    peers = str(args.peers)
+    w1 = [*relu, "sweep", "configs/seed003_deep_xor_relu.yaml", "--set", f"train.epochs={args.w1_steps}",
+          "--lr", W1_LRS, "--seeds", "32", "--no-plots", "--quiet", "--out", out]
+    w2 = [*relu, "sweep", str(args.peers.parent / "w2.yaml"), "--set", f"train.epochs={args.w2_steps // 200}",
+          "--lr", "0.01,0.03,0.1,0.3", "--seeds", "64", "--no-plots", "--quiet", "--out", out]
+    circle = [*relu, "train", "configs/seed004_circle.yaml", "--set", "train.phases.0.epochs=30",
+              "--set", "train.phases.1.epochs=70", "--no-plots", "--quiet", "--out", out]
+    work = {
+        "W1": (w1, [("numpy_stacked", "deep_xor", 256, args.w1_steps, "2x"),
+                    ("torch_vmap", "deep_xor", 256, args.w1_steps, "6x")]),
+        "W2": (w2, [("jax_scan", "circle", 256, args.w2_steps, "2.5x"),
+                    ("numpy_stacked", "circle", 256, args.w2_steps, "2.5x")]),
+        "circle": (circle, [("numpy_loop", "circle", 1, 100000, "10x")]),
+    }
+    print("Whole processes, speed-up of relu-lab's compiled engine (median of pair-wise ratios):")
+    for name, (cmd, peer_list) in work.items():
+        compiled, numpy_cmd = [*cmd, "--engine", "compiled"], [*cmd, "--engine", "numpy"]
+        line(f"{name}: compiled vs relu-lab's NumPy engine", *pair(compiled, numpy_cmd, args.runs))
+        for peer, workload, members, steps, target in peer_list:
+            python = sys.executable if peer.startswith("numpy") else args.peer_python
+            if not python or not peer_works(python, peer):
+                print(f"  {name}: compiled vs {peer}: skipped (no python with its framework; see --peer-python)")
+                continue
+            cmd_b = [python, peers, workload, peer, str(members), str(steps)]
+            line(f"{name}: compiled vs {peer}", *pair(compiled, cmd_b, args.runs), target=target)
+    one = dict(os.environ, NUMBA_NUM_THREADS="1")
+    w2c = [*w2, "--engine", "compiled"]
+    line("W2 on all threads vs one thread (NUMBA_NUM_THREADS=1)", *pair(w2c, w2c, args.runs, None, one),
+         target="1.7x on two")
+
+
+def in_process(args) -> None:
+    from relu_lab.experiment import resolve
+    from relu_lab.loading import config_from_dict, load_config
+    from relu_lab.trainer import fit
+
+    cfg, data = resolve(load_config(args.peers.parent / "w2.yaml", ["engine=compiled", "diagnostics=false"]))
+    print("\nThe compiled kernel in this process (W2, no logging between calls):")
+    for K in (16, 256, 1024, 4096):
+        epochs = max(1, min(20, 200_000 // (K * 50)))
+        configs = [cfg.model_copy(update={"seed": k, "log_every": epochs}) for k in range(K)]
+        for c in configs:
+            c.train.epochs = epochs
+        fit(configs[:2], data)  # loads the kernel
+        t0 = time.perf_counter()
+        result = fit(configs, data)
+        rate = result.steps_done * K / (time.perf_counter() - t0)
+        print(f"  {K:>5} members: {rate / 1e6:6.2f} M member-steps/s  ({1e9 / rate:6.1f} ns per member-step)")
+    raw = config_from_dict({
+        "name": "w1", "data": {"name": "xor"}, "loss": "bce", "engine": "compiled",
+        "model": {"layers": [2] + [5] * 10 + [1], "hidden": "relu", "init": "uniform"},
+        "train": {"lr": 0.1, "epochs": 200, "order": "sequential"}})
+    script = ("import sys, tempfile; from relu_lab.loading import config_from_dict; "
+              "from relu_lab.sweep import Axis, plan_sweep, run_sweep; "
+              f"cfg = config_from_dict({raw.model_dump(mode='json')!r}); "
+              "plan = plan_sweep(cfg, [Axis('train.lr', [0.01, 0.1, 0.3, 1.0])], list(range(256))); "
+              "run_sweep(plan, tempfile.mkdtemp())")
+    _, rss = run_once([sys.executable, "-c", script])
+    print(f"  peak memory of a 1024-member W1 sweep (whole process): {rss:.0f} MB (target: under 300 MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="turns per pair (after one warm-up each)")
+    parser.add_argument("--peers", type=Path, default=ROOT.parent / "shared" / "bench" / "peers.py")
+    parser.add_argument("--peer-python", default=None, help="a python with torch and/or jax for those peers")
+    parser.add_argument("--quick", action="store_true", help="shorter workloads and 2 turns (a smoke run)")
+    args = parser.parse_args()
+    args.w1_steps, args.w2_steps = (200, 2000) if args.quick else (2000, 20000)
+    args.runs = 2 if args.quick else args.runs
+    if not args.peers.is_file():
+        raise SystemExit(f"--peers: {args.peers} not found")
+    with tempfile.TemporaryDirectory() as out:
+        whole_processes(args, out)
+    in_process(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Choosing the engine: config key and --engine, the fall-back for a user's own activation, the
+record in the run directory, the first-compile note, and no numba for commands that do not train."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from relu_lab import engines
+from relu_lab.cli import app
+from relu_lab.engines import compiled
+
+ROOT = Path(__file__).resolve().parents[1]
+XOR = ROOT / "configs" / "xor_relu.yaml"
+runner = CliRunner()
+
+CUSTOM = """\
+name: mine
+data: {name: xor}
+model:
+  layers: [2, 4, 1]
+  hidden: swish
+  custom_activations: {swish: {f: 'tests.custom_act:swish', df: 'tests.custom_act:dswish'}}
+train: {epochs: 20}
+"""
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def run_dir(out: Path) -> Path:
+    (run,) = [p for p in out.iterdir() if p.is_dir()]
+    return run
+
+
+def test_auto_takes_the_compiled_engine_and_records_it(tmp_path):
+    result = invoke("train", XOR, "--out", tmp_path, "--no-plots", "--set", "train.epochs=50")
+    assert result.exit_code == 0, result.output
+    run = run_dir(tmp_path)
+    assert yaml.safe_load((run / "config.yaml").read_text())["engine"] == "compiled"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["engine"] == "compiled" and summary["engine_note"] is None
+
+
+def test_engine_option_forces_numpy_and_reruns_match(tmp_path):
+    for engine in ("numpy", "compiled"):
+        result = invoke("train", XOR, "--out", tmp_path / engine, "--no-plots", "--engine", engine)
+        assert result.exit_code == 0, result.output
+        assert json.loads((run_dir(tmp_path / engine) / "summary.json").read_text())["engine"] == engine
+    finals = [json.loads((run_dir(tmp_path / e) / "summary.json").read_text())["final"] for e in ("numpy", "compiled")]
+    assert finals[0]["accuracy"] == finals[1]["accuracy"] == 1.0
+    assert abs(finals[0]["cost"] - finals[1]["cost"]) < 1e-9
+
+
+def test_bad_engine_name_is_one_line(tmp_path):
+    result = invoke("train", XOR, "--out", tmp_path, "--engine", "cuda")
+    assert result.exit_code == 2
+    assert "engine" in result.output and "compiled" in result.output and "Traceback" not in result.output
+
+
+def test_own_activation_falls_back_to_numpy_with_a_note(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # tests.custom_act is importable from here
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(CUSTOM)
+    result = invoke("train", cfg, "--out", tmp_path / "runs", "--no-plots")
+    assert result.exit_code == 0, result.output
+    assert "using the NumPy engine: activation 'swish' is your own Python function" in result.output
+    summary = json.loads((run_dir(tmp_path / "runs") / "summary.json").read_text())
+    assert summary["engine"] == "numpy" and "swish" in summary["engine_note"]
+
+
+def test_own_activation_with_engine_compiled_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(CUSTOM + "engine: compiled\n")
+    result = invoke("train", cfg, "--out", tmp_path / "runs")
+    assert result.exit_code == 2
+    assert "engine" in result.output and "cannot run this config" in result.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_sweep_records_its_engine(tmp_path):
+    result = invoke("sweep", XOR, "--lr", "0.1,0.5", "--seeds", "2", "--set", "train.epochs=30", "--out", tmp_path,
+                    "--no-plots", "--quiet")
+    assert result.exit_code == 0, result.output
+    run = run_dir(tmp_path)
+    assert yaml.safe_load((run / "config.yaml").read_text())["engine"] == "compiled"
+    assert json.loads((run / "summary.json").read_text())["engine"] == "compiled"
+
+
+def test_first_compile_is_announced_once(tmp_path, monkeypatch):
+    said = []
+    monkeypatch.setattr(engines, "notify", said.append)
+    monkeypatch.setattr(compiled, "cache_dir", lambda: tmp_path)
+
+    class Fresh:  # a kernel not yet compiled in this process
+        signatures: list = []
+
+    monkeypatch.setattr(compiled, "block_epochs", Fresh)
+    compiled._announce_compile()
+    assert len(said) == 1 and "compiling" in said[0] and str(tmp_path) in said[0]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "compiled.block_epochs-150.py311.nbi").write_bytes(b"")
+    compiled._announce_compile()
+    assert len(said) == 1  # cached on disk: nothing to say
+
+
+def test_commands_that_do_not_train_do_not_import_numba(tmp_path):
+    probe = ("import atexit, sys; atexit.register(lambda: print('numba loaded' if 'numba' in sys.modules "
+             "else 'no numba')); from relu_lab.cli import app; sys.argv = ['relu-lab', *sys.argv[1:]]; app()")
+    for args in (["--version"], ["validate", str(XOR)], ["schema"], ["plot", "activations", "--out",
+                                                                       str(tmp_path / "a.png")]):
+        out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT,
+                             env=dict(os.environ, MPLBACKEND="Agg"))
+        assert out.returncode == 0, (args, out.stderr)
+        assert out.stdout.strip().endswith("no numba"), (args, out.stdout[-300:])
