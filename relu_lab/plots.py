@@ -14,8 +14,6 @@ never half-written. Problems with the directory or its files are `UserError`s.
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 import re
@@ -37,50 +35,26 @@ from matplotlib.transforms import blended_transform_factory  # noqa: E402
 from .activations import ACTIVATIONS, relu, sigmoid, softplus  # noqa: E402
 from .diagnostics import COLUMN as DIAGNOSTIC_COLUMN  # noqa: E402
 from .errors import UserError, did_you_mean  # noqa: E402
+from .runfiles import (  # noqa: E402
+    SweepDir,
+    cell_float,
+    compare_choices,
+    read_yaml_or_none,
+    run_kind,
+    short_value,
+)
+from .runfiles import compare_key as _compare_key  # noqa: E402
+from .runfiles import read_json as _read_json  # noqa: E402
+from .runfiles import read_rows as _read_rows  # noqa: E402
+from .runfiles import score_key as _score_key  # noqa: E402
 
 DPI = 120
 GRID_POINTS = 250  # per side of the input plane in decision_boundary.png
 COLORS = plt.get_cmap("tab10").colors
 RELU_FAMILY = {"relu", "leaky_relu", "prelu"}  # piecewise linear: one kink per unit at z = 0
-SWEEP_PLOTS = ("sweep.png", "compare_curves.png", "compare_success.png", "compare_cost.png")
 
 
 # --- reading run directories ----------------------------------------------------------------
-
-
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    """The rows of a CSV file with a header, as strings; raises UserError."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            rows = list(reader)
-            if reader.fieldnames is None:
-                raise UserError(f"{path}: the file is empty (no header row)")
-            return rows
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise UserError(f"{path}: cannot read the CSV file: {getattr(err, 'strerror', None) or err}") from None
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise UserError(f"{path}: cannot read the JSON file: {getattr(err, 'strerror', None) or err}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data
-
-
-def cell_float(text: Any) -> float:
-    """A CSV cell as a float: '' and unreadable cells are NaN."""
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _columns(rows: list[dict[str, str]], path: Path) -> dict[str, np.ndarray]:
@@ -96,10 +70,6 @@ def _run_name(run_dir: Path) -> str:
     except UserError:
         name = None
     return str(name) if name else re.sub(r"^\d{8}-\d{6}-", "", run_dir.name)
-
-
-def _score_key(keys: Iterable[str]) -> str:
-    return "r2" if "r2" in keys or "r2_median" in keys else "accuracy"
 
 
 def _score_label(score: str) -> str:
@@ -494,60 +464,6 @@ def _fit(run_dir: Path, name: str, cfg, data, net) -> Path:
 # --- sweeps and comparisons -----------------------------------------------------------------
 
 
-class SweepDir:
-    """The files of a sweep/compare directory, read once."""
-
-    def __init__(self, run_dir: Path):
-        self.dir = run_dir
-        self.info = _read_json(run_dir / "summary.json")
-        self.kind = self.info.get("kind")
-        grid = _read_json(run_dir / "grid.json")
-        axes = grid.get("axes")
-        if not isinstance(axes, dict):
-            raise UserError(f"{run_dir / 'grid.json'}: no 'axes' mapping")
-        self.keys: list[str] = list(axes)
-        self.axes: dict[str, list] = axes
-        self.seeds: list = list(grid.get("seeds") or [])
-        self.summary = _read_rows(run_dir / "summary.csv")
-        if not self.summary:
-            raise UserError(f"{run_dir / 'summary.csv'}: no grid points (did the sweep finish any member?)")
-        missing = [k for k in (*self.keys, "cost_median") if k not in self.summary[0]]
-        if missing:
-            raise UserError(f"{run_dir / 'summary.csv'}: missing column(s) {', '.join(missing)}")
-        self.has_success = "success_rate" in self.summary[0]
-        self.score = _score_key(self.summary[0])
-        self.name = str(self.info.get("name") or run_dir.name)
-        self._members: list[dict[str, str]] | None = None
-
-    @property
-    def members(self) -> list[dict[str, str]]:
-        if self._members is None:
-            self._members = _read_rows(self.dir / "members.csv")
-        return self._members
-
-    def num(self, key: str, rows: list[dict[str, str]] | None = None) -> np.ndarray:
-        return np.array([cell_float(r.get(key)) for r in (self.summary if rows is None else rows)])
-
-    def best(self, rows: list[dict[str, str]] | None = None) -> dict[str, str]:
-        """Highest success rate, ties (or no success criterion) broken by the lowest median cost."""
-        rows = self.summary if rows is None else rows
-
-        def rank(r):
-            rate = cell_float(r.get("success_rate"))
-            cost = cell_float(r.get("cost_median"))
-            return (-(rate if math.isfinite(rate) else 0.0), cost if math.isfinite(cost) else math.inf)
-
-        return min(rows, key=rank)
-
-    def label(self, row: dict[str, str], keys: list[str]) -> str:
-        return ", ".join(f"{k}={short_value(row[k])}" for k in keys)
-
-
-def short_value(value: str) -> str:
-    v = cell_float(value)
-    return f"{v:g}" if math.isfinite(v) and value.strip() not in ("",) else value
-
-
 def plot_sweep(run_dir: str | Path) -> list[Path]:
     """The pictures of a `sweep` or `compare` directory; returns the PNG paths written.
 
@@ -678,30 +594,6 @@ def _criterion(g: SweepDir) -> str:
         if s.get("at_most") is not None:
             return f"{s['metric']} ≤ {s['at_most']}"
     return "criterion met"
-
-
-def read_yaml_or_none(path: Path) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-
-
-def _compare_key(g: SweepDir) -> str | None:
-    if "model.hidden" in g.keys:
-        return "model.hidden"
-    return next((k for k in g.keys if k != "train.lr"), None)
-
-
-def compare_choices(g: SweepDir) -> list[tuple[str, dict[str, str]]]:
-    """(activation, its best summary row) per compared activation, in grid order."""
-    key = _compare_key(g)
-    groups: dict[str, list[dict[str, str]]] = {}
-    for row in g.summary:
-        groups.setdefault(row[key] if key else "all", []).append(row)
-    return [(name, g.best(rows)) for name, rows in groups.items()]
 
 
 def _choice_label(g: SweepDir, name: str, row: dict[str, str]) -> str:
@@ -892,31 +784,6 @@ def plot_activations(names: list[str] | None, path: str | Path) -> Path:
 
 
 # --- dispatch -------------------------------------------------------------------------------
-
-
-def run_kind(run_dir: str | Path) -> str:
-    """'train', 'sweep' or 'compare' for a run directory; raises UserError for anything else."""
-    run_dir = Path(run_dir)
-    if not run_dir.exists():
-        raise UserError(f"{run_dir}: no such run directory")
-    if not run_dir.is_dir():
-        raise UserError(f"{run_dir}: not a directory; expected a run directory such as runs/<stamp>-<name>")
-    summary = run_dir / "summary.json"
-    if (run_dir / "grid.json").exists():
-        if not summary.exists():
-            raise UserError(f"{run_dir}: the sweep has no summary.json yet (still running, or interrupted hard)")
-        kind = _read_json(summary).get("kind")
-        if kind not in ("sweep", "compare"):
-            raise UserError(f"{summary}: 'kind' is {kind!r}, expected 'sweep' or 'compare'")
-        return kind
-    if summary.exists():
-        kind = _read_json(summary).get("kind")
-        if kind in ("sweep", "compare"):
-            raise UserError(f"{run_dir}: a {kind} directory without grid.json")
-    if (run_dir / "metrics.csv").exists() and (run_dir / "config.yaml").exists():
-        return "train"
-    raise UserError(f"{run_dir}: not a relu-lab run directory (expected config.yaml and metrics.csv, "
-                    f"or grid.json and summary.json)")
 
 
 def plot_any(run_dir: str | Path) -> list[Path]:

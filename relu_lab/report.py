@@ -14,17 +14,16 @@ from .datasets import DATASETS
 from .errors import UserError
 from .experiment import resolve
 from .loading import load_config
-from .plots import (
+from .rundir import atomic_write
+from .runfiles import (
     SWEEP_PLOTS,
     SweepDir,
     cell_float,
     compare_choices,
-    plot_sweep,
     read_yaml_or_none,
     run_kind,
     short_value,
 )
-from .rundir import atomic_write
 
 PLOT_CAPTIONS = {
     "sweep.png": "Success rate and median final cost against the learning rate",
@@ -46,6 +45,8 @@ def write_report(run_dir: str | Path, make_plots: bool = True) -> Path:
         raise UserError(f"{run_dir}: report.md is written for sweep and compare directories, not a train run")
     g = SweepDir(run_dir)
     if make_plots:
+        from .plots import plot_sweep  # matplotlib only when drawing
+
         plot_sweep(run_dir)
     cfg = _resolved(run_dir / "config.yaml")
     lines = [f"# {kind.capitalize()} `{g.name}`", ""]

@@ -1,0 +1,162 @@
+"""Reading run directories (no matplotlib): what kind a directory is, and a sweep's files.
+
+The plots, report.md and the command line read runs through these; importing this module does not
+load matplotlib, so commands that only read or write files stay quick.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import UserError
+
+SWEEP_PLOTS = ("sweep.png", "compare_curves.png", "compare_success.png", "compare_cost.png")
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV file with a header, as strings; raises UserError."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            if reader.fieldnames is None:
+                raise UserError(f"{path}: the file is empty (no header row)")
+            return rows
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise UserError(f"{path}: cannot read the CSV file: {getattr(err, 'strerror', None) or err}") from None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise UserError(f"{path}: cannot read the JSON file: {getattr(err, 'strerror', None) or err}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def cell_float(text: Any) -> float:
+    """A CSV cell as a float: '' and unreadable cells are NaN."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def score_key(keys: Iterable[str]) -> str:
+    return "r2" if "r2" in keys or "r2_median" in keys else "accuracy"
+
+
+class SweepDir:
+    """The files of a sweep/compare directory, read once."""
+
+    def __init__(self, run_dir: Path):
+        self.dir = run_dir
+        self.info = read_json(run_dir / "summary.json")
+        self.kind = self.info.get("kind")
+        grid = read_json(run_dir / "grid.json")
+        axes = grid.get("axes")
+        if not isinstance(axes, dict):
+            raise UserError(f"{run_dir / 'grid.json'}: no 'axes' mapping")
+        self.keys: list[str] = list(axes)
+        self.axes: dict[str, list] = axes
+        self.seeds: list = list(grid.get("seeds") or [])
+        self.summary = read_rows(run_dir / "summary.csv")
+        if not self.summary:
+            raise UserError(f"{run_dir / 'summary.csv'}: no grid points (did the sweep finish any member?)")
+        missing = [k for k in (*self.keys, "cost_median") if k not in self.summary[0]]
+        if missing:
+            raise UserError(f"{run_dir / 'summary.csv'}: missing column(s) {', '.join(missing)}")
+        self.has_success = "success_rate" in self.summary[0]
+        self.score = score_key(self.summary[0])
+        self.name = str(self.info.get("name") or run_dir.name)
+        self._members: list[dict[str, str]] | None = None
+
+    @property
+    def members(self) -> list[dict[str, str]]:
+        if self._members is None:
+            self._members = read_rows(self.dir / "members.csv")
+        return self._members
+
+    def num(self, key: str, rows: list[dict[str, str]] | None = None) -> np.ndarray:
+        return np.array([cell_float(r.get(key)) for r in (self.summary if rows is None else rows)])
+
+    def best(self, rows: list[dict[str, str]] | None = None) -> dict[str, str]:
+        """Highest success rate, ties (or no success criterion) broken by the lowest median cost."""
+        rows = self.summary if rows is None else rows
+
+        def rank(r):
+            rate = cell_float(r.get("success_rate"))
+            cost = cell_float(r.get("cost_median"))
+            return (-(rate if math.isfinite(rate) else 0.0), cost if math.isfinite(cost) else math.inf)
+
+        return min(rows, key=rank)
+
+    def label(self, row: dict[str, str], keys: list[str]) -> str:
+        return ", ".join(f"{k}={short_value(row[k])}" for k in keys)
+
+
+def short_value(value: str) -> str:
+    v = cell_float(value)
+    return f"{v:g}" if math.isfinite(v) and value.strip() not in ("",) else value
+
+
+def read_yaml_or_none(path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def compare_key(g: SweepDir) -> str | None:
+    if "model.hidden" in g.keys:
+        return "model.hidden"
+    return next((k for k in g.keys if k != "train.lr"), None)
+
+
+def compare_choices(g: SweepDir) -> list[tuple[str, dict[str, str]]]:
+    """(activation, its best summary row) per compared activation, in grid order."""
+    key = compare_key(g)
+    groups: dict[str, list[dict[str, str]]] = {}
+    for row in g.summary:
+        groups.setdefault(row[key] if key else "all", []).append(row)
+    return [(name, g.best(rows)) for name, rows in groups.items()]
+
+
+def run_kind(run_dir: str | Path) -> str:
+    """'train', 'sweep' or 'compare' for a run directory; raises UserError for anything else."""
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise UserError(f"{run_dir}: no such run directory")
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: not a directory; expected a run directory such as runs/<stamp>-<name>")
+    summary = run_dir / "summary.json"
+    if (run_dir / "grid.json").exists():
+        if not summary.exists():
+            raise UserError(f"{run_dir}: the sweep has no summary.json yet (still running, or interrupted hard)")
+        kind = read_json(summary).get("kind")
+        if kind not in ("sweep", "compare"):
+            raise UserError(f"{summary}: 'kind' is {kind!r}, expected 'sweep' or 'compare'")
+        return kind
+    if summary.exists():
+        kind = read_json(summary).get("kind")
+        if kind in ("sweep", "compare"):
+            raise UserError(f"{run_dir}: a {kind} directory without grid.json")
+    if (run_dir / "metrics.csv").exists() and (run_dir / "config.yaml").exists():
+        return "train"
+    raise UserError(f"{run_dir}: not a relu-lab run directory (expected config.yaml and metrics.csv, "
+                    f"or grid.json and summary.json)")
