@@ -114,12 +114,11 @@ def in_process(args) -> None:
 
     cfg, data = resolve(load_config(args.peers.parent / "w2.yaml", ["engine=compiled", "diagnostics=false"]))
     print("\nThe compiled kernel in this process (W2, no logging between calls):")
+    fit([cfg.model_copy(update={"seed": 0})], data)  # loads the kernel
     for K in (16, 256, 1024, 4096):
-        epochs = max(1, min(20, 200_000 // (K * 50)))
-        configs = [cfg.model_copy(update={"seed": k, "log_every": epochs}) for k in range(K)]
-        for c in configs:
-            c.train.epochs = epochs
-        fit(configs[:2], data)  # loads the kernel
+        epochs = max(2, round(args.member_steps / (K * len(data.X))))  # the same work at every size
+        train = cfg.train.model_copy(update={"epochs": epochs})
+        configs = [cfg.model_copy(update={"seed": k, "log_every": epochs, "train": train}) for k in range(K)]
         t0 = time.perf_counter()
         result = fit(configs, data)
         rate = result.steps_done * K / (time.perf_counter() - t0)
@@ -145,6 +144,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter workloads and 2 turns (a smoke run)")
     args = parser.parse_args()
     args.w1_steps, args.w2_steps = (200, 2000) if args.quick else (2000, 20000)
+    args.member_steps = 2e6 if args.quick else 2e7
     args.runs = 2 if args.quick else args.runs
     if not args.peers.is_file():
         raise SystemExit(f"--peers: {args.peers} not found")

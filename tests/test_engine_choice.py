@@ -121,3 +121,19 @@ def test_commands_that_do_not_train_do_not_import_numba(tmp_path):
                              env=dict(os.environ, MPLBACKEND="Agg"))
         assert out.returncode == 0, (args, out.stderr)
         assert out.stdout.strip().endswith("no numba"), (args, out.stdout[-300:])
+
+
+def test_sweep_files_are_byte_identical_on_one_thread_and_two(tmp_path):
+    """NUMBA_NUM_THREADS=1 against 2: the same members.csv, metrics.csv and summary.csv, byte for byte."""
+    cmd = [sys.executable, "-c", "from relu_lab.cli import run; run()", "sweep", str(ROOT / "configs" /
+           "seed004_interpolation.yaml"), "--set", "train.phases.1.epochs=20", "--seeds", "12", "--no-plots",
+           "--quiet"]
+    dirs = []
+    for threads in ("1", "2"):
+        out = tmp_path / threads
+        done = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, cwd=ROOT,
+                              env=dict(os.environ, NUMBA_NUM_THREADS=threads))
+        assert done.returncode == 0, done.stderr
+        dirs.append(run_dir(out))
+    for name in ("members.csv", "metrics.csv", "summary.csv"):
+        assert (dirs[0] / name).read_bytes() == (dirs[1] / name).read_bytes(), name
