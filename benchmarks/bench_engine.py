@@ -11,8 +11,8 @@ Workloads (the seeds' experiments, as in ../shared/bench/peers.py):
 Every pair runs in turns (A B A B ...) and the ratio is taken pair by pair, so a drift of the
 machine's speed cancels; the median ratio is printed with its range. The whole-process figures
 include start-up (Python, imports, numba loading its cached kernel; JAX and PyTorch their own).
-Then, in this process: member-steps/s of the compiled kernel at 16, 256, 1024 and 4096 members,
-one thread against all, and the peak memory of a 1024-member W1 sweep (a subprocess).
+Then W2 on one thread against all (whole processes), the peak memory of a 1024-member W1 sweep,
+and, in this process, the member-steps/s of the compiled engine's steps at 16 to 4096 members.
 
     python benchmarks/bench_engine.py [--runs 5] [--peer-python /path/to/venv/bin/python] [--quick]
 
@@ -107,33 +107,39 @@ def whole_processes(args, out: str) -> None:
          target="1.7x on two")
 
 
-def in_process(args) -> None:
-    from relu_lab.experiment import resolve
-    from relu_lab.loading import config_from_dict, load_config
-    from relu_lab.trainer import fit
-
-    cfg, data = resolve(load_config(args.peers.parent / "w2.yaml", ["engine=compiled", "diagnostics=false"]))
-    print("\nThe compiled kernel in this process (W2, no logging between calls):")
-    fit([cfg.model_copy(update={"seed": 0})], data)  # loads the kernel
-    for K in (16, 256, 1024, 4096):
-        epochs = max(2, round(args.member_steps / (K * len(data.X))))  # the same work at every size
-        train = cfg.train.model_copy(update={"epochs": epochs})
-        configs = [cfg.model_copy(update={"seed": k, "log_every": epochs, "train": train}) for k in range(K)]
-        t0 = time.perf_counter()
-        result = fit(configs, data)
-        rate = result.steps_done * K / (time.perf_counter() - t0)
-        print(f"  {K:>5} members: {rate / 1e6:6.2f} M member-steps/s  ({1e9 / rate:6.1f} ns per member-step)")
-    raw = config_from_dict({
-        "name": "w1", "data": {"name": "xor"}, "loss": "bce", "engine": "compiled",
-        "model": {"layers": [2] + [5] * 10 + [1], "hidden": "relu", "init": "uniform"},
-        "train": {"lr": 0.1, "epochs": 200, "order": "sequential"}})
-    script = ("import sys, tempfile; from relu_lab.loading import config_from_dict; "
+def peak_memory() -> None:
+    """Peak RSS of a 1024-member W1 sweep, in a child started while this process is still small
+    (Linux counts the parent's pages a child had before exec in the child's peak)."""
+    raw = {"name": "w1", "data": {"name": "xor"}, "loss": "bce", "engine": "compiled",
+           "model": {"layers": [2] + [5] * 10 + [1], "hidden": "relu", "init": "uniform"},
+           "train": {"lr": 0.1, "epochs": 200, "order": "sequential"}}
+    script = ("import tempfile; from relu_lab.loading import config_from_dict; "
               "from relu_lab.sweep import Axis, plan_sweep, run_sweep; "
-              f"cfg = config_from_dict({raw.model_dump(mode='json')!r}); "
-              "plan = plan_sweep(cfg, [Axis('train.lr', [0.01, 0.1, 0.3, 1.0])], list(range(256))); "
-              "run_sweep(plan, tempfile.mkdtemp())")
+              f"plan = plan_sweep(config_from_dict({raw!r}), [Axis('train.lr', [0.01, 0.1, 0.3, 1.0])], "
+              "list(range(256))); run_sweep(plan, tempfile.mkdtemp())")
     _, rss = run_once([sys.executable, "-c", script])
     print(f"  peak memory of a 1024-member W1 sweep (whole process): {rss:.0f} MB (target: under 300 MB)")
+
+
+def in_process(args) -> None:
+    from relu_lab.engines import Plan, compiled
+    from relu_lab.experiment import resolve
+    from relu_lab.loading import load_config
+    from relu_lab.losses import LOSSES
+    from relu_lab.trainer import build_ensemble, member_rngs
+
+    cfg, data = resolve(load_config(args.peers.parent / "w2.yaml", ["engine=compiled"]))
+    print("\nThe compiled engine's steps alone (W2's network and data, the same work at every size):")
+    for K in (16, 256, 1024, 4096):
+        net = build_ensemble([cfg] * K, [member_rngs(k)[0] for k in range(K)])
+        plan = Plan(LOSSES[cfg.loss.name], "mean", 1, np.ones(K), None, 0.0)
+        lr, alive = np.full(K, 0.01), np.ones(K, dtype=bool)
+        compiled.steps(net, data.X, data.Y, plan, None, 1, lr, alive)  # loads the kernel
+        epochs = max(2, round(args.member_steps / (K * len(data.X))))
+        t0 = time.perf_counter()
+        compiled.steps(net, data.X, data.Y, plan, None, epochs, lr, alive)
+        rate = epochs * len(data.X) * K / (time.perf_counter() - t0)
+        print(f"  {K:>5} members: {rate / 1e6:6.2f} M member-steps/s  ({1e9 / rate:6.1f} ns per member-step)")
 
 
 def main() -> None:
@@ -150,6 +156,7 @@ def main() -> None:
         raise SystemExit(f"--peers: {args.peers} not found")
     with tempfile.TemporaryDirectory() as out:
         whole_processes(args, out)
+    peak_memory()
     in_process(args)
 
 

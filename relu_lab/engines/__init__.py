@@ -5,7 +5,8 @@ the phase, each member's sample order drawn in Python by its own Generator, per-
 learning rates) and differ only in the order of floating-point sums:
 
     numpy     the reference: batched matmuls over the member axis (numpy_engine.py)
-    compiled  numba kernels, one call per log interval, members in parallel (compiled.py)
+    compiled  a numba kernel, one call per log interval, members in blocks on threads
+              (compiled.py; the registries' functions compiled for it in scalar.py)
 
 `steps(net, X, Y, plan, orders, epochs, lr, alive) -> dead_at` trains `epochs` epochs in
 place: `lr` (K,) is multiplied by the phase's decay after every epoch, a member whose last
@@ -45,16 +46,3 @@ class Plan:
 def load(name: str):
     """The engine module `name` (importing the compiled one compiles or loads its kernels)."""
     return importlib.import_module(f".{ENGINES[name]}", __name__)
-
-
-def unsupported(hidden, output) -> str | None:
-    """Why the compiled engine cannot run these bound activations (network.Act), or None when it can."""
-    from ..activations import ACTIVATIONS
-
-    for act in [*hidden, output]:
-        reg = ACTIVATIONS.get(act.name)
-        if reg is not act.fn:
-            return f"activation '{act.name}' is your own Python function"
-        if act.fn.elementwise and act.fn.df is None:
-            return f"activation '{act.name}' has no derivative"
-    return None

@@ -1,156 +1,38 @@
-"""The compiled engine: numba kernels that run the SGD steps of one log interval in one call.
+"""The compiled engine: a numba kernel that runs the SGD steps of one log interval in one call.
 
-Only this module imports numba (commands that do not train never load it). The kernels
-do not define any activation or loss of their own: they compile the registry's functions
-(activations.py, losses.py), which are written to work on floats as well as on arrays.
-numba is taught the three helpers those functions share (`where`, `rowmax`, `rowsum`)
-for floats, and every registered function becomes callable from compiled code.
+Only this package's compiled modules import numba (commands that do not train never load it).
+The members are cut into blocks; a block trains in lockstep, every operation running over its
+members innermost (contiguous, vectorised), and blocks run side by side on threads (the kernel
+releases the GIL). Each member is a lane of the same IEEE operations (no fast-math, nothing
+summed across members), so its result never depends on its block, the thread count or the
+other members. The activations and the loss come from the registries (scalar.py).
 
-One generic kernel serves every network: a layer's activation and the loss are chosen by
-a code (their index in the registry), with one branch per layer and sample, not per unit.
-So the first run after an install compiles it once (cached on disk), and every later
-config, whatever its activations, reuses it.
-
-Members run in parallel (`prange`); each member's arithmetic is a plain sequential loop
-of its own, so the result never depends on the thread count or on the other members.
+The kernel is compiled once after an install and cached on disk.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import inspect
 import os
-import textwrap
-import types as pytypes
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numba
 import numpy as np
-from numba import njit, types
-from numba.extending import overload, register_jitable
+from numba import njit
 
 from .. import activations, engines, losses
-from ..activations import ACTIVATIONS
-from ..losses import LOSSES
+from . import scalar
 
-# --- the registry's helpers, for floats --------------------------------------
-
-
-@overload(activations.where, inline="always")
-def _where(cond, a, b):
-    if isinstance(cond, types.Boolean):
-        return lambda cond, a, b: a if cond else b
-    return lambda cond, a, b: np.where(cond, a, b)
-
-
-@overload(activations.rowmax, inline="always")
-def _rowmax(z):
-    if isinstance(z, types.Array):
-        return lambda z: z.max()
-    return lambda z: z
-
-
-@overload(activations.rowsum, inline="always")
-def _rowsum(z):
-    if isinstance(z, types.Array):
-        return lambda z: z.sum()
-    return lambda z: z
-
-
-def _module_functions(module: pytypes.ModuleType) -> list:
-    return [f for _, f in inspect.getmembers(module, inspect.isfunction) if f.__module__ == module.__name__]
-
-
-_HELPERS = {activations.where, activations.rowmax, activations.rowsum}
-for _f in _module_functions(activations) + _module_functions(losses):
-    if _f not in _HELPERS:
-        register_jitable(_f)  # the plain function stays as it is; compiled code may now call it
-
-
-@functools.cache
-def _params_of(fn) -> tuple[str, ...]:
-    """The parameter names of an activation function after z, in its signature's order."""
-    return tuple(inspect.signature(fn).parameters)[1:]
-
-
-# The elementwise activations, in registry order, then the row-wise ones (softmax, an output only):
-# a layer's code is the activation's index in this list, a loss's code its index in LOSS_LIST.
-ELEMENTWISE = [a for a in ACTIVATIONS.values() if a.elementwise and a.df is not None]
-ROWWISE = [a for a in ACTIVATIONS.values() if not a.elementwise]
-LOSS_LIST = list(LOSSES.values())
-N_ELEMENTWISE = len(ELEMENTWISE)  # the first row-wise code
-MAX_PARAMS = max([1] + [len(_params_of(a.f)) for a in ACTIVATIONS.values()])
-
-
-# --- dispatch on a code: one if/elif chain per use, written out from the registries ----------
-# numba compiles each case with the registry's function inlined; a layer branches once per sample,
-# not once per unit.
-
-
-def _dispatch(name: str, args: str, cases: list[str], names: dict) -> Callable:
-    """A compiled `name(code, args)` running `cases[code]` (statements, with `names` as globals)."""
-    lines = [f"def {name}(code, {args}):"]
-    for i, case in enumerate(cases):
-        lines.append(f"    {'if' if i == 0 else 'elif'} code == {i}:")
-        lines += ["        " + line for line in case.splitlines()]
-    namespace = dict(names)
-    exec("\n".join(lines), namespace)  # the source is built below from the registries' names
-    return njit(namespace[name])
-
-
-def _call(fn: str, act, z: str, learned: str = "") -> str:
-    """Source of a call of `fn` (one of act's functions): its parameters from p, a learned one from `learned`."""
-    args = [learned if name == act.learned and learned else f"p[{i}]" for i, name in enumerate(_params_of(act.f))]
-    return f"{fn}({', '.join([z, *args])})"
-
-
-def _each_unit(body: str) -> str:
-    """`body` for every unit j < n and member k < kb, the members innermost (contiguous, vectorisable)."""
-    return f"for j in range(n):\n    for k in range(kb):\n        {body}"
-
-
-_names = {f"F{i}": a.f for i, a in enumerate(ELEMENTWISE)} | {f"D{i}": a.df for i, a in enumerate(ELEMENTWISE)}
-_names |= {f"P{i}": a.dparam for i, a in enumerate(ELEMENTWISE) if a.dparam}
-_names |= {f"R{i}": a.f for i, a in enumerate(ROWWISE)} | {f"L{i}": loss.delta for i, loss in enumerate(LOSS_LIST)}
-_SLOPE = "slope[j, k]"  # a learned parameter (PReLU's slope): one per unit and member
-
-# a = f(z) over units x members
-_activate = _dispatch("activate", "z, a, n, kb, p, slope", [
-    _each_unit(f"a[j, k] = {_call(f'F{i}', a, 'z[j, k]', _SLOPE)}") for i, a in enumerate(ELEMENTWISE)], _names)
-
-# g (dC/da) becomes dC/dz = g f'(z) in place; with a learned parameter, first glearned += g df/dparam
-_backward_through = _dispatch("backward_through", "z, g, n, kb, p, slope, glearned", [
-    (_each_unit(f"glearned[j, k] += g[j, k] * {_call(f'P{i}', a, 'z[j, k]', _SLOPE)}") + "\n" if a.learned else "")
-    + _each_unit(f"g[j, k] = g[j, k] * {_call(f'D{i}', a, 'z[j, k]', _SLOPE)}")
-    for i, a in enumerate(ELEMENTWISE)], _names)
-
-# dfz = f'(z) of an elementwise output
-_output_df = _dispatch("output_df", "z, dfz, n, kb, p", [
-    _each_unit(f"dfz[j, k] = {_call(f'D{i}', a, 'z[j, k]')}") for i, a in enumerate(ELEMENTWISE)], _names)
-
-# a = f(z) over each member's whole row of outputs, for the row-wise outputs (softmax)
-_rowwise_output = _dispatch("rowwise_output", "z, a, n, kb", [
-    f"for k in range(kb):\n    a[:n, k] = R{i}(z[:n, k].copy())" for i in range(len(ROWWISE))], _names)
-
-# d = dL/dz of the output by the registry's delta: one output at a time, or each member's row for softmax
-_ROW = "z[:n, k].copy(), a[:n, k].copy(), y[:n, k].copy(), dfz[:n, k].copy()"  # one member's outputs
-_loss_delta = _dispatch("loss_delta", "z, a, y, dfz, d, n, kb, rowwise", [
-    f"if rowwise:\n    for k in range(kb):\n        d[:n, k] = L{i}({_ROW})\nelse:\n"
-    + textwrap.indent(_each_unit(f"d[j, k] = L{i}(z[j, k], a[j, k], y[j, k], dfz[j, k])"), "    ")
-    for i in range(len(LOSS_LIST))], _names)
-
-
-# --- the kernels ----------------------------------------------------------------
-# The kernel is cached on disk. numba checks the kernel's own file for changes, not the registries
-# it compiles in, so the cache lives in a folder named after the registries' source: a changed
-# activation or loss gets a fresh compile. NUMBA_CACHE_DIR, when set, takes precedence.
+# --- the kernel -------------------------------------------------------------------
+# Cached on disk. numba checks the kernel's own file for changes, not the functions it compiles in,
+# so the cache lives in a folder named after their source: a changed activation, loss or dispatch
+# gets a fresh compile. NUMBA_CACHE_DIR, when set, takes precedence.
 
 
 def cache_dir() -> Path:
-    digest = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (activations, losses))).hexdigest()
+    sources = b"".join(Path(m.__file__).read_bytes() for m in (activations, losses, scalar))
+    digest = hashlib.sha256(sources).hexdigest()
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(os.environ.get("NUMBA_CACHE_DIR") or Path(root) / "relu-lab" / f"kernels-{digest[:16]}")
 
@@ -161,7 +43,7 @@ numba.config.CACHE_DIR = str(cache_dir())  # read when a cached function is defi
 
 @njit(cache=True, nogil=True)
 def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
-                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at):
+                 loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at):
     """E epochs of SGD for a block of members in lockstep: F is (P, kb), parameter-major.
 
     Every operation runs over the members innermost, each member on its own lane of the same
@@ -176,7 +58,7 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
     n = X.shape[0]
     width = sizes.max()
     O = sizes[L]
-    rowwise = out_code >= N_ELEMENTWISE
+    rowwise = out_code >= scalar.N_ELEMENTWISE
     g = np.empty((P, kb))
     zs = np.empty((L, width, kb))
     acts = np.empty((L + 1, width, kb))
@@ -216,14 +98,14 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                         for k in range(kb):
                             zj[k] += bj[k]
                     if l < L - 1:
-                        _activate(codes[l], z, acts[l + 1], nout, kb, params[l], F[l_off[l]:])
+                        scalar.activate(codes[l], z, acts[l + 1], nout, kb, params[l], F[l_off[l]:])
                     elif rowwise:
-                        _rowwise_output(out_code - N_ELEMENTWISE, z, acts[L], nout, kb)
+                        scalar.rowwise_output(out_code - scalar.N_ELEMENTWISE, z, acts[L], nout, kb)
                     else:
-                        _activate(out_code, z, acts[L], nout, kb, out_params, z)
+                        scalar.activate(out_code, z, acts[L], nout, kb, out_params, z)
                         if needs_df:
-                            _output_df(out_code, z, dfz, nout, kb, out_params)
-                _loss_delta(loss_code, zs[L - 1], acts[L], y, dfz, d, O, kb, rowwise)
+                            scalar.output_df(out_code, z, dfz, nout, kb, out_params)
+                scalar.loss_delta(loss_code, zs[L - 1], acts[L], y, dfz, d, O, kb, rowwise)
                 if mean and nb > 1:
                     for o in range(O):
                         for k in range(kb):
@@ -254,7 +136,7 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                             for k in range(kb):
                                 gc[k] += dj[k] * w[k]
                     h = l - 1
-                    _backward_through(codes[h], zs[h], ga, nin, kb, params[h], F[l_off[h]:], g[l_off[h]:])
+                    scalar.backward_through(codes[h], zs[h], ga, nin, kb, params[h], F[l_off[h]:], g[l_off[h]:])
                     for c in range(nin):
                         for k in range(kb):
                             d[c, k] = ga[c, k]
@@ -301,15 +183,13 @@ def _announce_compile() -> None:
 
 # --- from an Ensemble to the kernel's arrays ----------------------------------
 
-CODES = {a.name: i for i, a in enumerate(ELEMENTWISE)} | {a.name: N_ELEMENTWISE + i for i, a in enumerate(ROWWISE)}
-LOSS_CODES = {loss.name: i for i, loss in enumerate(LOSS_LIST)}
 BLOCK = 128  # members per lockstep block at most: beyond, a block's arrays outgrow the caches
 
 
 def _param_row(act) -> np.ndarray:
     """The activation's fixed parameters in its signature's order (a learned one comes from F)."""
-    row = np.zeros(MAX_PARAMS)
-    for i, name in enumerate(_params_of(act.fn.f)):
+    row = np.zeros(scalar.MAX_PARAMS)
+    for i, name in enumerate(scalar.params_of(act.fn.f)):
         row[i] = act.params.get(name, act.fn.params.get(name, 0.0))
     return row
 
@@ -344,16 +224,17 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
     global _pool
     K, P = net.flat.shape
     w_off, b_off, l_off = _layout(net)
-    hidden = np.array([_param_row(a) for a in net.hidden] or [np.zeros(MAX_PARAMS)])
-    codes = np.array([CODES[a.name] for a in net.hidden] or [0], dtype=np.int64)
+    hidden = np.array([_param_row(a) for a in net.hidden] or [np.zeros(scalar.MAX_PARAMS)])
+    codes = np.array([scalar.CODES[a.name] for a in net.hidden] or [0], dtype=np.int64)
     X, Y = np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Y, dtype=np.float64)
     sizes = np.array(net.layers, dtype=np.int64)
     decay = np.ascontiguousarray(plan.decay, dtype=np.float64)
     if orders is None:
         orders = np.empty((0, K, len(X)), dtype=np.int64)
     dead_at = np.zeros(K, dtype=np.int64)
-    fixed = (sizes, w_off, b_off, l_off, codes, hidden, CODES[net.output.name], _param_row(net.output),
-             LOSS_CODES[plan.loss.name], plan.loss.needs_df, plan.reduction == "mean", min(plan.batch, len(X)), epochs)
+    fixed = (sizes, w_off, b_off, l_off, codes, hidden, scalar.CODES[net.output.name], _param_row(net.output),
+             scalar.LOSS_CODES[plan.loss.name], plan.loss.needs_df, plan.reduction == "mean",
+             min(plan.batch, len(X)), epochs)
     update = (plan.clip or 0.0, float(plan.weight_decay), net.weight_mask)
 
     def run(k0: int, k1: int) -> None:

@@ -1,0 +1,138 @@
+"""The registries' activations and losses, compiled by numba for the kernels.
+
+The kernels (compiled.py) do not define any activation or loss of their own: they compile the
+registry's functions (activations.py, losses.py), which are written to work on floats as well as
+on arrays. Here numba is taught the three helpers those functions share (`where`, `rowmax`,
+`rowsum`) for floats, every registered function becomes callable from compiled code, and each
+use in the kernel gets a dispatch function: an if/elif chain over the registry, written out from
+its names, that runs the chosen function over a layer's units x members.
+
+A layer's activation and the loss are chosen by a code (their index in the registry), with one
+branch per layer and sample, not per unit; so one kernel, compiled once, serves every config.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import textwrap
+import types as pytypes
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload, register_jitable
+
+from .. import activations, losses
+from ..activations import ACTIVATIONS
+from ..losses import LOSSES
+
+# --- the registry's helpers, for floats --------------------------------------
+
+
+@overload(activations.where, inline="always")
+def _where(cond, a, b):
+    if isinstance(cond, types.Boolean):
+        return lambda cond, a, b: a if cond else b
+    return lambda cond, a, b: np.where(cond, a, b)
+
+
+@overload(activations.rowmax, inline="always")
+def _rowmax(z):
+    if isinstance(z, types.Array):
+        return lambda z: z.max()
+    return lambda z: z
+
+
+@overload(activations.rowsum, inline="always")
+def _rowsum(z):
+    if isinstance(z, types.Array):
+        return lambda z: z.sum()
+    return lambda z: z
+
+
+def _module_functions(module: pytypes.ModuleType) -> list:
+    return [f for _, f in inspect.getmembers(module, inspect.isfunction) if f.__module__ == module.__name__]
+
+
+_HELPERS = {activations.where, activations.rowmax, activations.rowsum}
+for _f in _module_functions(activations) + _module_functions(losses):
+    if _f not in _HELPERS:
+        register_jitable(_f)  # the plain function stays as it is; compiled code may now call it
+
+
+@functools.cache
+def params_of(fn) -> tuple[str, ...]:
+    """The parameter names of an activation function after z, in its signature's order."""
+    return tuple(inspect.signature(fn).parameters)[1:]
+
+
+# The elementwise activations, in registry order, then the row-wise ones (softmax, an output only):
+# a layer's code is the activation's index in this list, a loss's code its index in LOSS_LIST.
+ELEMENTWISE = [a for a in ACTIVATIONS.values() if a.elementwise and a.df is not None]
+ROWWISE = [a for a in ACTIVATIONS.values() if not a.elementwise]
+LOSS_LIST = list(LOSSES.values())
+N_ELEMENTWISE = len(ELEMENTWISE)  # the first row-wise code
+MAX_PARAMS = max([1] + [len(params_of(a.f)) for a in ACTIVATIONS.values()])
+
+
+# --- dispatch on a code: one if/elif chain per use, written out from the registries ----------
+# numba compiles each case with the registry's function inlined; a layer branches once per sample,
+# not once per unit.
+
+
+def _dispatch(name: str, args: str, cases: list[str], names: dict) -> Callable:
+    """A compiled `name(code, args)` running `cases[code]` (statements, with `names` as globals)."""
+    lines = [f"def {name}(code, {args}):"]
+    for i, case in enumerate(cases):
+        lines.append(f"    {'if' if i == 0 else 'elif'} code == {i}:")
+        lines += ["        " + line for line in case.splitlines()]
+    namespace = dict(names)
+    exec("\n".join(lines), namespace)  # the source is built below from the registries' names
+    return njit(namespace[name])
+
+
+def _call(fn: str, act, z: str, learned: str = "") -> str:
+    """Source of a call of `fn` (one of act's functions): its parameters from p, a learned one from `learned`."""
+    args = [learned if name == act.learned and learned else f"p[{i}]" for i, name in enumerate(params_of(act.f))]
+    return f"{fn}({', '.join([z, *args])})"
+
+
+def _each_unit(body: str) -> str:
+    """`body` for every unit j < n and member k < kb, the members innermost (contiguous, vectorisable)."""
+    return f"for j in range(n):\n    for k in range(kb):\n        {body}"
+
+
+_names = {f"F{i}": a.f for i, a in enumerate(ELEMENTWISE)} | {f"D{i}": a.df for i, a in enumerate(ELEMENTWISE)}
+_names |= {f"P{i}": a.dparam for i, a in enumerate(ELEMENTWISE) if a.dparam}
+_names |= {f"R{i}": a.f for i, a in enumerate(ROWWISE)} | {f"L{i}": loss.delta for i, loss in enumerate(LOSS_LIST)}
+_SLOPE = "slope[j, k]"  # a learned parameter (PReLU's slope): one per unit and member
+
+# a = f(z) over units x members
+activate = _dispatch("activate", "z, a, n, kb, p, slope", [
+    _each_unit(f"a[j, k] = {_call(f'F{i}', a, 'z[j, k]', _SLOPE)}") for i, a in enumerate(ELEMENTWISE)], _names)
+
+# g (dC/da) becomes dC/dz = g f'(z) in place; with a learned parameter, first glearned += g df/dparam
+backward_through = _dispatch("backward_through", "z, g, n, kb, p, slope, glearned", [
+    (_each_unit(f"glearned[j, k] += g[j, k] * {_call(f'P{i}', a, 'z[j, k]', _SLOPE)}") + "\n" if a.learned else "")
+    + _each_unit(f"g[j, k] = g[j, k] * {_call(f'D{i}', a, 'z[j, k]', _SLOPE)}")
+    for i, a in enumerate(ELEMENTWISE)], _names)
+
+# dfz = f'(z) of an elementwise output
+output_df = _dispatch("output_df", "z, dfz, n, kb, p", [
+    _each_unit(f"dfz[j, k] = {_call(f'D{i}', a, 'z[j, k]')}") for i, a in enumerate(ELEMENTWISE)], _names)
+
+# a = f(z) over each member's whole row of outputs, for the row-wise outputs (softmax)
+rowwise_output = _dispatch("rowwise_output", "z, a, n, kb", [
+    f"for k in range(kb):\n    a[:n, k] = R{i}(z[:n, k].copy())" for i in range(len(ROWWISE))], _names)
+
+# d = dL/dz of the output by the registry's delta: one output at a time, or each member's row for softmax
+_ROW = "z[:n, k].copy(), a[:n, k].copy(), y[:n, k].copy(), dfz[:n, k].copy()"  # one member's outputs
+loss_delta = _dispatch("loss_delta", "z, a, y, dfz, d, n, kb, rowwise", [
+    f"if rowwise:\n    for k in range(kb):\n        d[:n, k] = L{i}({_ROW})\nelse:\n"
+    + textwrap.indent(_each_unit(f"d[j, k] = L{i}(z[j, k], a[j, k], y[j, k], dfz[j, k])"), "    ")
+    for i in range(len(LOSS_LIST))], _names)
+
+
+CODES = {a.name: i for i, a in enumerate(ELEMENTWISE)} | {a.name: N_ELEMENTWISE + i for i, a in enumerate(ROWWISE)}
+LOSS_CODES = {loss.name: i for i, loss in enumerate(LOSS_LIST)}
