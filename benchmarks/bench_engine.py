@@ -23,7 +23,10 @@ python with --peer-python; peers whose import fails there are skipped with a lin
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,28 +40,40 @@ ROOT = Path(__file__).resolve().parents[1]
 W1_LRS = ",".join(f"{v:.6g}" for v in np.logspace(-3, 0.5, 8))
 
 
-def run_once(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one whole process; its output is discarded, a failure is fatal."""
+def run_once(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Wall seconds and peak RSS (MB) of one whole process, and the training seconds it reports
+    itself (a relu-lab run's summary.json, a peer's wall= line); a failure is fatal."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    out, err = proc.communicate()
     wall = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, own_seconds(out.decode())
 
 
-def pair(a: list[str], b: list[str], runs: int, env_a=None, env_b=None) -> tuple[float, float, list[float]]:
-    """Median wall of a and b over `runs` turns (after one warm-up each), and the ratios b/a per turn."""
+def own_seconds(stdout: str) -> float:
+    """The training time a process printed: relu-lab --quiet prints its run directory, a peer `wall=S s`."""
+    found = re.search(r"wall=([0-9.]+)s", stdout)
+    if found:
+        return float(found.group(1))
+    summary = json.loads((Path(stdout.strip().splitlines()[-1]) / "summary.json").read_text())
+    return summary.get("train_seconds", summary.get("seconds"))
+
+
+def pair(a: list[str], b: list[str], runs: int, env_a=None, env_b=None):
+    """Median wall of a and b over `runs` turns (after one warm-up each), the ratios b/a per turn,
+    and the median ratio of the training times the two report themselves."""
     run_once(a, env_a)
     run_once(b, env_b)
-    ta, tb = [], []
+    ta, tb, inner = [], [], []
     for _ in range(runs):
-        ta.append(run_once(a, env_a)[0])
-        tb.append(run_once(b, env_b)[0])
-    return statistics.median(ta), statistics.median(tb), [y / x for x, y in zip(ta, tb)]
+        wa, _, sa = run_once(a, env_a)
+        wb, _, sb = run_once(b, env_b)
+        ta.append(wa)
+        tb.append(wb)
+        inner.append(sb / sa)
+    return statistics.median(ta), statistics.median(tb), [y / x for x, y in zip(ta, tb)], statistics.median(inner)
 
 
 def peer_works(python: str, peer: str) -> bool:
@@ -68,10 +83,10 @@ def peer_works(python: str, peer: str) -> bool:
     return subprocess.run([python, "-c", f"import {module}"], capture_output=True).returncode == 0
 
 
-def line(label: str, ta: float, tb: float, ratios: list[float], target: str = "") -> None:
+def line(label: str, ta: float, tb: float, ratios: list[float], inner: float, target: str = "") -> None:
     med = statistics.median(ratios)
-    print(f"  {label:<52} {med:6.2f}x  (range {min(ratios):.2f}-{max(ratios):.2f}; "
-          f"{ta:.2f} s against {tb:.2f} s){'  target ' + target if target else ''}", flush=True)
+    print(f"  {label:<50} {med:5.2f}x (range {min(ratios):.2f}-{max(ratios):.2f}; {ta:.2f} s against {tb:.2f} s)"
+          f"  training alone {inner:5.2f}x{'  target ' + target if target else ''}", flush=True)
 
 
 def whole_processes(args, out: str) -> None:
@@ -105,6 +120,14 @@ def whole_processes(args, out: str) -> None:
     w2c = [*w2, "--engine", "compiled"]
     line("W2 on all threads vs one thread (NUMBA_NUM_THREADS=1)", *pair(w2c, w2c, args.runs, None, one),
          target="1.7x on two")
+    start = [*relu, "train", "configs/xor_relu.yaml", "--set", "train.epochs=1", "--no-plots", "--quiet", "--out", out]
+    ta, tb, _, _ = pair([*start, "--engine", "compiled"], [*start, "--engine", "numpy"], args.runs)
+    print(f"  start-up, warm (a 1-epoch train run): compiled {ta:.2f} s, NumPy engine {tb:.2f} s "
+          f"(numba's import and its loading of the cached kernel: {ta - tb:.2f} s)")
+    if args.cold:
+        with tempfile.TemporaryDirectory() as cache:
+            cold = run_once([*start, "--engine", "compiled"], dict(os.environ, NUMBA_CACHE_DIR=cache))[0]
+        print(f"  start-up, cold (an empty kernel cache, as after an install): {cold:.1f} s")
 
 
 def peak_memory() -> None:
@@ -117,7 +140,9 @@ def peak_memory() -> None:
               "from relu_lab.sweep import Axis, plan_sweep, run_sweep; "
               f"plan = plan_sweep(config_from_dict({raw!r}), [Axis('train.lr', [0.01, 0.1, 0.3, 1.0])], "
               "list(range(256))); run_sweep(plan, tempfile.mkdtemp())")
-    _, rss = run_once([sys.executable, "-c", script])
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    _, _, usage = os.wait4(proc.pid, 0)
+    rss = usage.ru_maxrss / 1024
     print(f"  peak memory of a 1024-member W1 sweep (whole process): {rss:.0f} MB (target: under 300 MB)")
 
 
@@ -148,6 +173,7 @@ def main() -> None:
     parser.add_argument("--peers", type=Path, default=ROOT.parent / "shared" / "bench" / "peers.py")
     parser.add_argument("--peer-python", default=None, help="a python with torch and/or jax for those peers")
     parser.add_argument("--quick", action="store_true", help="shorter workloads and 2 turns (a smoke run)")
+    parser.add_argument("--cold", action="store_true", help="also time one run that compiles the kernel afresh")
     args = parser.parse_args()
     args.w1_steps, args.w2_steps = (200, 2000) if args.quick else (2000, 20000)
     args.member_steps = 2e6 if args.quick else 2e7
