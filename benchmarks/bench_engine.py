@@ -165,6 +165,17 @@ def in_process(args) -> None:
         compiled.steps(net, data.X, data.Y, plan, None, epochs, lr, alive)
         rate = epochs * len(data.X) * K / (time.perf_counter() - t0)
         print(f"  {K:>5} members: {rate / 1e6:6.2f} M member-steps/s  ({1e9 / rate:6.1f} ns per member-step)")
+    all_threads = compiled.threads()
+    for label in ("all", "one"):
+        times = []
+        for _ in range(3):
+            compiled.threads = (lambda: 1) if label == "one" else (lambda: all_threads)
+            t0 = time.perf_counter()
+            compiled.steps(net, data.X, data.Y, plan, None, epochs, lr, alive)
+            times.append(time.perf_counter() - t0)
+        if label == "all":
+            fast = min(times)
+    print(f"  4096 members on {all_threads} threads vs one: {min(times) / fast:.2f}x (best of 3 each)")
 
 
 def main() -> None:
