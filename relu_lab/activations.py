@@ -164,10 +164,15 @@ GELU_C = np.sqrt(2.0 / np.pi)
 
 def gelu(z):
     # The tanh approximation (Hendrycks & Gimpel 2016), as in PyTorch's approximate="tanh".
-    return 0.5 * z * (1.0 + np.tanh(GELU_C * (z + 0.044715 * z**3)))
+    # tanh is +-1 exactly past |z| = 30: clamping its argument there keeps z^3 from overflowing.
+    zc = np.minimum(np.maximum(z, -30.0), 30.0)
+    return 0.5 * z * (1.0 + np.tanh(GELU_C * (zc + 0.044715 * zc**3)))
 
 
 def dgelu(z):
+    # Past |z| = 30, tanh(u) is +-1 exactly, so the second term is 0; clamping z there keeps
+    # z^3 and z * du from overflowing into 0 * inf = NaN (the derivative is then 1 or 0).
+    z = np.minimum(np.maximum(z, -30.0), 30.0)
     u = GELU_C * (z + 0.044715 * z**3)
     t = np.tanh(u)
     du = GELU_C * (1.0 + 3 * 0.044715 * z**2)

@@ -9,6 +9,7 @@ interrupted run logged is on disk and parseable.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import re
@@ -74,14 +75,24 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=2, default=_jsonable) + "\n")
+    """Strict JSON, as every JSON tool reads it: a NaN or infinite figure (a diverged run's) is written null."""
+    atomic_write(path, json.dumps(strict_json(data), indent=2, allow_nan=False) + "\n")
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
+def strict_json(x: Any) -> Any:
+    """`x` with NumPy scalars and arrays as plain values and every non-finite float as None."""
+    if isinstance(x, dict):
+        return {k: strict_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [strict_json(v) for v in x]
     if isinstance(x, np.ndarray):
-        return x.tolist()
+        return strict_json(x.tolist())
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if x is None or isinstance(x, (str, int, float, bool)):
+        return x
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 

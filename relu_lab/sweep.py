@@ -472,9 +472,10 @@ def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str]) -> l
         if "success" in mine[0]:
             s = sum(r["success"] for r in mine)
             lo, hi = wilson(s, len(mine))
-            epochs = [r["success_epoch"] for r in mine if r["success_epoch"] != ""]
+            # over the members that succeeded: one that met the criterion once and lost it does not count
+            epochs = [r["success_epoch"] for r in mine if r["success"] and r["success_epoch"] != ""]
             entry |= {"success_rate": s / len(mine), "success_low": lo, "success_high": hi,
-                      "median_success_epoch": float(np.median(epochs)) if epochs else ""}
+                      "median_success_epoch": float(np.median(epochs)) if epochs else None}
         entry |= {"cost_median": float(med), "cost_q1": float(q1), "cost_q3": float(q3)}
         score = "r2" if "r2" in mine[0] else "accuracy"
         vals = np.array([r[score] for r in mine])
@@ -516,6 +517,8 @@ def _write_rows(path: Path, rows: list[dict[str, Any]], columns: list[str] | Non
 
 
 def _csv(v: Any) -> str:
+    if v is None:
+        return ""  # a figure that cannot be computed is left empty
     if isinstance(v, float):
         return repr(v)
     text = str(v)
