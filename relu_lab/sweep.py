@@ -172,6 +172,9 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     if "model.hidden" in keys and any(p.hidden is not None for p in base.train.phases):
         raise UserError(f"{source}: model.hidden: the grid varies the hidden activation, but train.phases set "
                         "their own (which would win); remove 'hidden' from the phases to compare activations")
+    grid_notes: list[str] = []
+    axes = [_through_phases(axis, base, source, grid_notes) for axis in axes]
+    keys = [a.key for a in axes]
     raw_base = base.model_dump(mode="json", exclude={"sweep"})
     points, resolved = [], []
     data_cache: dict[str, Dataset] = {}
@@ -193,7 +196,7 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     engines_used = {cfg.engine for cfg, _ in resolved}
     if len(engines_used) == 1:  # the saved base config names the engine that ran (and a resume reuses it)
         base = base.model_copy(update={"engine": engines_used.pop()})
-    notes = list(dict.fromkeys(cfg._engine_note for cfg, _ in resolved if cfg._engine_note))
+    notes = grid_notes + list(dict.fromkeys(cfg._engine_note for cfg, _ in resolved if cfg._engine_note))
     members, groups_by_key = [], {}
     for p, (cfg, data) in enumerate(resolved):
         key = _group_key(cfg)
@@ -203,6 +206,39 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
             members.append(m)
             group.members.append(m)
     return SweepPlan(base, axes, list(seeds), points, members, list(groups_by_key.values()), notes)
+
+
+PHASE_FIELDS = ("epochs", "lr", "lr_decay", "order", "batch_size")  # train.X that a phase may set for itself
+
+
+def _through_phases(axis: Axis, base: Config, source: str, notes: list[str]) -> Axis:
+    """The axis as it reaches the phases: a key that phases set for themselves would be silently ignored.
+
+    The learning rate is the run's starting one: when the first phase sets its own, the grid varies
+    `train.phases.0.lr` instead (said in a note). Any other train.X that every phase sets is refused;
+    one that some phases set is noted with the phases it does not reach.
+    """
+    field = axis.key.removeprefix("train.")
+    phases = base.train.phases
+    if not axis.key.startswith("train.") or field not in PHASE_FIELDS:
+        return axis
+    own = [i for i, p in enumerate(phases) if getattr(p, field) is not None]
+    if field == "lr":
+        restarts = ", ".join(f"train.phases.{i}.lr = {phases[i].lr:g}" for i in own if i > 0)
+        if restarts:
+            notes.append(f"the grid's learning rate reaches the phases before the one that sets its own ({restarts})")
+        if 0 in own:
+            notes.append(f"the grid's learning rate varies train.phases.0.lr (the first phase sets its own, "
+                         f"{phases[0].lr:g}, which train.lr would not reach)")
+            return Axis("train.phases.0.lr", axis.values)
+        return axis
+    if own and len(own) == len(phases):
+        raise UserError(f"{source}: train.phases.{own[0]}.{field}: every phase sets its own {field}, so varying "
+                        f"{axis.key} would change nothing; vary train.phases.N.{field} with --param instead")
+    if own:
+        notes.append(f"{axis.key} does not reach " + ", ".join(f"train.phases.{i}, which sets its own {field}"
+                                                                for i in own))
+    return axis
 
 
 def sweep_log_every(cfg: Config, n: int) -> int:
@@ -440,7 +476,7 @@ def _number(text: str) -> Any:
 def _member_row(m: Member, point: dict[str, Any], result: TrainResult, k: int, cols: list[str]) -> dict[str, Any]:
     row: dict[str, Any] = {"member": m.index, **{key: _cell(v) for key, v in point.items()}, "seed": m.seed}
     if "train.lr" not in point:
-        row["lr"] = m.config.train.lr
+        row["lr"] = m.config.phases()[0].lr  # the starting learning rate
     row["status"] = result.status[k]
     for c in cols:
         row[c] = float(result.final[c][k])

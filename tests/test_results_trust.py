@@ -8,8 +8,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
+from typer.testing import CliRunner
 
 from relu_lab.activations import ACTIVATIONS
+from relu_lab.cli import app
+from relu_lab.errors import UserError
 from relu_lab.loading import config_from_dict
 from relu_lab.run import train_run
 from relu_lab.sweep import Axis, plan_sweep, run_sweep
@@ -75,3 +79,44 @@ def test_dgelu_is_finite_for_huge_inputs():
     assert np.isfinite(d).all(), d
     np.testing.assert_array_equal(d, [1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
     assert np.isfinite(gelu.f(z)).all()
+
+
+# --- a grid key that phases set for themselves is never silently ignored ---------
+
+PHASED = XOR | {"train": {"epochs": 20, "lr": 0.1, "phases": [
+    {"epochs": 10, "lr": 0.05, "order": "shuffle", "batch_size": 1},
+    {"epochs": 10, "order": "sequential"}]}}
+
+
+def test_a_learning_rate_sweep_varies_the_first_phases_own_rate(tmp_path):
+    plan = plan_sweep(config_from_dict(PHASED), [Axis("train.lr", [0.001, 0.3])], [0, 1])
+    assert [a.key for a in plan.axes] == ["train.phases.0.lr"]
+    assert any("train.phases.0.lr" in note for note in plan.notes)
+    report = run_sweep(plan, tmp_path)
+    costs = {r["train.phases.0.lr"]: r["cost"] for r in report.rows if r["seed"] == 0}
+    assert costs[0.001] != costs[0.3]  # the rows differ: the grid reached the training
+    assert {r["lr"] for r in report.rows} == {0.001, 0.3}
+
+
+def test_a_key_every_phase_sets_is_refused_naming_the_phase():
+    with pytest.raises(UserError, match=r"train\.phases\.0\.order: every phase sets its own order"):
+        plan_sweep(config_from_dict(PHASED), [Axis("train.order", ["shuffle", "random"])], [0])
+
+
+def test_a_key_some_phases_set_is_noted_with_the_phases_it_misses():
+    plan = plan_sweep(config_from_dict(PHASED), [Axis("train.batch_size", [2, 4])], [0])
+    assert any("train.batch_size does not reach train.phases.0" in note for note in plan.notes)
+
+
+def test_cli_learning_rate_sweep_on_a_phased_config_says_what_it_varies(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    result = CliRunner().invoke(app, ["sweep", str(root / "configs" / "seed004_interpolation.yaml"), "--lr",
+                                      "0.0001,0.01", "--seeds", "2", "--set", "train.phases.1.epochs=20",
+                                      "--no-plots", "--quiet", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "varies train.phases.0.lr" in result.output
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    with open(run / "summary.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["train.phases.0.lr"] for r in rows] == ["0.0001", "0.01"]
+    assert rows[0]["cost_median"] != rows[1]["cost_median"]
