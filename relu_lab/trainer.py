@@ -48,6 +48,7 @@ class TrainResult:
     seconds: float
     net: Ensemble = field(repr=False)
     engine: str = "numpy"  # the engine that ran the steps
+    checkpoint: Checkpoint | None = field(default=None, repr=False)  # set when interrupted: fit(resume=...)
 
     @property
     def final(self) -> dict[str, np.ndarray]:
@@ -156,17 +157,37 @@ def _deferred_interrupts():
         raise KeyboardInterrupt
 
 
+@dataclass
+class Checkpoint:
+    """Everything an interrupted `fit` needs to go on exactly where it stopped (see checkpoint.py)."""
+
+    phase: int  # the phase under way
+    left: int  # its epochs still to train
+    epoch: int
+    step: int
+    lr: np.ndarray
+    alive: np.ndarray
+    diverged_epoch: np.ndarray
+    success_epoch: np.ndarray
+    flat: np.ndarray  # the parameters, laid out for the phase's activations
+    order_states: list[dict]  # each member's sample-order Generator state
+    history: list[LogRow]  # the regular log rows so far
+
+
 def fit(
     configs: list[Config],
     data: Dataset,
     callback: Callable[[LogRow], None] | None = None,
+    resume: Checkpoint | None = None,
 ) -> TrainResult:
     """Train one ensemble: a member per config. The configs must differ only in seed and learning rates.
 
     The SGD steps between two log points run on the config's engine (`engines`); the data, the
     sample orders, the evaluation and the logs are the same for every engine.
     A member whose weights become non-finite is frozen (learning rate 0) and marked diverged at
-    that epoch; the others go on. Ctrl-C ends training cleanly with status `interrupted`.
+    that epoch; the others go on. Ctrl-C ends training cleanly with status `interrupted` and a
+    `checkpoint` in the result: `fit(..., resume=checkpoint)` then goes on bit for bit as if
+    nothing had happened (the rows already logged are not logged again).
     """
     base = configs[0]
     K = len(configs)
@@ -188,7 +209,9 @@ def fit(
     alive = np.ones(K, dtype=bool)
     lr = np.array([ph[0].lr for ph in phases])
     epoch = step = 0
+    at = [0, phases[0][0].epochs]  # the phase under way and its epochs left
     interrupted = False
+    checkpoint = None
     started = time.perf_counter()
 
     diagnostics = diagnostic_columns(base)
@@ -206,38 +229,63 @@ def fit(
         if callback is not None:
             callback(row)
 
+    def enter_phase(p: int) -> None:
+        if p > 0 or phases[0][p].hidden != base.model.hidden:
+            net.set_hidden([bind(base, h) for h in base.model.hidden_list(phases[0][p].hidden)])
+
+    if resume is not None:
+        enter_phase(resume.phase)
+        net.flat[...] = resume.flat
+        for rng, state in zip(order_rngs, resume.order_states):
+            rng.bit_generator.state = state
+        history = list(resume.history)
+        lr, alive = resume.lr.copy(), resume.alive.copy()
+        diverged_epoch, success_epoch = resume.diverged_epoch.copy(), resume.success_epoch.copy()
+        epoch, step, at = resume.epoch, resume.step, [resume.phase, resume.left]
+
+    # Every change of state happens inside a _deferred_interrupts block, so a Ctrl-C surfaces
+    # only between them, when the weights, the counters and the sample orders agree.
     try:
         with np.errstate(all="ignore"):  # overflow is detected and reported as divergence
-            log()
-            for p, phase in enumerate(phases[0]):
-                # lr: each member's own; None continues the previous phase's decayed value
-                lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
-                if p > 0 or phase.hidden != base.model.hidden:
-                    net.set_hidden([bind(base, h) for h in base.model.hidden_list(phase.hidden)])
+            if resume is None:
+                with _deferred_interrupts():
+                    log()
+            for p in range(at[0], len(phases[0])):
+                phase = phases[0][p]
+                if p > at[0]:
+                    with _deferred_interrupts():
+                        # lr: each member's own; None continues the previous phase's decayed value
+                        lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
+                        enter_phase(p)
+                        at = [p, phase.epochs]
+                elif resume is None:
+                    enter_phase(p)
                 B = min(phase.batch_size or n, n)
                 plan = Plan(loss, reduction, B, np.array([ph[p].lr_decay for ph in phases]),
                             base.train.clip, base.train.weight_decay)
                 per_call = max(1, CALL_SAMPLES // (K * n))
-                left = phase.epochs
-                while left > 0 and alive.any():
-                    # up to the next log point, drawn and trained in one engine call
-                    E = min(left, log_every - epoch % log_every, per_call)
-                    orders = _orders(phase.order, order_rngs, n, E)
+                while at[1] > 0 and alive.any():
                     with _deferred_interrupts():
+                        # up to the next log point, drawn and trained in one engine call
+                        E = min(at[1], log_every - epoch % log_every, per_call)
+                        orders = _orders(phase.order, order_rngs, n, E)
                         dead_at = engine.steps(net, data.X, data.Y, plan, orders, E, lr, alive)
                         died = dead_at > 0
                         diverged_epoch[died] = epoch + dead_at[died]
                         ran = E if alive.any() else int(dead_at.max())  # all frozen: training stops there
-                        epoch, step, left = epoch + ran, step + ran * -(-n // B), left - ran
-                    if epoch % log_every == 0 or epoch == total or not alive.any():
-                        log()
+                        epoch, step, at[1] = epoch + ran, step + ran * -(-n // B), at[1] - ran
+                        if epoch % log_every == 0 or epoch == total or not alive.any():
+                            log()
                 if not alive.any():
                     break
     except KeyboardInterrupt:
         interrupted = True
+        checkpoint = Checkpoint(at[0], at[1], epoch, step, lr.copy(), alive.copy(), diverged_epoch.copy(),
+                                success_epoch.copy(), net.flat.copy(), [r.bit_generator.state for r in order_rngs],
+                                list(history))
     if history[-1].epoch != epoch:
         with np.errstate(all="ignore"):
             log()
     status = [DIVERGED if d >= 0 else INTERRUPTED if interrupted else COMPLETED for d in diverged_epoch]
     return TrainResult(history, status, diverged_epoch, success_epoch, epoch, step,
-                       time.perf_counter() - started, net, engine_name)
+                       time.perf_counter() - started, net, engine_name, checkpoint)

@@ -244,3 +244,36 @@ def test_shipped_configs_succeed_as_often_on_both_engines(path):
     assert abs(int(ref.sum()) - int(got.sum())) <= max(1.0, noise), (ref.sum(), got.sum())
     # same seeds, same arithmetic up to the order of sums: almost every member ends the same way
     assert (ref == got).mean() >= 0.9, f"{(ref != got).sum()} of {n} members end differently"
+
+
+# --- an interrupted fit resumes bit for bit -----------------------------------
+
+
+def interrupt_at(epoch: int):
+    """A log callback that presses Ctrl-C (a real SIGINT) when the run logs `epoch`."""
+    import signal
+
+    def callback(row):
+        if row.epoch == epoch:
+            signal.raise_signal(signal.SIGINT)
+
+    return callback
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+@pytest.mark.parametrize("stop", [7, 14, 21, 35])  # in each phase, and at a phase's first log
+def test_an_interrupted_fit_resumes_bit_for_bit(engine, stop):
+    cfg, data = resolve(config_from_dict(config(engine=engine)))
+    members = [cfg.model_copy(update={"seed": s}) for s in range(4)]
+    full = fit(members, data)
+    part = fit(members, data, callback=interrupt_at(stop))
+    assert part.status == ["interrupted"] * 4 and part.checkpoint is not None
+    assert part.checkpoint.epoch == stop and part.checkpoint.history[-1].epoch == stop
+    rest = fit(members, data, resume=part.checkpoint)
+    assert rest.status == full.status
+    np.testing.assert_array_equal(rest.net.flat, full.net.flat)
+    assert [r.epoch for r in rest.history] == [r.epoch for r in full.history]
+    for a, b in zip(rest.history, full.history):
+        for key in b.metrics:
+            np.testing.assert_array_equal(a.metrics[key], b.metrics[key])
+    np.testing.assert_array_equal(rest.success_epoch, full.success_epoch)
