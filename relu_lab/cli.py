@@ -241,7 +241,9 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
                                    resume=resume, executor=ex)
         finally:
             progress.close()
-        if no_plots:
+        if not report.rows:
+            pictures = []  # no member finished: nothing to draw or report yet
+        elif no_plots:
             from .report import write_report
 
             pictures = [write_report(report.run_dir, make_plots=False)]
@@ -260,7 +262,8 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
         rate = report.member_steps / max(report.seconds, 1e-9)
         console.print(f"{len(report.rows)} members, {report.member_steps:,} member-steps in {report.seconds:.1f} s "
                       f"({rate:,.0f}/s)", highlight=False)
-        say("written: " + ", ".join(p.name for p in pictures))
+        if pictures:
+            say("written: " + ", ".join(p.name for p in pictures))
         say(f"run directory: {report.run_dir}")
     if report.status == "interrupted":
         complain("interrupted", "yellow", f"finished members are in {report.run_dir}; "

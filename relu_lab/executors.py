@@ -27,14 +27,14 @@ from .config import Config
 from .datasets import Dataset
 from .errors import UserError
 from .sweep import MAX_CHUNK, Chunk, Group, SweepPlan, chunk_size
-from .trainer import LogRow, TrainResult, fit
+from .trainer import Checkpoint, LogRow, TrainResult, fit
 
 MIN_CHUNK = 64
 CHUNKS_PER_WORKER = 4
 INSTALL_HINT = "--executor dask needs Dask's distributed scheduler: pip install 'relu-lab[dask]'"
 
 
-def train_members(configs: list[Config], data: Dataset) -> TrainResult:
+def train_members(configs: list[Config], data: Dataset, resume: Checkpoint | None = None) -> TrainResult:
     """What a worker runs for one chunk: the stacked training, returned without the network.
 
     The arrays are copied first: unpickled arrays can sit at other memory alignments than
@@ -42,7 +42,7 @@ def train_members(configs: list[Config], data: Dataset) -> TrainResult:
     """
     fresh = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
     fresh = {k: v.copy() if hasattr(v, "copy") else v for k, v in fresh.items()}
-    return dataclasses.replace(fit(configs, Dataset(**fresh)), net=None)
+    return dataclasses.replace(fit(configs, Dataset(**fresh), resume=resume), net=None)
 
 
 class DaskExecutor:
@@ -85,22 +85,27 @@ class DaskExecutor:
         spread = math.ceil(len(group.members) / (CHUNKS_PER_WORKER * self.workers))
         return min(memory, MAX_CHUNK, max(MIN_CHUNK, spread))
 
-    def run(self, plan: SweepPlan, chunks: list[Chunk],
-            log: Callable[[Chunk, LogRow], None]) -> Iterator[tuple[Chunk, TrainResult]]:
-        """Submit every chunk, then hand back results as they finish (logging their history first)."""
+    def run(self, plan: SweepPlan, chunks: list[Chunk], log: Callable[[Chunk, LogRow], None],
+            resume: Callable[[Chunk], Checkpoint | None] = lambda chunk: None) -> Iterator[tuple[Chunk, TrainResult]]:
+        """Submit every chunk, then hand back results as they finish (logging their history first;
+        a chunk resumed from a checkpoint logs only the rows after it)."""
         from dask.distributed import as_completed
 
         data = {g: self.client.scatter(plan.groups[g].data, broadcast=True) for g in {c.group for c in chunks}}
+        states = {id(c): resume(c) for c in chunks}
         futures = {
-            self.client.submit(train_members, [m.config for m in c.members], data[c.group], retries=self.retries,
-                               pure=False): c
+            self.client.submit(train_members, [m.config for m in c.members], data[c.group], states[id(c)],
+                               retries=self.retries, pure=False): c
             for c in chunks
         }
         try:
             for future in as_completed(futures):
                 chunk, result = futures[future], future.result()
+                state = states[id(chunk)]
+                logged = state.history[-1].epoch if state is not None and state.history else -1
                 for row in result.history:
-                    log(chunk, row)
+                    if row.epoch > logged:
+                        log(chunk, row)
                 yield chunk, result
         finally:
             for future in futures:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from . import checkpoint
 from .activations import HIDDEN_ACTIVATIONS
 from .config import Config, parse_lr_spec
 from .datasets import Dataset
@@ -32,7 +33,7 @@ from .experiment import resolve, training_bytes
 from .loading import apply_override, config_from_dict, dump_config, load_config
 from .run import metric_columns
 from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
-from .trainer import DIVERGED, INTERRUPTED, LogRow, TrainResult, fit
+from .trainer import DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit
 
 SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
 # A logged epoch evaluates (forward and backward, for the diagnostics) the whole training set:
@@ -318,6 +319,7 @@ class SweepFiles:
         self.member_cols = cols + ["diverged_epoch", "epochs_done"]
         metric_cols = ["member", "epoch", "step", "lr", *self.cols]
         self.rows: list[dict[str, Any] | None] = [None] * len(plan.members)
+        self.checkpoints: dict[tuple[int, ...], Checkpoint] = {}  # an interrupted chunk's state, by its members
         self.member_steps = 0
         self._last_epoch: dict[int, int] = {}
         if resume is None:
@@ -331,8 +333,14 @@ class SweepFiles:
             for r in read_rows(resume / "members.csv"):
                 self.rows[int(r["member"])] = r
             done = self.done()
-            # drop what an unfinished chunk logged (and a line an interrupt cut short), then append
-            kept = [line for line in read_lines(resume / "metrics.csv")[1:] if int(line.split(",", 1)[0]) in done]
+            for path in sorted((resume / CHECKPOINTS).glob("*.npz")):
+                members, ckpt = checkpoint.load(path)
+                if not any(m in done for m in members):
+                    self.checkpoints[tuple(members)] = ckpt
+            # an unfinished chunk's rows are kept up to its checkpoint's last log row, the rest dropped
+            # (and a line an interrupt cut short); then the files grow from there
+            upto = {m: c.history[-1].epoch for ms, c in self.checkpoints.items() for m in ms if c.history}
+            kept = [line for line in read_lines(resume / "metrics.csv")[1:] if _keep(line, done, upto)]
             atomic_write(resume / "metrics.csv", "".join([",".join(metric_cols) + "\n", *kept]))
             atomic_write(resume / "members.csv", "".join(read_lines(resume / "members.csv")))
         append = resume is not None
@@ -341,6 +349,26 @@ class SweepFiles:
 
     def done(self) -> set[int]:
         return {i for i, r in enumerate(self.rows) if r is not None}
+
+    def _summary_columns(self) -> list[str]:
+        """summary.csv's header, for a sweep interrupted before any member finished (no rows to take it from)."""
+        success = ["success_rate", "success_low", "success_high", "median_success_epoch"]
+        score = "r2" if "r2" in self.cols else "accuracy"
+        return [*self.keys, "members", *(success if self.plan.base.success else []), "cost_median", "cost_q1",
+                "cost_q3", f"{score}_median", "diverged"]
+
+    def resume_state(self, chunk: Chunk) -> Checkpoint | None:
+        """The checkpoint an interrupted run left for exactly this chunk's members, if any."""
+        ckpt = self.checkpoints.get(tuple(m.index for m in chunk.members))
+        if ckpt is not None:
+            self._last_epoch[id(chunk)] = ckpt.epoch
+        return ckpt
+
+    def save_checkpoint(self, chunk: Chunk, ckpt: Checkpoint) -> None:
+        checkpoint.save(self._checkpoint_path(chunk), [m.index for m in chunk.members], ckpt)
+
+    def _checkpoint_path(self, chunk: Chunk) -> Path:
+        return self.run_dir / CHECKPOINTS / f"members-{chunk.members[0].index}-{chunk.members[-1].index}.npz"
 
     def advance(self, member_epochs: int) -> None:
         if self.on_progress is not None and member_epochs > 0:
@@ -366,6 +394,7 @@ class SweepFiles:
         self.members_log.write([[r.get(c, "") for c in self.member_cols] for r in new])
         for m, r in zip(ms, new):
             self.rows[m.index] = r
+        self._checkpoint_path(chunk).unlink(missing_ok=True)  # finished: its checkpoint is spent
 
     def close(self, status: str, seconds: float) -> SweepReport:
         self.metrics_log.close()
@@ -373,7 +402,7 @@ class SweepFiles:
         done_rows = [r for r in self.rows if r is not None]
         _write_rows(self.run_dir / "members.csv", done_rows, self.member_cols)  # in member order
         summary = summarize(self.plan, done_rows, self.keys)
-        _write_rows(self.run_dir / "summary.csv", summary)
+        _write_rows(self.run_dir / "summary.csv", summary, None if summary else self._summary_columns())
         best = best_point(summary)
         write_json(self.run_dir / "summary.json", {
             "kind": self.kind, "name": self.plan.base.name, "status": status, "members": len(self.plan.members),
@@ -393,10 +422,12 @@ class LocalExecutor:
     def chunk_size(self, group: Group, budget: int) -> int:
         return min(MAX_CHUNK, chunk_size(group.members[0].config, group.data, budget))
 
-    def run(self, plan: SweepPlan, chunks: list[Chunk], log: Callable[[Chunk, LogRow], None]):
+    def run(self, plan: SweepPlan, chunks: list[Chunk], log: Callable[[Chunk, LogRow], None],
+            resume: Callable[[Chunk], Checkpoint | None] = lambda chunk: None):
         for chunk in chunks:
             data = plan.groups[chunk.group].data
-            yield chunk, fit([m.config for m in chunk.members], data, lambda row, c=chunk: log(c, row))
+            yield chunk, fit([m.config for m in chunk.members], data, lambda row, c=chunk: log(c, row),
+                             resume=resume(chunk))
 
 
 def run_sweep(
@@ -421,13 +452,16 @@ def run_sweep(
         on_start(plan, files.run_dir)
     done = files.done()
     files.advance(sum(plan.members[i].config.total_epochs() for i in done))
+    files.advance(sum(c.epoch * len(ms) for ms, c in files.checkpoints.items()))
     chunks = pending_chunks(plan, done, lambda g: executor.chunk_size(g, budget))
     t0 = time.perf_counter()
     status = "completed"
     try:
-        for chunk, result in executor.run(plan, chunks, files.log):
+        for chunk, result in executor.run(plan, chunks, files.log, files.resume_state):
             if INTERRUPTED in result.status:
                 status = "interrupted"
+                if result.checkpoint is not None:  # the chunk goes on from here with --resume
+                    files.save_checkpoint(chunk, result.checkpoint)
                 break
             files.finish(chunk, result)
     except KeyboardInterrupt:  # between chunks; inside one, fit() stops cleanly by itself
@@ -449,6 +483,17 @@ def resume_plan(run_dir: Path) -> tuple[SweepPlan, str, int]:
         raise UserError(f"--resume {run_dir}: grid.json is damaged ({err})") from None
     base = load_config(run_dir / "config.yaml")
     return plan_sweep(base, axes, seeds, str(run_dir / "config.yaml"), run_dir), kind, budget
+
+
+CHECKPOINTS = "checkpoints"  # the folder of an interrupted sweep's chunk checkpoints
+
+
+def _keep(line: str, done: set[int], upto: dict[int, int]) -> bool:
+    """Whether a metrics.csv line survives a resume: a finished member's, or a checkpointed one's
+    up to the checkpoint's last log row."""
+    member, epoch = line.split(",", 2)[:2]
+    m = int(member)
+    return m in done or (m in upto and int(epoch) <= upto[m])
 
 
 def read_lines(path: Path) -> list[str]:

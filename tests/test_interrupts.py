@@ -95,3 +95,44 @@ def test_resume_refuses_a_directory_that_is_not_a_sweep(tmp_path):
     result = subprocess.run([*RELU_LAB, "sweep", "--resume", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "not a sweep or compare run directory" in result.stderr
+
+
+def test_a_sweep_interrupted_inside_its_only_chunk_keeps_its_progress(tmp_path):
+    """Ctrl-C before any member finishes: exit 130, files a strict parser reads, a checkpoint;
+    --resume goes on from it and ends with the files of a sweep never interrupted."""
+    cfg = tmp_path / "one_chunk.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "name": "one_chunk", "data": {"name": "circle", "n": 300}, "model": {"layers": [2, 16, 1]},
+        "train": {"epochs": 12000, "batch_size": 4}, "success": {"metric": "accuracy", "at_least": 0.9},
+    }))
+    args = ["sweep", str(cfg), "--lr", "0.05,0.2", "--seeds", "16", "--no-plots"]
+    ref = subprocess.run([*RELU_LAB, *args, "--out", str(tmp_path / "ref"), "--quiet"], capture_output=True,
+                         text=True, check=True)
+    ref_dir = Path(ref.stdout.strip())
+
+    out = tmp_path / "cut"
+    proc = subprocess.Popen([*RELU_LAB, *args, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    wait_for_lines(out, "metrics.csv", 32 * 3, proc)  # a few log rows in, no member finished
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr and "--resume" in stderr and "error" not in stderr
+    run = next(out.iterdir())
+
+    def refuse(name):
+        raise ValueError(name)
+
+    summary = json.loads((run / "summary.json").read_text(), parse_constant=refuse)
+    assert summary["status"] == "interrupted" and summary["members_done"] == 0
+    assert list(csv.DictReader((run / "summary.csv").open())) == []  # a header, no rows
+    assert len(list((run / "checkpoints").glob("*.npz"))) == 1
+    kept = (run / "metrics.csv").read_text().count("\n")
+    no_temporary_files(run)
+
+    resumed = subprocess.run([*RELU_LAB, "sweep", "--resume", str(run), "--quiet"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not list((run / "checkpoints").glob("*.npz"))  # spent
+    for name in ("summary.csv", "members.csv", "metrics.csv"):
+        assert (run / name).read_text() == (ref_dir / name).read_text(), name
+    assert kept > 32 * 3  # the rows logged before the interrupt were kept, not trained again

@@ -120,3 +120,43 @@ def test_cli_learning_rate_sweep_on_a_phased_config_says_what_it_varies(tmp_path
         rows = list(csv.DictReader(fh))
     assert [r["train.phases.0.lr"] for r in rows] == ["0.0001", "0.01"]
     assert rows[0]["cost_median"] != rows[1]["cost_median"]
+
+
+# --- an interrupted chunk goes on from its checkpoint --------------------------
+
+
+def test_resume_continues_an_interrupted_chunk_from_its_checkpoint(tmp_path, monkeypatch):
+    import signal
+
+    from relu_lab import sweep as sweep_module
+
+    cfg = config_from_dict(XOR | {"train": {"epochs": 400}, "log_every": 20,
+                                  "success": {"metric": "accuracy", "at_least": 1.0}})
+    plan = plan_sweep(cfg, [Axis("train.lr", [0.1, 0.5])], list(range(6)))
+    ref = run_sweep(plan, tmp_path / "ref")
+
+    progress, pressed = [0], []
+
+    def press_once(member_epochs):  # Ctrl-C once a third of the way through the only chunk
+        progress[0] += member_epochs
+        if not pressed and progress[0] >= plan.member_epochs // 3:
+            pressed.append(progress[0])
+            signal.raise_signal(signal.SIGINT)
+
+    cut = run_sweep(plan, tmp_path / "cut", on_progress=press_once)
+    assert cut.status == "interrupted" and not cut.rows
+    (saved,) = (cut.run_dir / "checkpoints").glob("*.npz")
+
+    seen = []
+    real_fit = sweep_module.fit
+
+    def spy(*args, resume=None, **kw):
+        seen.append(resume)
+        return real_fit(*args, resume=resume, **kw)
+
+    monkeypatch.setattr(sweep_module, "fit", spy)
+    done = run_sweep(plan, resume=cut.run_dir)
+    assert len(seen) == 1 and seen[0] is not None and 0 < seen[0].epoch < 400
+    assert not saved.exists()
+    for name in ("summary.csv", "members.csv", "metrics.csv"):
+        assert (done.run_dir / name).read_bytes() == (ref.run_dir / name).read_bytes(), name
