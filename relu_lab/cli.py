@@ -38,6 +38,8 @@ EXIT_BAD_INPUT, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 
 # Options shared by every command that trains, spelled alike everywhere.
 ConfigArg = Annotated[str, typer.Argument(help="YAML config file, e.g. configs/xor_relu.yaml", show_default=False)]
+GridConfigArg = Annotated[Optional[str], typer.Argument(
+    help="YAML config file (omit with --resume)", show_default=False)]
 SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", "-s", help="Override a config key: --set train.lr=0.5 (repeatable).", show_default=False),
@@ -113,7 +115,9 @@ def main(
 
 @app.command()
 def train(
-    config: ConfigArg,
+    config: GridConfigArg = None,
+    resume: Annotated[Optional[Path], typer.Option(
+        "--resume", help="Finish an interrupted train run in its run directory.", show_default=False)] = None,
     set_: SetOpt = None,
     out: OutOpt = Path("runs"),
     quiet: QuietOpt = False,
@@ -128,6 +132,14 @@ def train(
     _sigterm_as_interrupt()
     _notes_to_stderr()
     with user_errors(debug):
+        if resume is not None:
+            if config is not None or set_ or engine:
+                raise UserError("--resume continues a run exactly as it was started: give only the run directory")
+            if not (resume / "config.yaml").is_file():
+                raise UserError(f"--resume {resume}: not a train run directory (no config.yaml)")
+            config = str(resume / "config.yaml")
+        elif config is None:
+            raise UserError("give a CONFIG file to train, or --resume RUN_DIR")
         cfg = load_config(config, _overrides(set_, engine))
         progress = TrainProgress(console, quiet)
 
@@ -139,7 +151,7 @@ def train(
 
         try:
             report = train_run(cfg, out, source=config, base_dir=Path(config).parent,
-                               on_start=on_start, on_log=progress.update)
+                               on_start=on_start, on_log=progress.update, resume=resume)
         finally:
             progress.close()
         pictures = [] if no_plots else _plots(report.run_dir, after_run=True)
@@ -156,7 +168,8 @@ def train(
                  "try a smaller learning rate or --set train.clip=1")
         raise typer.Exit(EXIT_RUN_FAILED)
     if summary["status"] == "interrupted":
-        complain("interrupted", "yellow", f"at epoch {summary['epochs_done']}; what was logged is in {report.run_dir}")
+        complain("interrupted", "yellow", f"at epoch {summary['epochs_done']}; what was logged is in {report.run_dir}; "
+                 f"continue with: relu-lab train --resume {report.run_dir}")
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
@@ -281,9 +294,6 @@ SchedulerOpt = Annotated[Optional[str], typer.Option(
 WorkersOpt = Annotated[Optional[int], typer.Option(
     "--workers", help="With --executor dask and no --scheduler: start a local cluster of N worker processes.",
     show_default=False)]
-GridConfigArg = Annotated[Optional[str], typer.Argument(
-    help="YAML config file (omit with --resume)", show_default=False)]
-
 
 @app.command()
 def sweep(

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import checkpoint
 from .config import Config
 from .datasets import Dataset
 from .diagnostics import can_die, warnings_for
@@ -20,6 +21,8 @@ from .loading import dump_config, load_config
 from .network import Ensemble
 from .rundir import CsvLog, atomic_write, new_run_dir, save_params, versions, write_json
 from .trainer import LogRow, TrainResult, bind, diagnostic_columns, fit
+
+CHECKPOINT = "checkpoint.npz"  # what an interrupted train run leaves to be resumed from
 
 
 @dataclass
@@ -47,16 +50,35 @@ def train_run(
     base_dir: Path | None = None,
     on_start: Callable[[Config, Dataset, Path], None] | None = None,
     on_log: Callable[[LogRow], None] | None = None,
+    resume: str | Path | None = None,
 ) -> RunReport:
-    """Resolve `cfg`, train it (K = 1) and leave config.yaml, metrics.csv and summary.json."""
+    """Resolve `cfg`, train it (K = 1) and leave config.yaml, metrics.csv and summary.json.
+
+    With `resume` (an interrupted run's directory, whose config.yaml `cfg` is), training goes on
+    from the checkpoint the interrupt left there; metrics.csv ends as if it never stopped.
+    """
     cfg, data = resolve(cfg, source, base_dir)
-    run_dir = new_run_dir(out, cfg.name)
-    atomic_write(run_dir / "config.yaml", dump_config(cfg))
+    state = None
+    if resume is None:
+        run_dir = new_run_dir(out, cfg.name)
+        atomic_write(run_dir / "config.yaml", dump_config(cfg))
+    else:
+        run_dir = Path(resume)
+        path = run_dir / CHECKPOINT
+        if not path.is_file():
+            raise UserError(f"--resume {run_dir}: no {CHECKPOINT} there (only an interrupted train run has one)")
+        _, state = checkpoint.load(path)
     if on_start is not None:
         on_start(cfg, data, run_dir)
     cols = metric_columns(data, cfg)
     diag = diagnostic_columns(cfg)
-    log = CsvLog(run_dir / "metrics.csv", ["epoch", "step", "lr", *cols])
+    header = ["epoch", "step", "lr", *cols]
+    if state is not None:  # keep the rows up to the checkpoint's last log row, then append
+        upto = state.history[-1].epoch if state.history else -1
+        lines = (run_dir / "metrics.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines[1:] if line.endswith("\n") and int(line.split(",", 1)[0]) <= upto]
+        atomic_write(run_dir / "metrics.csv", "".join([",".join(header) + "\n", *kept]))
+    log = CsvLog(run_dir / "metrics.csv", header, append=state is not None)
 
     def record(row: LogRow) -> None:
         log.write([[row.epoch, row.step, float(row.lr[0]), *(float(row.metrics[c][0]) for c in cols)]])
@@ -66,9 +88,13 @@ def train_run(
     started = datetime.now().isoformat(timespec="seconds")
     t0 = time.perf_counter()
     try:
-        result = fit([cfg], data, record)
+        result = fit([cfg], data, record, resume=state)
     finally:
         log.close()
+    if result.checkpoint is not None:  # interrupted: `relu-lab train --resume RUN_DIR` goes on from here
+        checkpoint.save(run_dir / CHECKPOINT, [0], result.checkpoint)
+    elif state is not None:
+        (run_dir / CHECKPOINT).unlink(missing_ok=True)
     summary = {
         "name": cfg.name,
         "status": result.status[0],

@@ -136,3 +136,39 @@ def test_a_sweep_interrupted_inside_its_only_chunk_keeps_its_progress(tmp_path):
     for name in ("summary.csv", "members.csv", "metrics.csv"):
         assert (run / name).read_text() == (ref_dir / name).read_text(), name
     assert kept > 32 * 3  # the rows logged before the interrupt were kept, not trained again
+
+
+def test_an_interrupted_train_run_resumes_to_the_run_it_would_have_been(tmp_path):
+    cfg = tmp_path / "long.yaml"
+    cfg.write_text(yaml.safe_dump({"name": "long", "data": {"name": "circle", "n": 300},
+                                   "model": {"layers": [2, 16, 16, 1]},
+                                   "train": {"lr": 0.05, "epochs": 6000, "batch_size": 1}, "log_every": 20}))
+    ref = subprocess.run([*RELU_LAB, "train", str(cfg), "--out", str(tmp_path / "ref"), "--quiet", "--no-plots"],
+                         capture_output=True, text=True, check=True)
+    ref_dir = Path(ref.stdout.strip())
+    out = tmp_path / "cut"
+    proc = subprocess.Popen([*RELU_LAB, "train", str(cfg), "--out", str(out), "--no-plots"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for_lines(out, "metrics.csv", 5, proc)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "relu-lab train --resume" in stderr
+    run = next(out.iterdir())
+    assert (run / "checkpoint.npz").is_file()
+    resumed = subprocess.run([*RELU_LAB, "train", "--resume", str(run), "--quiet", "--no-plots"],
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not (run / "checkpoint.npz").exists()
+    assert json.loads((run / "summary.json").read_text())["status"] == "completed"
+    assert (run / "metrics.csv").read_bytes() == (ref_dir / "metrics.csv").read_bytes()
+    final = [json.loads((d / "summary.json").read_text())["final"] for d in (run, ref_dir)]
+    assert final[0] == final[1]
+
+
+def test_train_resume_refuses_what_it_cannot_continue(tmp_path):
+    result = subprocess.run([*RELU_LAB, "train", "--resume", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2 and "not a train run directory" in result.stderr
+    (tmp_path / "config.yaml").write_text("name: x\n")
+    result = subprocess.run([*RELU_LAB, "train", "--resume", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2 and "checkpoint.npz" in result.stderr and result.stderr.count("\n") == 1
