@@ -176,9 +176,9 @@ def train(
 LrOpt = Annotated[Optional[str], typer.Option(
     "--lr", help="Learning rates: a list 0.001,0.01,0.1 or a log range lo:hi:n such as 1e-4:10:9.",
     show_default=False)]
-SeedsOpt = Annotated[Optional[int], typer.Option(
-    "--seeds", help="Run seeds 0..N-1 for every grid point [default: the config's sweep.seeds, else 32].",
-    show_default=False)]
+SeedsOpt = Annotated[Optional[str], typer.Option(
+    "--seeds", help="Seeds for every grid point: a count N (0..N-1), a list 3,5,7 or a range 100:164 (100..163) "
+    "[default: the config's sweep.seeds, else 32].", show_default=False)]
 ParamOpt = Annotated[Optional[list[str]], typer.Option(
     "--param", "-p", help="Vary another key: --param model.init_scale=0.5,1,2 (repeatable; grid = product).",
     show_default=False)]
@@ -395,8 +395,10 @@ def validate(
         cfg = load_config(config, set_ or [])
         resolved, data = resolve(cfg, config, Path(config).parent)
         grid = None
-        if cfg.sweep is not None or lr or seeds or param:
-            axes, seed_list = grid_from(cfg, lr, seeds, param or [])
+        if cfg.sweep is not None or lr or seeds is not None or param:
+            # a sweep block naming activations is a compare grid: check those names too
+            compare = cfg.sweep is not None and cfg.sweep.activations is not None
+            axes, seed_list = grid_from(cfg, lr, seeds, param or [], compare=compare)
             grid = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
     say(dump_config(resolved).rstrip("\n"))
     say(f"# valid: {data!r}")

@@ -230,11 +230,46 @@ def parse_lr_spec(spec: str | list | float) -> list[float]:
     return values
 
 
+def parse_seeds(spec: str | int | list) -> list[int]:
+    """A count N (seeds 0..N-1), a list '3,5,7' or a range 'a:b' (seeds a..b-1) -> the seeds."""
+    if isinstance(spec, bool):
+        raise ValueError(f"'{spec}' is not a seed count, list or range")
+    if isinstance(spec, int):
+        spec = str(spec)
+    if isinstance(spec, list):
+        seeds = spec
+    else:
+        text = str(spec).strip()
+        try:
+            if ":" in text:
+                lo, hi = (int(part) for part in text.split(":"))
+                if not 0 <= lo < hi:
+                    raise ValueError(f"'{text}': a range a:b needs 0 <= a < b (seeds a..b-1)")
+                return list(range(lo, hi))
+            if "," in text:
+                seeds = [int(part) for part in text.split(",") if part.strip()]
+            else:
+                count = int(text)
+                if count < 1:
+                    raise ValueError(f"need at least 1 seed, got {count}")
+                return list(range(count))
+        except ValueError as err:
+            if "seed" in str(err) or "range" in str(err):
+                raise
+            raise ValueError(f"'{text}' is not a seed count (32), list (3,5,7) or range (100:164)") from None
+    if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
+        raise ValueError("a seed list must be non-empty, with whole seeds >= 0")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError("a seed is listed twice")
+    return list(seeds)
+
+
 class SweepConfig(Strict):
     """The grid of a sweep or compare; command-line options take precedence."""
 
     lr: list[float] | str | None = Field(None, description="learning rates: a list or a log range 'lo:hi:n'")
-    seeds: int | list[int] = Field(32, description="a count N (seeds 0..N-1) or a list of seeds")
+    seeds: int | list[int] | str = Field(32, description="a count N (seeds 0..N-1), a list of seeds, or a "
+                                         "range 'a:b' (seeds a..b-1)")
     params: dict[str, list[Any]] = Field({}, description="other keys to vary: {key.path: [values]}")
     activations: list[str] | None = Field(None, description="compare: hidden activations (default: all)")
 
@@ -246,10 +281,7 @@ class SweepConfig(Strict):
     @field_validator("seeds")
     @classmethod
     def _seeds(cls, v):
-        if isinstance(v, int) and v < 1:
-            raise ValueError(f"need at least 1 seed, got {v}")
-        if isinstance(v, list) and (not v or min(v) < 0):
-            raise ValueError("a seed list must be non-empty with seeds >= 0")
+        parse_seeds(v)
         return v
 
     @field_validator("params")

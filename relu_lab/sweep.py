@@ -26,7 +26,7 @@ import yaml
 
 from . import checkpoint
 from .activations import HIDDEN_ACTIVATIONS
-from .config import Config, parse_lr_spec
+from .config import Config, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import UserError
 from .experiment import resolve, training_bytes
@@ -121,7 +121,7 @@ def parse_param(item: str) -> Axis:
     return Axis(key, values)
 
 
-def grid_from(cfg: Config, lr: str | None = None, seeds: int | None = None, params: list[str] = (),
+def grid_from(cfg: Config, lr: str | None = None, seeds: str | int | None = None, params: list[str] = (),
               activations: list[str] | None = None, compare: bool = False) -> tuple[list[Axis], list[int]]:
     """The grid axes and seeds: command-line options first, then the config's `sweep:` block, then defaults.
 
@@ -147,11 +147,12 @@ def grid_from(cfg: Config, lr: str | None = None, seeds: int | None = None, para
         axis = parse_param(item)
         axes = [a for a in axes if a.key != axis.key] + [axis]
     if seeds is not None:
-        if seeds < 1:
-            raise UserError(f"--seeds: need at least 1 seed, got {seeds}")
-        seed_list = list(range(seeds))
+        try:
+            seed_list = parse_seeds(seeds)
+        except ValueError as err:
+            raise UserError(f"--seeds: {err}") from None
     elif block is not None:
-        seed_list = list(range(block.seeds)) if isinstance(block.seeds, int) else list(block.seeds)
+        seed_list = parse_seeds(block.seeds)
     else:
         seed_list = list(range(DEFAULT_SEEDS))
     return axes, seed_list

@@ -160,3 +160,41 @@ def test_resume_continues_an_interrupted_chunk_from_its_checkpoint(tmp_path, mon
     assert not saved.exists()
     for name in ("summary.csv", "members.csv", "metrics.csv"):
         assert (done.run_dir / name).read_bytes() == (ref.run_dir / name).read_bytes(), name
+
+
+# --- seeds: counts, lists and ranges; validate checks what sweep and compare would ------
+
+XOR_CFG = Path(__file__).resolve().parents[1] / "configs" / "xor_relu.yaml"
+
+
+@pytest.mark.parametrize("spec,seeds", [("3", [0, 1, 2]), ("3,5,7", [3, 5, 7]), ("100:104", [100, 101, 102, 103])])
+def test_seeds_take_a_count_a_list_or_a_range(tmp_path, spec, seeds):
+    result = CliRunner().invoke(app, ["sweep", str(XOR_CFG), "--lr", "0.5", "--seeds", spec, "--set",
+                                      "train.epochs=5", "--no-plots", "--quiet", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    with open(run / "members.csv", newline="") as fh:
+        assert [int(r["seed"]) for r in csv.DictReader(fh)] == seeds
+    assert json.loads((run / "grid.json").read_text())["seeds"] == seeds
+
+
+@pytest.mark.parametrize("command", ["sweep", "validate"])
+@pytest.mark.parametrize("spec,words", [("0", "need at least 1 seed"), ("5:5", "0 <= a < b"),
+                                        ("1,1", "listed twice"), ("x", "seed count")])
+def test_bad_seeds_are_refused_alike_by_sweep_and_validate(tmp_path, command, spec, words):
+    args = [command, str(XOR_CFG), "--seeds", spec] + (["--out", str(tmp_path)] if command == "sweep" else [])
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "--seeds" in result.output and words in result.output and "Traceback" not in result.output
+
+
+def test_validate_checks_the_activations_of_a_sweep_block(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(XOR_CFG.read_text() + "sweep:\n  activations: [relu, tanhh]\n  seeds: 2\n")
+    result = CliRunner().invoke(app, ["validate", str(cfg)])
+    assert result.exit_code == 2, result.output
+    assert "tanhh" in result.output and "tanh" in result.output
+    cfg.write_text(XOR_CFG.read_text() + "sweep:\n  activations: [relu, tanh]\n  seeds: '10:12'\n")
+    result = CliRunner().invoke(app, ["validate", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert "model.hidden x 2" in result.output and "2 seeds" in result.output
