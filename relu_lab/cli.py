@@ -146,6 +146,8 @@ def train(
         def on_start(resolved, data, run_dir):
             if resolved._engine_note:
                 complain("note", "cyan", resolved._engine_note)
+            for warning in resolved._warnings:
+                complain("warning", "yellow", warning)
             layers = "-".join(map(str, resolved.model.layers))
             progress.start(resolved.total_epochs(), f"{resolved.name} ({data.name}, {layers})", resolved.name)
 

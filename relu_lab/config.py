@@ -163,7 +163,7 @@ class LossConfig(Strict):
 class PhaseConfig(Strict):
     """A stage of training on the same weights; unset fields come from `train`."""
 
-    epochs: int | None = Field(None, ge=1, le=100_000_000)
+    epochs: int | None = Field(None, ge=0, le=100_000_000)
     lr: float | None = Field(None, gt=0, description="unset: continue from the previous phase's decayed lr")
     lr_decay: float | None = Field(None, gt=0, le=10)
     order: Order | None = None
@@ -173,7 +173,8 @@ class PhaseConfig(Strict):
 
 class TrainConfig(Strict):
     lr: float = Field(0.1, gt=0, description="learning rate")
-    epochs: int = Field(1000, ge=1, le=100_000_000, description="passes over the training set")
+    epochs: int = Field(1000, ge=0, le=100_000_000, description="passes over the training set (0: evaluate the "
+                        "networks as initialised)")
     batch_size: int | None = Field(None, ge=1, description="samples per step; unset: full batch")
     order: Order = Field("shuffle", description="sequential, shuffle (each epoch) or random (with replacement)")
     lr_decay: float = Field(1.0, gt=0, le=10, description="lr is multiplied by this after every epoch")
@@ -309,6 +310,7 @@ class Config(Strict):
     sweep: SweepConfig | None = Field(None, description="the grid for relu-lab sweep / compare")
     _tree: Any = PrivateAttr(default=None)  # the composed YAML, for line numbers in later errors (loading.where)
     _engine_note: str | None = PrivateAttr(default=None)  # why `auto` chose the NumPy engine (experiment.resolve)
+    _warnings: list[str] = PrivateAttr(default_factory=list)  # what a run should say at its start (experiment.resolve)
 
     @field_validator("name")
     @classmethod
@@ -336,7 +338,7 @@ class Config(Strict):
         for i, p in enumerate(given):
             out.append(
                 PhaseConfig(
-                    epochs=p.epochs or t.epochs,
+                    epochs=p.epochs if p.epochs is not None else t.epochs,
                     lr=p.lr if p.lr is not None else (t.lr if i == 0 else None),
                     lr_decay=p.lr_decay if p.lr_decay is not None else t.lr_decay,
                     order=p.order or t.order,

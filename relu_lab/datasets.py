@@ -138,8 +138,8 @@ def read_csv(path: Path, target: str | int | None, task: str) -> tuple[np.ndarra
         [float(c) for c in rows[0]]
     except ValueError:
         header, rows = [c.strip() for c in rows[0]], rows[1:]
-    if len(rows) < 2:
-        raise DataError(f"CSV file '{path}' needs at least 2 data rows, has {len(rows)}")
+    if not rows:
+        raise DataError(f"CSV file '{path}' has a header but no data rows")
     width = len(header) if header else len(rows[0])
     if width < 2:
         raise DataError(f"CSV file '{path}' needs at least 2 columns (features + target), has {width}")
@@ -166,7 +166,8 @@ def read_csv(path: Path, target: str | int | None, task: str) -> tuple[np.ndarra
         return X, y[:, None], "regression"
     classes = np.unique(y)
     if len(classes) < 2:
-        raise DataError(f"CSV file '{path}': the target column has a single class, need at least 2")
+        raise DataError(f"CSV file '{path}': the target column has a single class, need at least 2 to classify "
+                        "(data.task: regression fits it as a number)")
     if len(classes) == 2:
         return X, (y == classes[1]).astype(float)[:, None], "binary"
     return X, (y[:, None] == classes[None, :]).astype(float), "multiclass"

@@ -104,6 +104,13 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
                         f"dataset '{data.name}' is a regression task (use mse or half_mse)")
     if loss.name == "bce" and data.task == "multiclass":
         raise _fail(cfg, source, "loss.name", f"bce is for one output; use cross_entropy for {data.n_outputs} classes")
+    if loss.name == "cross_entropy" and data.n_outputs < 2:
+        # softmax over one output is 1 whatever the input: the cost is 0 and nothing is learned
+        raise _fail(cfg, source, "loss.name", f"cross_entropy with softmax needs one output column per class; dataset "
+                    f"'{data.name}' has 1 (for two classes use bce, with a sigmoid output)")
+    if cfg.data.name == "csv" and cfg.data.test_n:
+        raise _fail(cfg, source, "data.test_n", "a csv dataset has no generator to draw test points from; "
+                    "remove test_n (a test split of a csv file is not supported yet)")
     if cfg.success is not None and cfg.success.metric.startswith("test_") and data.X_test is None:
         raise _fail(cfg, source, "success.metric", f"'{cfg.success.metric}' needs a test set (set data.test_n)")
     if cfg.success is not None:
@@ -123,6 +130,9 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
     if cfg.log_every is None:
         cfg.log_every = max(1, cfg.total_epochs() // LOG_ROWS)
     _choose_engine(cfg, source)
+    if m.init == "zeros" and len(m.layers) > 2:
+        cfg._warnings.append("init: zeros starts every hidden unit of a layer identical; they get identical "
+                             "gradients and stay identical (seed 001), so each layer acts as one unit")
     return cfg, data
 
 

@@ -104,7 +104,7 @@ def train_run(
         "diverged_epoch": int(result.diverged_epoch[0]) if result.diverged_epoch[0] >= 0 else None,
         "final": {c: float(result.final[c][0]) for c in cols if c not in diag},
         "diagnostics": {c: float(result.final[c][0]) for c in diag},
-        "warnings": run_warnings(result, cfg),
+        "warnings": cfg._warnings + run_warnings(result, cfg),
         "success": None,
         "started": started,
         "seconds": round(time.perf_counter() - t0, 3),

@@ -198,7 +198,9 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     engines_used = {cfg.engine for cfg, _ in resolved}
     if len(engines_used) == 1:  # the saved base config names the engine that ran (and a resume reuses it)
         base = base.model_copy(update={"engine": engines_used.pop()})
-    notes = grid_notes + list(dict.fromkeys(cfg._engine_note for cfg, _ in resolved if cfg._engine_note))
+    said = [cfg._engine_note for cfg, _ in resolved if cfg._engine_note]
+    said += [warning for cfg, _ in resolved for warning in cfg._warnings]
+    notes = grid_notes + list(dict.fromkeys(said))
     members, groups_by_key = [], {}
     for p, (cfg, data) in enumerate(resolved):
         key = _group_key(cfg)

@@ -109,7 +109,7 @@ BAD = [
     ("model: {init: glorto}\n", None, ["model.init", "did you mean 'glorot'"]),
     ("train: {lr: -1}\n", None, ["bad.yaml:1", "train.lr", "greater than 0", "-1"]),
     ("train: {lr: 0}\n", None, ["train.lr", "greater than 0"]),
-    ("train: {epochs: 0}\n", None, ["train.epochs", "greater than or equal to 1"]),
+    ("train: {epochs: -1}\n", None, ["train.epochs", "greater than or equal to 0"]),  # 0: evaluate as initialised
     ("train: {lr: .nan}\n", None, ["train.lr", "finite"]),
     ("train: {lr: abc}\n", None, ["train.lr", "valid number", "'abc'"]),
     ("model: {layers: [3, 4, 1]}\n", None, ["model.layers", "3 units", "2 input feature"]),

@@ -95,7 +95,8 @@ def test_csv_through_a_config_resolves_an_absolute_path(tmp_path):
     ("a,b,y\n1,2,0\n3,4\n", "line 3: 2 values, expected 3"),
     ("", "is empty"),
     ("a\n1\n2\n", "at least 2 columns"),
-    ("a,y\n1,0\n", "at least 2 data rows"),
+    ("a,y\n1,0\n", "single class"),  # one row is valid data; one class cannot be classified
+    ("a,y\n", "no data rows"),
     ("a,y\n1,nan\n2,1\n", "NaN or infinite"),
     ("a,y\n1,0\n2,0\n", "single class"),
 ])

@@ -136,7 +136,9 @@ def valid_configs(draw) -> dict:
         loss = draw(st.sampled_from([None, "mse", "half_mse"]))
         outputs = [o for o in ELEMENTWISE_OUTPUTS if not (loss is None and o == "sigmoid")]  # sigmoid implies bce
     else:
-        loss = draw(st.sampled_from([None, "bce", "mse", "half_mse", "cross_entropy"]))
+        # cross_entropy needs a column per class (softmax over one output means nothing: refused)
+        losses = [None, "bce", "mse", "half_mse"] + (["cross_entropy"] if spec.outputs > 1 else [])
+        loss = draw(st.sampled_from(losses))
         outputs = {"bce": ["sigmoid"], "cross_entropy": ["softmax"]}.get(loss, ELEMENTWISE_OUTPUTS)
     output = draw(st.one_of(st.none(), st.sampled_from(outputs)))
     if output is not None:

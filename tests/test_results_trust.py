@@ -198,3 +198,53 @@ def test_validate_checks_the_activations_of_a_sweep_block(tmp_path):
     result = CliRunner().invoke(app, ["validate", str(cfg)])
     assert result.exit_code == 0, result.output
     assert "model.hidden x 2" in result.output and "2 seeds" in result.output
+
+
+# --- inputs that validate but mean nothing are refused; legitimate ones are accepted -----
+
+
+def test_cross_entropy_on_one_output_column_is_refused(tmp_path):
+    cfg = tmp_path / "ce.yaml"
+    cfg.write_text("data: {name: xor}\nmodel: {layers: [2, 4, 1], output: softmax}\nloss: cross_entropy\n")
+    result = CliRunner().invoke(app, ["validate", str(cfg)])
+    assert result.exit_code == 2
+    assert "cross_entropy" in result.output and "bce" in result.output and result.output.count("\n") == 1
+
+
+def test_csv_test_n_is_refused_not_ignored(tmp_path):
+    (tmp_path / "d.csv").write_text("x,y\n0,0\n1,1\n2,0\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("data: {name: csv, path: d.csv, test_n: 50}\nmodel: {layers: [1, 4, 1]}\n")
+    result = CliRunner().invoke(app, ["validate", str(cfg)])
+    assert result.exit_code == 2 and "data.test_n" in result.output
+
+
+def test_a_single_row_csv_and_a_constant_regression_target_are_valid(tmp_path):
+    (tmp_path / "one.csv").write_text("x,y\n0.5,2.0\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("data: {name: csv, path: one.csv, task: regression}\nmodel: {layers: [1, 4, 1]}\n"
+                   "train: {epochs: 5}\n")
+    result = CliRunner().invoke(app, ["train", str(cfg), "--out", str(tmp_path / "runs"), "--no-plots"])
+    assert result.exit_code == 0, result.output
+
+
+def test_zero_epochs_evaluates_the_networks_as_initialised(tmp_path):
+    result = CliRunner().invoke(app, ["train", str(XOR_CFG), "--set", "train.epochs=0", "--out", str(tmp_path),
+                                      "--no-plots"])
+    assert result.exit_code == 0, result.output
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    with open(run / "metrics.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["epoch"] for r in rows] == ["0"] and "dead_L1" in rows[0]
+    summary = strict_load(run / "summary.json")
+    assert summary["status"] == "completed" and summary["epochs_done"] == 0
+    assert (run / "params.npz").is_file()
+
+
+def test_zero_initialisation_is_announced(tmp_path):
+    result = CliRunner().invoke(app, ["train", str(XOR_CFG), "--set", "model.init=zeros", "--set", "train.epochs=5",
+                                      "--out", str(tmp_path), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "identical" in result.output
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert any("identical" in w for w in strict_load(run / "summary.json")["warnings"])
