@@ -132,9 +132,10 @@ def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | No
     if has_success:
         table.add_column("success [95% CI]", justify="right", no_wrap=True)
     table.add_column("cost median [IQR]", justify="right", no_wrap=True)
-    score = next((k for k in (summary[0] if summary else {}) if k.endswith("_median") and not k.startswith("cost")),
-                 None)
-    if score:
+    # the score and, when success is judged on another figure (test_accuracy ...), that one too
+    scores = [k for k in (summary[0] if summary else {}) if k.endswith("_median") and not k.startswith("cost")
+              and k != "median_success_epoch"]
+    for score in scores:
         table.add_column(score.replace("_median", "").replace("accuracy", "acc."), justify="right")
     table.add_column("div.", justify="right")
     table.add_column("n", justify="right")
@@ -144,8 +145,7 @@ def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | No
             rate, lo, hi = (100 * s[k] for k in ("success_rate", "success_low", "success_high"))
             cells.append(f"{rate:.0f}% [{lo:.0f}-{hi:.0f}]")
         cells.append(f"{s['cost_median']:.3g} [{s['cost_q1']:.2g}, {s['cost_q3']:.2g}]")
-        if score:
-            cells.append(f"{s[score]:.3g}")
+        cells += [f"{s[score]:.3g}" if s[score] is not None else "-" for score in scores]
         cells += [str(s["diverged"]), str(s["members"])]
         if i == best:
             cells[0] = f"[bold green]* {cells[0]}[/]"

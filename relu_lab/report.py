@@ -184,8 +184,11 @@ def _table(g: SweepDir) -> list[str]:
     if g.has_success:
         header += ["success rate [95% CI]", "median epoch to success"]
         align += ["---:", "---:"]
-    header += ["final cost: median [Q1, Q3]", f"{'R²' if score == 'r2' else 'accuracy'}: median", "diverged"]
-    align += ["---:", "---:", "---:"]
+    # the criterion's own figure beside the score when success is judged on another one (test_accuracy ...)
+    judged = [k.removesuffix("_median") for k in g.summary[0] if k.startswith("test_") and k.endswith("_median")]
+    label = {"r2": "R²", "accuracy": "accuracy", "test_r2": "test R²", "test_accuracy": "test accuracy"}
+    header += ["final cost: median [Q1, Q3]", *(f"{label.get(m, m)}: median" for m in [score, *judged]), "diverged"]
+    align += ["---:"] * (3 + len(judged))
     best = g.best()
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     for row in g.summary:
@@ -198,7 +201,7 @@ def _table(g: SweepDir) -> list[str]:
         med = cell_float(row.get("cost_median"))
         cells.append(f"{_fmt(med)} [{_fmt(cell_float(row.get('cost_q1')))}, {_fmt(cell_float(row.get('cost_q3')))}]"
                      if math.isfinite(med) else "-")
-        cells.append(_fmt(cell_float(row.get(f"{score}_median"))))
+        cells += [_fmt(cell_float(row.get(f"{m}_median"))) for m in [score, *judged]]
         d = cell_float(row.get("diverged"))
         cells.append(f"{_fmt(d, 6)}/{_fmt(n, 6)}" if math.isfinite(d) else "-")
         cells = [_cell(c) for c in cells]

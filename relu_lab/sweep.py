@@ -562,8 +562,12 @@ def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str]) -> l
                       "median_success_epoch": float(np.median(epochs)) if epochs else None}
         entry |= {"cost_median": float(med), "cost_q1": float(q1), "cost_q3": float(q3)}
         score = "r2" if "r2" in mine[0] else "accuracy"
-        vals = np.array([r[score] for r in mine])
-        entry[f"{score}_median"] = float(np.median(vals[np.isfinite(vals)])) if np.isfinite(vals).any() else math.nan
+        judged = plan.members[mine[0]["member"]].config.success
+        # the score, and the criterion's own figure when it is another one (e.g. test_accuracy): shown, labelled
+        for metric in dict.fromkeys([score] + ([judged.metric] if judged and judged.metric != "cost" else [])):
+            vals = np.array([cell if isinstance(cell := r.get(metric), float) else math.nan for r in mine])
+            ok = np.isfinite(vals)
+            entry[f"{metric}_median"] = float(np.median(vals[ok])) if ok.any() else None
         entry["diverged"] = sum(r["status"] == DIVERGED for r in mine)
         out.append(entry)
     return out

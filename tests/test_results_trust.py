@@ -248,3 +248,22 @@ def test_zero_initialisation_is_announced(tmp_path):
     assert "identical" in result.output
     (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert any("identical" in w for w in strict_load(run / "summary.json")["warnings"])
+
+
+def test_a_sweep_shows_the_figure_its_criterion_judges(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("name: judged\ndata: {name: circle, n: 60, test_n: 40}\nmodel: {layers: [2, 8, 1]}\n"
+                   "train: {epochs: 20, batch_size: 4}\nsuccess: {metric: test_accuracy, at_least: 0.7}\n")
+    result = CliRunner().invoke(app, ["sweep", str(cfg), "--lr", "0.05,0.5", "--seeds", "3", "--no-plots",
+                                      "--out", str(tmp_path / "runs")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "test_acc." in result.output and "acc." in result.output
+    (run,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    with open(run / "summary.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(run / "members.csv", newline="") as fh:
+        members = list(csv.DictReader(fh))
+    for row in rows:
+        mine = [float(m["test_accuracy"]) for m in members if m["train.lr"] == row["train.lr"]]
+        assert float(row["test_accuracy_median"]) == float(np.median(mine))
+    assert "test accuracy: median" in (run / "report.md").read_text()
