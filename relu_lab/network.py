@@ -82,6 +82,11 @@ class Ensemble:
         return out
 
     @property
+    def offsets(self) -> np.ndarray:
+        """Where each array of `parameters()` (W0, b0, W1, b1, ..., learned) starts in a row of `flat`."""
+        return np.cumsum([0] + [int(np.prod(s)) for s in self._shapes[:-1]])
+
+    @property
     def K(self) -> int:
         return self.W[0].shape[0]
 

@@ -21,6 +21,7 @@ from .config import Config
 from .datasets import Dataset
 from .diagnostics import can_die, diagnose, diagnostic_names
 from .engines import Plan
+from .experiment import compiled_unsupported
 from .losses import LOSSES
 from .network import Act, Ensemble
 
@@ -194,7 +195,9 @@ def fit(
     rngs = [member_rngs(c.seed) for c in configs]
     net = build_ensemble(configs, [r[0] for r in rngs])
     order_rngs = [r[1] for r in rngs]
-    engine_name = "numpy" if base.engine == "auto" else base.engine  # resolve() fills in auto
+    engine_name = base.engine
+    if engine_name == "auto":  # resolve() settles it; a config that skipped resolve() gets the same rule
+        engine_name = "numpy" if compiled_unsupported(base) else "compiled"
     engine = engines.load(engine_name)
     loss, reduction = LOSSES[base.loss.name], base.loss.reduction
     success = base.success

@@ -177,7 +177,7 @@ def _announce_compile() -> None:
     if block_epochs.signatures or any(cache_dir().rglob("*block_epochs*.nbi")):
         return
     if engines.notify is not None:
-        engines.notify("compiling relu-lab's training kernel: once after an install, about a minute; "
+        engines.notify("compiling relu-lab's training kernel: once after an install, about half a minute; "
                        f"cached in {cache_dir()}")
 
 
@@ -196,8 +196,7 @@ def _param_row(act) -> np.ndarray:
 
 def _layout(net) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows of each W_l, b_l and learned parameter in the (P, members) block (0 where nothing is learned)."""
-    sizes = [int(np.prod(s)) for s in net._shapes]
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    starts = net.offsets.astype(np.int64)
     L = len(net.W)
     l_off = np.zeros(max(L - 1, 1), dtype=np.int64)
     for i, l in enumerate(sorted(net.learned)):
