@@ -236,6 +236,8 @@ def fit(
         if p > 0 or phases[0][p].hidden != base.model.hidden:
             net.set_hidden([bind(base, h) for h in base.model.hidden_list(phases[0][p].hidden)])
 
+    if resume is not None and not resume.history:
+        resume = None  # stopped before its first log: nothing was trained, start afresh
     if resume is not None:
         enter_phase(resume.phase)
         net.flat[...] = resume.flat
@@ -286,7 +288,7 @@ def fit(
         checkpoint = Checkpoint(at[0], at[1], epoch, step, lr.copy(), alive.copy(), diverged_epoch.copy(),
                                 success_epoch.copy(), net.flat.copy(), [r.bit_generator.state for r in order_rngs],
                                 list(history))
-    if history[-1].epoch != epoch:
+    if not history or history[-1].epoch != epoch:
         with np.errstate(all="ignore"):
             log()
     status = [DIVERGED if d >= 0 else INTERRUPTED if interrupted else COMPLETED for d in diverged_epoch]
