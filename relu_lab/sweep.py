@@ -177,6 +177,8 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     grid_notes: list[str] = []
     axes = [_through_phases(axis, base, source, grid_notes) for axis in axes]
     keys = [a.key for a in axes]
+    if len(set(keys)) != len(keys):
+        raise UserError(f"sweep: a key is given twice in the grid ({', '.join(keys)})")
     raw_base = base.model_dump(mode="json", exclude={"sweep"})
     points, resolved = [], []
     data_cache: dict[str, Dataset] = {}
