@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from . import __version__
 from .activations import HIDDEN_ACTIVATIONS
-from .config import Config
+from .config import json_schema
 from .console import SweepProgress, TrainProgress, summary_table, sweep_table
 from .errors import UserError
 from .experiment import resolve
@@ -416,7 +416,7 @@ def schema() -> None:
 
     Example: relu-lab schema > relu-lab.schema.json
     """
-    typer.echo(json.dumps(Config.model_json_schema(), indent=2))
+    typer.echo(json.dumps(json_schema(), indent=2))
 
 
 def run() -> None:  # console-script entry point

@@ -350,3 +350,25 @@ class Config(Strict):
 
     def total_epochs(self) -> int:
         return sum(p.epochs for p in self.phases())
+
+
+def json_schema() -> dict[str, Any]:
+    """The config's JSON Schema, for editors: pydantic's, with the registries' names as enums and the
+    shorthands the loader accepts (`loss: bce`). A user's own activation names stay allowed."""
+    schema = Config.model_json_schema()
+    defs = schema["$defs"]
+    defs["DataConfig"]["properties"]["name"]["enum"] = list(DATASETS)
+    defs["LossConfig"]["properties"]["name"] = {"anyOf": [{"enum": list(LOSSES)}, {"type": "null"}],
+                                                "default": None, "description": "loss (default: fits the task)"}
+    schema["properties"]["loss"] = {"anyOf": [{"enum": list(LOSSES)}, {"$ref": "#/$defs/LossConfig"}],
+                                    "description": "a loss name, or {name: ..., reduction: mean | sum}"}
+    model = defs["ModelConfig"]["properties"]
+    model["init"]["enum"] = list(INITIALIZERS)
+    # the registry's names first (editors offer them); any other string may name a custom activation
+    hidden = {"anyOf": [{"enum": HIDDEN_ACTIVATIONS}, {"type": "string"}]}
+    model["hidden"]["anyOf"] = [hidden, {"type": "array", "items": hidden}]
+    model["output"]["anyOf"] = [{"enum": OUTPUT_ACTIVATIONS}, {"type": "string"}, {"type": "null"}]
+    model["activation_params"]["propertyNames"] = {"enum": [n for n, a in ACTIVATIONS.items() if a.params]}
+    phase = defs["PhaseConfig"]["properties"]
+    phase["hidden"]["anyOf"] = [hidden, {"type": "array", "items": hidden}, {"type": "null"}]
+    return schema

@@ -142,7 +142,7 @@ def test_an_interrupted_train_run_resumes_to_the_run_it_would_have_been(tmp_path
     cfg = tmp_path / "long.yaml"
     cfg.write_text(yaml.safe_dump({"name": "long", "data": {"name": "circle", "n": 300},
                                    "model": {"layers": [2, 16, 16, 1]},
-                                   "train": {"lr": 0.05, "epochs": 6000, "batch_size": 1}, "log_every": 20}))
+                                   "train": {"lr": 0.05, "epochs": 3000, "batch_size": 1}, "log_every": 10}))
     ref = subprocess.run([*RELU_LAB, "train", str(cfg), "--out", str(tmp_path / "ref"), "--quiet", "--no-plots"],
                          capture_output=True, text=True, check=True)
     ref_dir = Path(ref.stdout.strip())

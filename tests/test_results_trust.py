@@ -267,3 +267,37 @@ def test_a_sweep_shows_the_figure_its_criterion_judges(tmp_path):
         mine = [float(m["test_accuracy"]) for m in members if m["train.lr"] == row["train.lr"]]
         assert float(row["test_accuracy_median"]) == float(np.median(mine))
     assert "test accuracy: median" in (run / "report.md").read_text()
+
+
+# --- the JSON Schema accepts what validate accepts, with the registries as enums ---------
+
+
+def schema_errors(doc) -> list[str]:
+    import jsonschema
+
+    from relu_lab.config import json_schema
+
+    return [e.message for e in jsonschema.Draft202012Validator(json_schema()).iter_errors(doc)]
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_every_shipped_config_validates_against_the_schema(path):
+    import yaml
+
+    assert schema_errors(yaml.safe_load(path.read_text())) == []
+
+
+@pytest.mark.parametrize("doc,ok", [
+    ({"loss": "bce"}, True),
+    ({"loss": {"name": "mse", "reduction": "sum"}}, True),
+    ({"model": {"hidden": ["relu", "mine"], "custom_activations": {"mine": {"f": "m:f", "df": "m:df"}}}}, True),
+    ({"loss": "bse"}, False),
+    ({"data": {"name": "xorr"}}, False),
+    ({"model": {"init": "glorott"}}, False),
+    ({"train": {"order": "shufle"}}, False),
+    ({"model": {"activation_params": {"relu": {"slope": 1}}}}, False),
+    ({"trian": {}}, False),
+])
+def test_the_schema_rejects_what_validate_rejects(doc, ok):
+    assert (schema_errors(doc) == []) is ok
