@@ -258,6 +258,42 @@ def custom_activation(f_path: str, df_path: str) -> Activation:
     return Activation(f_path, _import(f_path), _import(df_path), f"user function {f_path}, derivative {df_path}")
 
 
+# Sample points for checking a user's activation: a spread over [-4, 4] that misses 0 (ReLU-like kinks).
+CHECK_POINTS = np.linspace(-4.0, 4.0, 41) + 0.0123
+CHECK_STEP = 1e-5
+CHECK_TOLERANCE = 1e-4  # |df - central difference| / max(1, |central difference|)
+
+
+def check_activation(act: Activation) -> str | None:
+    """Check a user's f and df on sample points. Raises ValueError when they cannot be trained with
+    (not elementwise, not finite, failing); returns a warning naming the worst point when df does
+    not match f's slope (a deliberately wrong derivative is a legitimate experiment: seed 000)."""
+
+    def call(what: str, fn: Callable[..., Array], x: Array) -> Array:
+        try:
+            with np.errstate(all="ignore"):
+                y = np.asarray(fn(x.copy()), dtype=float)
+        except Exception as err:  # a user's code: any failure is reported, not raised through
+            raise ValueError(f"{what} failed on an array of {x.size} points ({type(err).__name__}: {err})") from None
+        if y.shape != x.shape:
+            raise ValueError(f"{what} returned shape {y.shape} for an input of shape {x.shape}; it must work "
+                             "elementwise and return an array of its input's shape")
+        if not np.isfinite(y).all():
+            raise ValueError(f"{what} is not finite at z = {float(x[~np.isfinite(y)][0]):.4g}")
+        return y
+
+    z, h = CHECK_POINTS, CHECK_STEP
+    call("f", act.f, z)
+    df = call("df", act.df, z)
+    slope = (call("f", act.f, z + h) - call("f", act.f, z - h)) / (2 * h)
+    gap = np.abs(df - slope) / np.maximum(1.0, np.abs(slope))
+    worst = int(np.argmax(gap))
+    if gap[worst] > CHECK_TOLERANCE:
+        return (f"the derivative {act.name.split(':')[-1]} does not match f's slope: at z = {z[worst]:.4g} it gives "
+                f"{df[worst]:.6g}, f's central difference {slope[worst]:.6g}")
+    return None
+
+
 def get_activation(name: str, df: str | None = None) -> Activation:
     """The registered activation `name`, or a user's own when `name` is 'module:function'."""
     if is_custom(name):

@@ -8,12 +8,14 @@ The resolved config is what a run saves: rerunning it reproduces the run.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from .activations import ACTIVATIONS, custom_activation
+from .activations import ACTIVATIONS, check_activation, custom_activation
 from .config import Config
 from .datasets import DATASETS, DataError, Dataset, read_csv, standardize
 from .errors import UserError
@@ -118,11 +120,14 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
         if cfg.success.metric.endswith(wrong):
             raise _fail(cfg, source, "success.metric", f"'{cfg.success.metric}' is not measured on a "
                             f"{data.task} task")
-    for name, custom in m.custom_activations.items():  # import them now, not in the middle of a run
+    for name, custom in m.custom_activations.items():  # import and check them now, not in the middle of a run
         try:
-            custom_activation(custom.f, custom.df)
+            with _importable_from(base_dir):
+                warning = check_activation(custom_activation(custom.f, custom.df))
         except ValueError as err:
             raise _fail(cfg, source, f"model.custom_activations.{name}", str(err)) from None
+        if warning:
+            cfg._warnings.append(f"custom activation '{name}': {warning}")
     _check_size(cfg, data, source)
     m.activation_params = {
         name: m.params_of(name) for name in _used_activations(cfg) if name in ACTIVATIONS and ACTIVATIONS[name].params
@@ -134,6 +139,20 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
         cfg._warnings.append("init: zeros starts every hidden unit of a layer identical; they get identical "
                              "gradients and stay identical (seed 001), so each layer acts as one unit")
     return cfg, data
+
+
+@contextlib.contextmanager
+def _importable_from(base_dir: Path | None):
+    """A user's activation module may sit beside the config: that folder is searched first while importing."""
+    folder = str(Path(base_dir).resolve()) if base_dir is not None else None
+    added = folder is not None and folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if added:
+            sys.path.remove(folder)
 
 
 def _choose_engine(cfg: Config, source: str) -> None:

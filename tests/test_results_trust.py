@@ -301,3 +301,55 @@ def test_every_shipped_config_validates_against_the_schema(path):
 ])
 def test_the_schema_rejects_what_validate_rejects(doc, ok):
     assert (schema_errors(doc) == []) is ok
+
+
+# --- a user's own activation is checked at load; its module may sit beside the config --------
+
+MODULE = '''import numpy as np
+
+def softsign(z):
+    return z / (1 + np.abs(z))
+
+def dsoftsign(z):
+    return 1 / (1 + np.abs(z)) ** 2
+
+def dsoftsign_wrong(z):
+    return 1 / (1 + np.abs(z))
+
+def dscalar(z):
+    return 1.0
+
+def dnan(z):
+    return np.where(z > 3, np.nan, 1.0)
+'''
+
+
+def custom_config(tmp_path: Path, df: str, module: str = "beside_mod") -> Path:
+    (tmp_path / f"{module}.py").write_text(MODULE)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data: {{name: xor}}\nmodel:\n  layers: [2, 4, 1]\n  hidden: ss\n  custom_activations: "
+                   f"{{ss: {{f: '{module}:softsign', df: '{module}:{df}'}}}}\ntrain: {{epochs: 5}}\n")
+    return cfg
+
+
+def test_an_activation_module_beside_the_config_is_found_and_a_good_one_passes(tmp_path):
+    result = CliRunner().invoke(app, ["train", str(custom_config(tmp_path, "dsoftsign", "beside_ok")),
+                                      "--out", str(tmp_path / "runs"), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "does not match" not in result.output
+
+
+def test_a_wrong_derivative_is_named_with_its_worst_point(tmp_path):
+    result = CliRunner().invoke(app, ["train", str(custom_config(tmp_path, "dsoftsign_wrong", "beside_wrong")),
+                                      "--out", str(tmp_path / "runs"), "--no-plots"])
+    assert result.exit_code == 0, result.output  # a wrong derivative is a legitimate experiment: warned, run
+    assert "does not match f's slope: at z = " in result.output
+    (run,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    assert any("does not match" in w for w in strict_load(run / "summary.json")["warnings"])
+
+
+@pytest.mark.parametrize("df,words", [("dscalar", "returned shape ()"), ("dnan", "not finite at z = 3.")])
+def test_a_derivative_that_cannot_train_is_refused_at_load(tmp_path, df, words):
+    result = CliRunner().invoke(app, ["validate", str(custom_config(tmp_path, df, f"beside_{df}"))])
+    assert result.exit_code == 2, result.output
+    assert "model.custom_activations.ss" in result.output and words in result.output
