@@ -50,7 +50,7 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback
 NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", help="Skip the PNG plots (draw them later with: relu-lab plot RUN_DIR).")]
 EngineOpt = Annotated[Optional[str], typer.Option(
-    "--engine", help="What runs the SGD steps: auto, compiled or numpy [default: the config's engine, else auto].",
+    "--engine", help="What runs the SGD steps: auto, compiled or numpy \\[default: the config's engine, else auto].",
     show_default=False)]
 
 
@@ -180,7 +180,7 @@ LrOpt = Annotated[Optional[str], typer.Option(
     show_default=False)]
 SeedsOpt = Annotated[Optional[str], typer.Option(
     "--seeds", help="Seeds for every grid point: a count N (0..N-1), a list 3,5,7 or a range 100:164 (100..163) "
-    "[default: the config's sweep.seeds, else 32].", show_default=False)]
+    "\\[default: the config's sweep.seeds, else 32].", show_default=False)]
 ParamOpt = Annotated[Optional[list[str]], typer.Option(
     "--param", "-p", help="Vary another key: --param model.init_scale=0.5,1,2 (repeatable; grid = product).",
     show_default=False)]
@@ -326,7 +326,7 @@ def sweep(
 def compare(
     config: GridConfigArg = None,
     activations: Annotated[Optional[str], typer.Option(
-        "--activations", "-a", help="Hidden activations to compare, comma-separated [default: all registered: "
+        "--activations", "-a", help="Hidden activations to compare, comma-separated \\[default: all registered: "
         + ", ".join(HIDDEN_ACTIVATIONS) + "].", show_default=False)] = None,
     lr: LrOpt = None,
     seeds: SeedsOpt = None,

@@ -353,3 +353,12 @@ def test_a_derivative_that_cannot_train_is_refused_at_load(tmp_path, df, words):
     result = CliRunner().invoke(app, ["validate", str(custom_config(tmp_path, df, f"beside_{df}"))])
     assert result.exit_code == 2, result.output
     assert "model.custom_activations.ss" in result.output and words in result.output
+
+
+@pytest.mark.parametrize("command,default", [("compare", "[default: all registered: linear"),
+                                              ("sweep", "[default: the config's sweep.seeds, else 32]"),
+                                              ("train", "[default: the config's engine, else auto]")])
+def test_help_keeps_its_defaults(command, default):
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=250, env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert default in " ".join(result.output.replace("│", " ").split())
