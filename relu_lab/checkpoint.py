@@ -28,6 +28,8 @@ def save(path: Path, members: list[int], ckpt: Checkpoint) -> None:
         "h_epoch": np.array([r.epoch for r in ckpt.history]), "h_step": np.array([r.step for r in ckpt.history]),
         "h_lr": np.array([r.lr for r in ckpt.history]), "meta": np.array(json.dumps(meta)),
     }
+    if ckpt.clipped is not None:
+        arrays["clipped"] = ckpt.clipped
     for i, name in enumerate(metrics):
         arrays[f"h_metric{i}"] = np.array([r.metrics[name] for r in ckpt.history])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +51,8 @@ def load(path: Path) -> tuple[list[int], Checkpoint]:
                 for i, (e, s) in enumerate(zip(z["h_epoch"], z["h_step"]))
             ]
             ckpt = Checkpoint(meta["phase"], meta["left"], meta["epoch"], meta["step"], z["lr"], z["alive"],
-                              z["diverged_epoch"], z["success_epoch"], z["flat"], meta["order_states"], history)
+                              z["diverged_epoch"], z["success_epoch"], z["flat"], meta["order_states"], history,
+                              z["clipped"] if "clipped" in z else None)
             return [int(m) for m in z["members"]], ckpt
     except (OSError, ValueError, KeyError) as err:
         raise UserError(f"{path}: not a readable relu-lab checkpoint ({err})") from None

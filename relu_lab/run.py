@@ -127,11 +127,33 @@ def run_warnings(result: TrainResult, cfg: Config, k: int = 0) -> list[str]:
     out = []
     if result.diverged_epoch[k] >= 0:
         out.append(f"diverged at epoch {result.diverged_epoch[k]}: the cost became NaN or infinite")
+    else:
+        out += hidden_blow_up(result, cfg, k)
     finite = [r for r in result.history if np.isfinite(r.metrics["cost"][k])]
     acts = [a.fn for a in result.net.hidden] + [result.net.output.fn]  # as trained last
     mortal = {l + 1 for l, act in enumerate(acts) if can_die(act)}
     if finite:
         out += warnings_for([r.epoch for r in finite], [r.metrics for r in finite], cfg.model.layers, mortal, k)
+    return out
+
+
+CLIPPED_SHARE = 0.5  # clipping active in more steps than this: the raw gradient keeps blowing up
+ABSURD_WEIGHT = 1e4  # a weight this large in a net of these sizes is a blow-up, even when finite
+
+
+def hidden_blow_up(result: TrainResult, cfg: Config, k: int = 0) -> list[str]:
+    """A blow-up that did not end in NaN: clipping scaling most steps down, or absurdly large weights."""
+    out = []
+    if result.clipped_steps is not None and result.steps_done:
+        share = result.clipped_steps[k] / result.steps_done
+        if share > CLIPPED_SHARE:
+            out.append(f"gradient clipping was active in {100 * share:.0f} % of the {result.steps_done} steps: the "
+                       f"raw gradient kept exceeding train.clip = {cfg.train.clip:g}, a blow-up the clipping hides")
+    biggest = [float(np.abs(w[k]).max()) for w in result.net.W]
+    layer = int(np.argmax(biggest))
+    if biggest[layer] > ABSURD_WEIGHT:
+        out.append(f"weights as large as |w| = {biggest[layer]:.3g} in layer {layer + 1}: far beyond what a net "
+                   "of this size needs, a blow-up that stayed finite (or an init_scale far too large)")
     return out
 
 

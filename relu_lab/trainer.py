@@ -50,6 +50,7 @@ class TrainResult:
     net: Ensemble = field(repr=False)
     engine: str = "numpy"  # the engine that ran the steps
     checkpoint: Checkpoint | None = field(default=None, repr=False)  # set when interrupted: fit(resume=...)
+    clipped_steps: np.ndarray | None = None  # (K,) steps whose gradient train.clip scaled down (None: no clip)
 
     @property
     def final(self) -> dict[str, np.ndarray]:
@@ -173,6 +174,7 @@ class Checkpoint:
     flat: np.ndarray  # the parameters, laid out for the phase's activations
     order_states: list[dict]  # each member's sample-order Generator state
     history: list[LogRow]  # the regular log rows so far
+    clipped: np.ndarray | None = None  # steps whose gradient the clip scaled down, per member
 
 
 def fit(
@@ -212,6 +214,7 @@ def fit(
     alive = np.ones(K, dtype=bool)
     lr = np.array([ph[0].lr for ph in phases])
     epoch = step = 0
+    clipped = np.zeros(K, dtype=np.int64) if base.train.clip is not None else None  # steps the clip scaled
     at = [0, phases[0][0].epochs]  # the phase under way and its epochs left
     interrupted = False
     checkpoint = None
@@ -247,6 +250,8 @@ def fit(
         lr, alive = resume.lr.copy(), resume.alive.copy()
         diverged_epoch, success_epoch = resume.diverged_epoch.copy(), resume.success_epoch.copy()
         epoch, step, at = resume.epoch, resume.step, [resume.phase, resume.left]
+        if clipped is not None and resume.clipped is not None:
+            clipped[...] = resume.clipped
 
     # Every change of state happens inside a _deferred_interrupts block, so a Ctrl-C surfaces
     # only between them, when the weights, the counters and the sample orders agree.
@@ -267,7 +272,7 @@ def fit(
                     enter_phase(p)
                 B = min(phase.batch_size or n, n)
                 plan = Plan(loss, reduction, B, np.array([ph[p].lr_decay for ph in phases]),
-                            base.train.clip, base.train.weight_decay)
+                            base.train.clip, base.train.weight_decay, clipped)
                 per_call = max(1, CALL_SAMPLES // (K * n))
                 while at[1] > 0 and alive.any():
                     with _deferred_interrupts():
@@ -287,10 +292,10 @@ def fit(
         interrupted = True
         checkpoint = Checkpoint(at[0], at[1], epoch, step, lr.copy(), alive.copy(), diverged_epoch.copy(),
                                 success_epoch.copy(), net.flat.copy(), [r.bit_generator.state for r in order_rngs],
-                                list(history))
+                                list(history), None if clipped is None else clipped.copy())
     if not history or history[-1].epoch != epoch:
         with np.errstate(all="ignore"):
             log()
     status = [DIVERGED if d >= 0 else INTERRUPTED if interrupted else COMPLETED for d in diverged_epoch]
     return TrainResult(history, status, diverged_epoch, success_epoch, epoch, step,
-                       time.perf_counter() - started, net, engine_name, checkpoint)
+                       time.perf_counter() - started, net, engine_name, checkpoint, clipped)

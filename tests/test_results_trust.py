@@ -362,3 +362,41 @@ def test_help_keeps_its_defaults(command, default):
     result = CliRunner().invoke(app, [command, "--help"], terminal_width=250, env={"COLUMNS": "250"})
     assert result.exit_code == 0
     assert default in " ".join(result.output.replace("│", " ").split())
+
+
+# --- a blow-up that clipping hides is said, not reported as a clean completion ------------
+
+
+def test_a_blow_up_hidden_by_clipping_is_reported(tmp_path):
+    cfg = config_from_dict(DIVERGING | {"train": {"epochs": 40, "lr": 10.0, "clip": 1.0}})
+    report = train_run(cfg, tmp_path)
+    summary = strict_load(report.run_dir / "summary.json")
+    assert summary["status"] == "completed"  # clipping kept it finite...
+    assert any("gradient clipping was active in" in w for w in summary["warnings"]), summary["warnings"]
+
+
+def test_a_healthy_clipped_run_gets_no_such_warning(tmp_path):
+    cfg = config_from_dict(XOR | {"train": {"epochs": 40, "lr": 0.5, "clip": 100.0}})
+    summary = strict_load(train_run(cfg, tmp_path).run_dir / "summary.json")
+    assert not any("clipping" in w or "|w|" in w for w in summary["warnings"]), summary["warnings"]
+
+
+def test_absurd_weights_are_reported(tmp_path):
+    cfg = config_from_dict(XOR | {"model": {"layers": [2, 8, 1], "hidden": "relu", "init": "uniform",
+                                            "init_scale": 1e5}, "train": {"epochs": 2, "lr": 1e-12}})
+    summary = strict_load(train_run(cfg, tmp_path).run_dir / "summary.json")
+    assert summary["status"] == "completed"
+    assert any("weights as large as |w| = " in w for w in summary["warnings"]), summary["warnings"]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_both_engines_count_clipped_steps_alike(engine):
+    from relu_lab.experiment import resolve
+    from relu_lab.trainer import fit
+
+    cfg, data = resolve(config_from_dict(XOR | {"engine": engine, "train": {"epochs": 30, "lr": 0.5, "clip": 0.3}}))
+    result = fit([cfg.model_copy(update={"seed": s}) for s in range(4)], data)
+    ref, _ = resolve(config_from_dict(XOR | {"engine": "numpy", "train": {"epochs": 30, "lr": 0.5, "clip": 0.3}}))
+    expected = fit([ref.model_copy(update={"seed": s}) for s in range(4)], data).clipped_steps
+    assert expected.sum() > 0
+    np.testing.assert_array_equal(result.clipped_steps, expected)

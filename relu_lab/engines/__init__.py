@@ -41,6 +41,7 @@ class Plan:
     decay: np.ndarray  # (K,) lr factor per epoch
     clip: float | None
     weight_decay: float
+    clipped: np.ndarray | None = None  # (K,) int: steps whose gradient the clip scaled down, counted in place
 
 
 def load(name: str):

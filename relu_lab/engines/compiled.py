@@ -43,7 +43,7 @@ numba.config.CACHE_DIR = str(cache_dir())  # read when a cached function is defi
 
 @njit(cache=True, nogil=True)
 def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
-                 loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at):
+                 loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
     """E epochs of SGD for a block of members in lockstep: F is (P, kb), parameter-major.
 
     Every operation runs over the members innermost, each member on its own lane of the same
@@ -51,7 +51,8 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
     depend on its block. idx (E, kb, n) holds each member's sample order per epoch (0 rows: the
     data's own order). A frozen member (alive False) trains with rate 0, as in the NumPy engine.
     A member whose last weight matrix stops being finite after an epoch is frozen and dead_at
-    gets that epoch (1-based within this call). clip <= 0: no clipping.
+    gets that epoch (1-based within this call). clip <= 0: no clipping; clipped[k] counts the steps
+    whose gradient the clip scaled down.
     """
     P, kb = F.shape
     L = sizes.size - 1
@@ -148,6 +149,8 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                         sq[k] += g[q, k] * g[q, k]
                 for k in range(kb):
                     sq[k] = min(1.0, clip / (np.sqrt(sq[k]) + 1e-12))
+                    if sq[k] < 1.0:
+                        clipped[k] += 1
                 for q in range(P):
                     for k in range(kb):
                         g[q, k] *= sq[k]
@@ -236,10 +239,12 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
              min(plan.batch, len(X)), epochs)
     update = (plan.clip or 0.0, float(plan.weight_decay), net.weight_mask)
 
+    clipped = plan.clipped if plan.clipped is not None else np.zeros(K, dtype=np.int64)
+
     def run(k0: int, k1: int) -> None:
         F = np.ascontiguousarray(net.flat[k0:k1].T)  # (P, members): the members innermost
         block_epochs(F, X, Y, np.ascontiguousarray(orders[:, k0:k1], dtype=np.int64), *fixed,
-                     lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1])
+                     lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1], clipped[k0:k1])
         net.flat[k0:k1] = F.T
 
     size = block_size(K, P)

@@ -19,7 +19,8 @@ def steps(net, X, Y, plan: Plan, orders, epochs: int, lr: np.ndarray, alive: np.
         for s in range(0, n, B):
             Xb, Yb = (Xe, Ye) if B == n else (Xe[..., s : s + B, :], Ye[..., s : s + B, :])
             zs, as_ = net.forward(Xb)
-            sgd(net, net.backward(zs, as_, Yb, plan.loss, plan.reduction), lr2, plan.clip, plan.weight_decay)
+            sgd(net, net.backward(zs, as_, Yb, plan.loss, plan.reduction), lr2, plan.clip, plan.weight_decay,
+                plan.clipped)
         lr *= plan.decay
         bad = alive & ~np.isfinite(net.W[-1]).all(axis=(1, 2))
         dead_at[bad] = e + 1
@@ -29,14 +30,19 @@ def steps(net, X, Y, plan: Plan, orders, epochs: int, lr: np.ndarray, alive: np.
     return dead_at
 
 
-def sgd(net, grad: np.ndarray, lr2: np.ndarray, clip: float | None, wd: float) -> None:
+def sgd(net, grad: np.ndarray, lr2: np.ndarray, clip: float | None, wd: float,
+        clipped: np.ndarray | None = None) -> None:
     """One SGD update of the flat parameters `(K, P)` in place: p -= lr * (g + wd * W).
 
-    With `clip`, each member's gradient is first scaled down to at most that global norm.
+    With `clip`, each member's gradient is first scaled down to at most that global norm
+    (and `clipped`, when given, counts the members it scaled).
     """
     if clip is not None:
         norm = np.sqrt(np.einsum("kp,kp->k", grad, grad))
-        grad *= np.minimum(1.0, clip / (norm + 1e-12))[:, None]
+        scale = np.minimum(1.0, clip / (norm + 1e-12))
+        if clipped is not None:
+            clipped += scale < 1.0
+        grad *= scale[:, None]
     if wd:
         grad += wd * net.weight_mask * net.flat
     grad *= lr2
