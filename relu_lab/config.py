@@ -235,29 +235,27 @@ def parse_seeds(spec: str | int | list) -> list[int]:
     """A count N (seeds 0..N-1), a list '3,5,7' or a range 'a:b' (seeds a..b-1) -> the seeds."""
     if isinstance(spec, bool):
         raise ValueError(f"'{spec}' is not a seed count, list or range")
-    if isinstance(spec, int):
-        spec = str(spec)
     if isinstance(spec, list):
         seeds = spec
     else:
         text = str(spec).strip()
+        parts = text.split(":") if ":" in text else [p for p in text.split(",") if p.strip()]
         try:
-            if ":" in text:
-                lo, hi = (int(part) for part in text.split(":"))
-                if not 0 <= lo < hi:
-                    raise ValueError(f"'{text}': a range a:b needs 0 <= a < b (seeds a..b-1)")
-                return list(range(lo, hi))
-            if "," in text:
-                seeds = [int(part) for part in text.split(",") if part.strip()]
-            else:
-                count = int(text)
-                if count < 1:
-                    raise ValueError(f"need at least 1 seed, got {count}")
-                return list(range(count))
-        except ValueError as err:
-            if "seed" in str(err) or "range" in str(err):
-                raise
-            raise ValueError(f"'{text}' is not a seed count (32), list (3,5,7) or range (100:164)") from None
+            numbers = [int(p) for p in parts]
+        except ValueError:
+            numbers = []
+        if not numbers or (":" in text and len(numbers) != 2):
+            raise ValueError(f"'{text}' is not a seed count (32), list (3,5,7) or range (100:164)")
+        if ":" in text:
+            lo, hi = numbers
+            if not 0 <= lo < hi:
+                raise ValueError(f"'{text}': a range a:b needs 0 <= a < b (seeds a..b-1)")
+            return list(range(lo, hi))
+        if "," not in text:
+            if numbers[0] < 1:
+                raise ValueError(f"need at least 1 seed, got {numbers[0]}")
+            return list(range(numbers[0]))
+        seeds = numbers
     if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
         raise ValueError("a seed list must be non-empty, with whole seeds >= 0")
     if len(set(seeds)) != len(seeds):
