@@ -55,8 +55,11 @@ def diagnose(net: Ensemble, zs, as_, Y: np.ndarray, loss: Loss, reduction: str, 
     out = {}
     for l in range(1, len(net.W) + 1):
         if f"dead_L{l}" in names:
-            out[f"dead_L{l}"] = np.mean(np.all(zs[l - 1] <= 0, axis=-2), axis=-1)
-            out[f"sparsity_L{l}"] = np.mean(as_[l] == 0, axis=(-2, -1))
+            # a member whose layer holds NaN or inf has no meaningful dead share: null, not 0
+            known = np.all(np.isfinite(zs[l - 1]), axis=(-2, -1))
+            with np.errstate(invalid="ignore"):
+                out[f"dead_L{l}"] = np.where(known, np.mean(np.all(zs[l - 1] <= 0, axis=-2), axis=-1), np.nan)
+                out[f"sparsity_L{l}"] = np.where(known, np.mean(as_[l] == 0, axis=(-2, -1)), np.nan)
         out[f"grad_L{l}"] = np.sqrt(np.sum(dW[l - 1] ** 2, axis=(1, 2)))
         out[f"wnorm_L{l}"] = np.sqrt(np.sum(net.W[l - 1] ** 2, axis=(1, 2)))
         if f"slope_L{l}" in names:
@@ -85,21 +88,26 @@ def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], mort
         key = f"dead_L{l}"
         if key not in metrics[-1]:
             continue
-        counts = [int(round(float(m[key][k]) * layers[l])) for m in metrics]
+        known = [(e, float(m[key][k])) for e, m in zip(epochs, metrics) if np.isfinite(m[key][k])]
+        if not known:  # the layer was NaN from the start
+            continue
+        counts = [int(round(share * layers[l])) for _, share in known]
         if counts[-1] == 0:
             continue
-        since = epochs[-1]
-        for e, c in zip(reversed(epochs), reversed(counts)):
+        since = known[-1][0]
+        for (e, _), c in zip(reversed(known), reversed(counts)):
             if c != counts[-1]:
                 break
             since = e
         where = "from the start" if since == epochs[0] else f"since epoch {since}"
+        if known[-1][0] != epochs[-1]:
+            where += f" (last known at epoch {known[-1][0]}, before the run diverged)"
         what = "output" if l == L else f"layer {l}"
         out.append(f"{what}: {counts[-1]} of {layers[l]} units dead {where}")
     first, last = "grad_L1", f"grad_L{L}"
     if L > 1 and first in metrics[-1]:
-        top_first = max((float(m[first][k]) for m in metrics), default=0.0)
-        top_last = max((float(m[last][k]) for m in metrics), default=0.0)
+        top_first, top_last = (max((v for m in metrics if np.isfinite(v := float(m[key][k]))), default=0.0)
+                               for key in (first, last))
         if top_last > 0 and top_first / top_last < VANISHING_RATIO:
             out.append(f"vanishing gradient: layer 1's largest gradient norm was {top_first / top_last:.1e} times "
                        f"layer {L}'s")

@@ -191,20 +191,30 @@ def _try_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _phase_marks(ax, cfg) -> None:
-    """Dotted lines where a new training phase starts, labelled with its hidden activation."""
+def _phase_marks(ax, cfg, until: Any = None) -> None:
+    """Dotted lines where a new training phase starts, labelled with its hidden activation.
+
+    Phases that start after epoch `until` (a run that diverged or was interrupted before them)
+    are not marked: they never ran.
+    """
     if cfg is None or len(cfg.train.phases) < 2:
         return
+    last = until if isinstance(until, (int, float)) else math.inf
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     start = 0
-    for phase in cfg.phases()[:-1]:
-        start += phase.epochs
-        ax.axvline(start, color="0.4", ls=":", lw=1)
-    start = 0
     for phase in cfg.phases():
+        if start > last or (start == last and start > 0):
+            break
+        if start > 0:
+            ax.axvline(start, color="0.4", ls=":", lw=1)
         hidden = phase.hidden if isinstance(phase.hidden, str) else "/".join(phase.hidden)
         ax.text(start, 0.98, f" {hidden}", transform=trans, va="top", ha="left", fontsize=8, color="0.3")
         start += phase.epochs
+
+
+def _few_points(n: int) -> dict[str, Any]:
+    """Marker options for a curve of n finite points: a line of one or two points is invisible."""
+    return {"marker": "o", "ms": 5} if n <= 2 else {}
 
 
 def _curves(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg, summary: dict) -> Path:
@@ -219,11 +229,11 @@ def _curves(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg, summary:
                 continue
             ok = np.isfinite(values)
             ax.plot(epoch[ok], values[ok], style, lw=1.6, color=COLORS[0] if not prefix else COLORS[1],
-                    label=f"{what} {label}")
+                    label=f"{what} {label}", **_few_points(int(ok.sum())))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        _phase_marks(ax, cfg)
+        _phase_marks(ax, cfg, until=summary.get("epochs_done"))
         diverged = summary.get("diverged_epoch")
         if isinstance(diverged, (int, float)):
             ax.axvline(diverged, color="red", lw=1.2, label=f"diverged (epoch {int(diverged)})")
@@ -304,7 +314,7 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> 
         ax.set_xlabel("epoch")
         ax.tick_params(labelbottom=True)
         ax.grid(alpha=0.3)
-        _phase_marks(ax, cfg)
+        _phase_marks(ax, cfg, until=float(np.nanmax(epoch)) if np.isfinite(epoch).any() else None)
         ax.legend(fontsize=8, loc="best")
     fig.suptitle(f"{name}: per-layer diagnostics")
     return _save(fig, run_dir / "diagnostics.png")
@@ -630,26 +640,28 @@ def _compare_curves(g: SweepDir) -> Path:
         ids = [m["member"] for m in g.members if all(m.get(k) == row[k] for k in g.keys)]
         if not ids:
             continue
-        cost = np.full((len(ids), len(epochs)), np.inf)  # not logged (stopped) or non-finite: diverged
+        # After its last logged epoch a member has stopped: it diverged. It counts as the worst value
+        # (cost +inf, score -inf), so a median is not taken over the survivors only. Epochs that
+        # some running member did not log (others logged a divergence there) are left out.
+        cost = np.full((len(ids), len(epochs)), np.nan)
         score = np.full((len(ids), len(epochs)), np.nan)
         for j, mid in enumerate(ids):
-            for e, (c, s) in curves.get(mid, {}).items():
-                cost[j, index[e]] = c if math.isfinite(c) else np.inf
-                score[j, index[e]] = s
-        with np.errstate(invalid="ignore"):
-            q = np.nan_to_num(np.quantile(cost, [0.25, 0.5, 0.75], axis=0), nan=np.inf)
-        q[~np.isfinite(q)] = np.nan  # a median past the diverged members is infinite: leave a gap
-        all_costs.append(q[np.isfinite(q)])
+            logged = curves.get(mid, {})
+            for e, (c, s) in logged.items():
+                ok = math.isfinite(c)
+                cost[j, index[e]] = c if ok else np.inf
+                score[j, index[e]] = s if ok and math.isfinite(s) else -np.inf
+            stopped = index[max(logged)] + 1 if logged else 0
+            cost[j, stopped:], score[j, stopped:] = np.inf, -np.inf
+        keep = ~np.isnan(cost).any(axis=0)
+        cost, score = cost[:, keep], score[:, keep]
         colour = colours[i]
         style = "-" if i < 10 else "--"
         label = f"{_choice_label(g, name, row)}, n={len(ids)}"
-        ax_c.plot(ep, q[1], style, color=colour, lw=1.8, label=label)
-        ax_c.fill_between(ep, q[0], q[2], color=colour, alpha=alpha, lw=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN epochs
-            qs = np.nanquantile(score, [0.25, 0.5, 0.75], axis=0)
-        ax_s.plot(ep, qs[1], style, color=colour, lw=1.8, label=label)
-        ax_s.fill_between(ep, qs[0], qs[2], color=colour, alpha=alpha, lw=0)
+        q = _quartiles(cost, worst=np.inf)
+        all_costs.append(q[np.isfinite(q)])
+        _median_line(ax_c, ep[keep], q, style, colour, alpha, label)
+        _median_line(ax_s, ep[keep], _quartiles(score, worst=-np.inf), style, colour, alpha, label)
     if all_costs and _positive(np.concatenate(all_costs)):
         _log_y(ax_c, np.concatenate(all_costs))
     ax_c.set_ylabel("training cost")
@@ -658,10 +670,9 @@ def _compare_curves(g: SweepDir) -> Path:
     ax_s.set_title(f"Median training {_score_label(g.score)}, inter-quartile band", fontsize=10)
     if g.score == "accuracy":
         ax_s.set_ylim(-0.02, 1.02)
-    else:
-        lo = ax_s.get_ylim()[0]
-        if lo < -1:
-            ax_s.set_ylim(bottom=-1.05)
+    elif ax_s.get_ylim()[0] < -1:  # R² is at most 1; early values can be hugely negative
+        ax_s.set_ylim(-1.05, 1.05)
+        ax_s.set_title("Median training R², inter-quartile band (axis clipped at -1)", fontsize=10)
     for ax in (ax_c, ax_s):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
@@ -669,6 +680,33 @@ def _compare_curves(g: SweepDir) -> Path:
     lr_note = "; each at its best grid point" if len(g.keys) > 1 else ""
     fig.suptitle(f"{g.name}: activations compared over epochs ({len(g.seeds) or '?'} seeds each{lr_note})")
     return _save(fig, g.dir / "compare_curves.png")
+
+
+def _quartiles(values: np.ndarray, worst: float) -> np.ndarray:
+    """Quartiles over members (axis 0) where `worst` (±inf) marks a diverged member; NaN where infinite."""
+    with np.errstate(invalid="ignore"):
+        q = np.nan_to_num(np.quantile(values, [0.25, 0.5, 0.75], axis=0), nan=worst)
+    q[~np.isfinite(q)] = np.nan
+    return q
+
+
+def _median_line(ax, ep: np.ndarray, q: np.ndarray, style: str, colour, alpha: float, label: str) -> None:
+    """The median with its inter-quartile band, up to where half the members had diverged.
+
+    From there on the median is the diverged members' (infinite): the line stops and a cross at
+    the top of the panel marks the epoch, with the legend saying so.
+    """
+    finite = np.isfinite(q[1])
+    gone = np.flatnonzero(~finite & (np.cumsum(finite) > 0))  # infinite after a finite start
+    if finite.any() and gone.size:
+        label += f" (median diverged at epoch {ep[gone[0]]:g})"
+    elif not finite.any():
+        label += " (median diverged before the first log)"
+    ax.plot(ep, q[1], style, color=colour, lw=1.8, label=label, **_few_points(int(finite.sum())))
+    ax.fill_between(ep, q[0], q[2], color=colour, alpha=alpha, lw=0)
+    if gone.size:
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.plot([ep[gone[0]]], [0.97], "x", color=colour, ms=9, mew=2.2, transform=trans, clip_on=False)
 
 
 def _compare_bars(g: SweepDir) -> Path:

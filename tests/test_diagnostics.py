@@ -53,6 +53,23 @@ def test_dead_units_and_sparsity_on_a_hand_built_network():
     assert names == ["dead_L1", "sparsity_L1", "grad_L1", "wnorm_L1", "grad_L2", "wnorm_L2"]
 
 
+def test_a_member_with_non_finite_values_has_no_dead_share():
+    net = hand_net()
+    net.W[0][1, 0, 0] = np.nan  # member 1's first unit is NaN: its layer's dead share is unknown
+    zs, as_ = net.forward(X)
+    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", diagnostic_names(net.layers, set()))
+    assert d["dead_L1"][0] == 1 / 3 and d["sparsity_L1"][0] == 7 / 12  # member 0 unchanged
+    assert np.isnan(d["dead_L1"][1]) and np.isnan(d["sparsity_L1"][1])
+
+
+def test_warnings_use_the_last_known_dead_count_of_a_diverged_run():
+    epochs = [0, 20, 40]
+    metrics = [{"dead_L1": np.array([d]), "grad_L1": np.array([g]), "grad_L2": np.array([1.0])}
+               for d, g in ((0.0, 1.0), (0.5, 1.0), (np.nan, np.nan))]
+    assert warnings_for(epochs, metrics, [2, 20, 1], {1}) == [
+        "layer 1: 10 of 20 units dead since epoch 20 (last known at epoch 20, before the run diverged)"]
+
+
 def test_gradient_norm_matches_backprop():
     net = hand_net()
     _, grads, _ = net.gradients(X, Y, LOSSES["mse"], "mean")

@@ -317,3 +317,63 @@ def test_plot_any_refuses_what_is_not_a_run(tmp_path, runs):
             plot_any(path)
         message = str(err.value)
         assert "\n" not in message and str(path) in message, (what, message)
+
+
+# --- diverged runs: the finite part is drawn, the divergence marked ---------------------------
+
+
+@pytest.fixture
+def figures(monkeypatch) -> dict[str, object]:
+    """The figures the plot functions save, by file name, kept open for inspection."""
+    import matplotlib.pyplot as plt
+
+    import relu_lab.plots as plots
+
+    kept: dict[str, object] = {}
+
+    def save(fig, path: Path) -> Path:
+        kept[Path(path).name] = fig
+        return Path(path)
+
+    monkeypatch.setattr(plots, "_save", save)
+    yield kept
+    plt.close("all")
+
+
+def finite_points(line) -> int:
+    return int(np.isfinite(np.asarray(line.get_ydata(), dtype=float)).sum())
+
+
+def test_a_diverged_run_draws_its_finite_points_and_no_phase_it_never_reached(tmp_path, figures):
+    raw = copy(INTERPOLATION, train={"phases": [{"epochs": 30, "lr": 5.0, "hidden": "relu"},
+                                                {"epochs": 30, "lr": 5.0, "hidden": "elu"}],
+                                      "batch_size": 10})
+    run = train(raw, tmp_path)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "diverged" and summary["diverged_epoch"] < 30
+    plot_run(run)
+    ax_cost = figures["curves.png"].axes[0]
+    cost = [ln for ln in ax_cost.get_lines() if ln.get_label() == "train cost"][0]
+    assert finite_points(cost) >= 1 and cost.get_marker() == "o"  # one or two points: drawn as dots
+    labels = [t.get_text().strip() for t in ax_cost.texts]
+    assert labels == ["relu"]  # the elu phase started after the divergence: not marked
+    assert any("diverged (epoch" in str(ln.get_label()) for ln in ax_cost.get_lines())
+
+
+def test_compare_curves_stop_at_the_divergence_and_say_so(tmp_path, figures):
+    raw = copy(INTERPOLATION, train={"lr": 0.3, "epochs": 40, "batch_size": 10}, log_every=5)
+    run = sweep(raw, [Axis("model.hidden", ["relu", "tanh"])], [0, 1, 2], tmp_path, kind="compare")
+    status = {r["model.hidden"]: r["status"] for r in read_rows(run / "members.csv")}
+    assert status == {"relu": "completed", "tanh": "diverged"}, status  # the case this test is about
+    plot_sweep(run)
+    ax_cost, ax_score = figures["compare_curves.png"].axes[:2]
+    for ax in (ax_cost, ax_score):
+        lines = {str(ln.get_label()).split(",")[0]: ln for ln in ax.get_lines() if "n=3" in str(ln.get_label())}
+        relu, tanh = lines["relu"], lines["tanh"]
+        assert "diverged" not in relu.get_label()  # epochs the others logged do not count against it
+        assert finite_points(relu) == len(relu.get_xdata())
+        assert "median diverged at epoch" in tanh.get_label()
+        assert 1 <= finite_points(tanh) < len(tanh.get_xdata())
+        crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
+        assert len(crosses) == 1
+    assert ax_score.get_ylim()[1] <= 1.06  # R² never above 1
