@@ -17,7 +17,7 @@ from rich.markup import escape
 from . import __version__
 from .activations import HIDDEN_ACTIVATIONS
 from .config import json_schema
-from .console import SweepProgress, TrainProgress, summary_table, sweep_table
+from .console import SweepProgress, TrainProgress, print_sweep, summary_table, sweep_footer
 from .errors import UserError
 from .experiment import resolve
 from .loading import dump_config, load_config
@@ -269,14 +269,12 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
     else:
         keys = [a.key for a in plan.axes]
         title = f"relu-lab {kind}: {cfg.name}, {len(plan.seeds)} seeds per setting"
-        console.print(sweep_table(title, keys, report.summary, report.best))
+        print_sweep(console, title, keys, report.summary, report.best)
         if kind == "compare" and len(keys) > 1:  # each activation at its best learning rate (and other keys)
             best = best_per(report.summary, "model.hidden")
             rows = [report.summary[i] for i in best.values()]
-            console.print(sweep_table("each activation at its best setting", keys, rows, None))
-        rate = report.member_steps / max(report.seconds, 1e-9)
-        console.print(f"{len(report.rows)} members, {report.member_steps:,} member-steps in {report.seconds:.1f} s "
-                      f"({rate:,.0f}/s)", highlight=False)
+            print_sweep(console, "each activation at its best setting", keys, rows, None)
+        console.print(sweep_footer(report), highlight=False)
         if pictures:
             say("written: " + ", ".join(p.name for p in pictures))
         say(f"run directory: {report.run_dir}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -123,32 +124,81 @@ class SweepProgress:
             self.progress = None
 
 
-def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | None) -> Table:
-    """The per-grid-point summary, the best setting marked with a star; compact enough for 80 columns."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left")
-    for key in keys:
-        table.add_column(key.rsplit(".", 1)[-1], no_wrap=True)  # model.hidden -> hidden
+BEST_NOTE = "* best setting: highest success rate, then lowest median cost"
+
+
+def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[list[str]]]:
+    """The sweep table's headers and its rows of plain-text cells (one row per grid point)."""
+    headers = [key.rsplit(".", 1)[-1] for key in keys]  # model.hidden -> hidden
     has_success = bool(summary) and "success_rate" in summary[0]
     if has_success:
-        table.add_column("success [95% CI]", justify="right", no_wrap=True)
-    table.add_column("cost median [IQR]", justify="right", no_wrap=True)
+        headers.append("success [95% CI]")
+    headers.append("cost median [IQR]")
     # the score and, when success is judged on another figure (test_accuracy ...), that one too
     scores = [k for k in (summary[0] if summary else {}) if k.endswith("_median") and not k.startswith("cost")
               and k != "median_success_epoch"]
-    for score in scores:
-        table.add_column(score.replace("_median", "").replace("accuracy", "acc."), justify="right")
-    table.add_column("div.", justify="right")
-    table.add_column("n", justify="right")
-    for i, s in enumerate(summary):
-        cells = [escape(str(s[k])) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
+    headers += [score.replace("_median", "").replace("accuracy", "acc.") for score in scores]
+    headers += ["div.", "n"]
+    rows = []
+    for s in summary:
+        cells = [str(s[k]) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
         if has_success:
             rate, lo, hi = (100 * s[k] for k in ("success_rate", "success_low", "success_high"))
             cells.append(f"{rate:.0f}% [{lo:.0f}-{hi:.0f}]")
         cells.append(f"{s['cost_median']:.3g} [{s['cost_q1']:.2g}, {s['cost_q3']:.2g}]")
         cells += [f"{s[score]:.3g}" if s[score] is not None else "-" for score in scores]
         cells += [str(s["diverged"]), str(s["members"])]
+        rows.append(cells)
+    return headers, rows
+
+
+def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | None) -> Table:
+    """The per-grid-point summary, the best setting marked with a star."""
+    headers, rows = _sweep_cells(keys, summary)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left")
+    for i, header in enumerate(headers):
+        table.add_column(header, no_wrap=True, justify="left" if i < len(keys) else "right")
+    for i, cells in enumerate(rows):
+        cells = [escape(c) for c in cells]
         if i == best:
             cells[0] = f"[bold green]* {cells[0]}[/]"
         table.add_row(*cells)
-    table.caption = "* best setting: highest success rate, then lowest median cost" if best is not None else None
+    table.caption = BEST_NOTE if best is not None else None
     return table
+
+
+def print_sweep(console: Console, title: str, keys: list[str], summary: list[dict], best: int | None) -> None:
+    """The sweep table with every column, whatever the width.
+
+    A pipe or file gets the table at its natural width (nothing wraps there). A terminal too
+    narrow for it gets one line per grid point, 'header value' pairs that the terminal wraps.
+    """
+    table = sweep_table(title, keys, summary, best)
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if natural <= console.width:
+        console.print(table)
+    elif not console.is_terminal:
+        Console(file=console.file, width=natural, color_system=None, highlight=False).print(table)
+    else:
+        headers, rows = _sweep_cells(keys, summary)
+        console.print(title, style="italic", markup=False, highlight=False)
+        for i, cells in enumerate(rows):
+            line = ", ".join(f"{h} {c}" for h, c in zip(headers, cells))
+            console.print(("* " if i == best else "  ") + line, markup=False, highlight=False, soft_wrap=False)
+        if best is not None:
+            console.print(BEST_NOTE, style="dim", markup=False, highlight=False)
+
+
+def sweep_footer(report) -> str:
+    """'192 members, 3,840,000 member-steps in 5.5 s (700,000/s)'; a resumed or unfinished sweep says so.
+
+    The steps and the time are this session's: a resumed sweep's earlier work is counted in members only.
+    """
+    total, done = len(report.plan.members), len(report.rows)
+    members = f"{total} members" if done == total else f"{done} of {total} members finished"
+    if report.members_before:
+        members += f" ({report.members_before} before this resume)"
+    rate = f" ({report.member_steps / report.seconds:,.0f}/s)" if report.seconds > 0 else ""
+    now = " now" if report.members_before else ""
+    return f"{members}, {report.member_steps:,} member-steps trained{now} in {report.seconds:.1f} s{rate}"
+

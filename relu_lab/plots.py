@@ -36,9 +36,11 @@ from .activations import ACTIVATIONS, relu, sigmoid, softplus  # noqa: E402
 from .diagnostics import COLUMN as DIAGNOSTIC_COLUMN  # noqa: E402
 from .errors import UserError, did_you_mean  # noqa: E402
 from .runfiles import (  # noqa: E402
+    LR_KEYS,
     SweepDir,
     cell_float,
     compare_choices,
+    lr_key,
     read_yaml_or_none,
     run_kind,
     short_value,
@@ -483,14 +485,14 @@ def plot_sweep(run_dir: str | Path) -> list[Path]:
     """
     g = SweepDir(Path(run_dir))
     out = []
-    lr_axis = "train.lr" in g.keys and len(g.axes["train.lr"]) > 1
+    lr = lr_key(g.keys)
     if g.kind == "compare":
-        if lr_axis:
-            out.append(_sweep_figure(g, "train.lr"))
+        if lr is not None and len(g.axes[lr]) > 1:
+            out.append(_sweep_figure(g, lr))
         out.append(_compare_curves(g))
         out.append(_compare_bars(g))
     else:
-        x_key = "train.lr" if "train.lr" in g.keys else (g.keys[0] if g.keys else None)
+        x_key = lr or (g.keys[0] if g.keys else None)
         out.append(_sweep_figure(g, x_key))
     return out
 
@@ -539,7 +541,7 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
                 _mark_diverged(ax, x, y, rows)
         if numeric and x_key:
             xv = np.array([cell_float(v) for v in xs_all])
-            if np.all(xv > 0) and (x_key == "train.lr" or xv.max() / xv.min() >= 20):
+            if np.all(xv > 0) and (x_key in LR_KEYS or xv.max() / xv.min() >= 20):
                 ax.set_xscale("log")
                 if xv.max() / xv.min() < 100:  # under two decades: label the grid values, not minor ticks
                     ax.set_xticks(sorted(set(xv)))
@@ -547,7 +549,8 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
                     ax.xaxis.set_minor_formatter(NullFormatter())
         elif not numeric:
             ax.set_xticks(range(len(categories)), [short_value(c) for c in categories], rotation=20)
-        ax.set_xlabel("learning rate" if x_key == "train.lr" else (x_key or "grid point"))
+        ax.set_xlabel(("learning rate" if x_key == "train.lr" else f"learning rate ({x_key})") if x_key in LR_KEYS
+                      else (x_key or "grid point"))
         ax.grid(alpha=0.3)
         if panel == "success":
             ax.set_ylim(-0.03, 1.03)
@@ -574,7 +577,7 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
             pad = 0.05 * (xv.max() - xv.min()) or 0.5
             axes[0][0].set_xlim(xv.min() - pad, xv.max() + pad)
     n_seeds = len(g.seeds) or "?"
-    what = "learning-rate sweep" if x_key == "train.lr" else "sweep"
+    what = "learning-rate sweep" if x_key in LR_KEYS else "sweep"
     fig.suptitle(f"{g.name}: {what} ({n_seeds} seeds per grid point)")
     return _save(fig, g.dir / "sweep.png")
 

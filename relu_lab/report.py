@@ -20,6 +20,7 @@ from .runfiles import (
     SweepDir,
     cell_float,
     compare_choices,
+    lr_key,
     read_yaml_or_none,
     run_kind,
     short_value,
@@ -119,7 +120,7 @@ def _setup(g: SweepDir, cfg: dict[str, Any]) -> list[str]:
         f"output {model.get('output') or 'default for the task'}",
         f"- **Initialisation:** {model.get('init', '?')} (scale {model.get('init_scale', '?')})",
         f"- **Loss:** {loss.get('name') or 'default for the task'} ({loss.get('reduction', 'mean')})",
-        f"- **Training:** {_training(train)}" + (" (lr varied by the grid)" if "train.lr" in g.keys else ""),
+        f"- **Training:** {_training(train)}" + (" (lr varied by the grid)" if lr_key(g.keys) else ""),
     ]
     success = cfg.get("success")
     if isinstance(success, dict) and success.get("metric"):
@@ -128,7 +129,8 @@ def _setup(g: SweepDir, cfg: dict[str, Any]) -> list[str]:
     out.append("- **Grid axes:**" + ("" if g.keys else " none"))
     for key in g.keys:
         values = ", ".join(short_value(str(v)) if not isinstance(v, (list, dict)) else str(v) for v in g.axes[key])
-        out.append(f"    - `{key}`: {values} ({len(g.axes[key])} values)")
+        n = len(g.axes[key])
+        out.append(f"    - `{key}`: {values} ({n} value{'s' if n != 1 else ''})")
     out.append(f"- **Seeds:** {_seeds(g.seeds)}")
     return out
 

@@ -122,10 +122,18 @@ def read_yaml_or_none(path: Path) -> Any:
         return None
 
 
+LR_KEYS = ("train.lr", "train.phases.0.lr")  # grid keys that are the starting learning rate
+
+
+def lr_key(keys: Iterable[str]) -> str | None:
+    """The grid key that holds the learning rate (a --lr redirected into phase 0 included), if any."""
+    return next((k for k in keys if k in LR_KEYS), None)
+
+
 def compare_key(g: SweepDir) -> str | None:
     if "model.hidden" in g.keys:
         return "model.hidden"
-    return next((k for k in g.keys if k != "train.lr"), None)
+    return next((k for k in g.keys if k not in LR_KEYS), None)
 
 
 def compare_choices(g: SweepDir) -> list[tuple[str, dict[str, str]]]:

@@ -33,6 +33,7 @@ from .experiment import resolve, training_bytes
 from .loading import apply_override, config_from_dict, dump_config, load_config
 from .run import metric_columns
 from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
+from .runfiles import lr_key
 from .trainer import DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit
 
 SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
@@ -98,8 +99,9 @@ class SweepReport:
     rows: list[dict[str, Any]]  # members.csv
     summary: list[dict[str, Any]]  # summary.csv
     seconds: float
-    member_steps: int = 0
+    member_steps: int = 0  # trained in this session (a resumed sweep's earlier steps are not in `seconds`)
     best: int | None = None  # index into summary of the best grid point
+    members_before: int = 0  # members a resumed sweep found finished
 
 
 DEFAULT_LR = "1e-3:10:9"  # from too small to learn to large enough to diverge or kill units
@@ -319,14 +321,18 @@ class SweepFiles:
         self.group_cols = [metric_columns(g.data, g.members[0].config) for g in plan.groups]
         self.cols = list(dict.fromkeys(c for gc in self.group_cols for c in gc))  # union: depths may differ
         self.keys = [a.key for a in plan.axes]
-        cols = ["member", *self.keys, "seed"] + ([] if "train.lr" in self.keys else ["lr"]) + ["status", *self.cols]
+        # the starting learning rate, unless an axis is that rate already (a redirected --lr included)
+        start_lr = [] if lr_key(self.keys) else ["lr"]
+        cols = ["member", *self.keys, "seed", *start_lr, "status", *self.cols]
         cols += ["success", "success_epoch"] if base.success else []
         self.member_cols = cols + ["diverged_epoch", "epochs_done"]
         metric_cols = ["member", "epoch", "step", "lr", *self.cols]
         self.rows: list[dict[str, Any] | None] = [None] * len(plan.members)
         self.checkpoints: dict[tuple[int, ...], Checkpoint] = {}  # an interrupted chunk's state, by its members
         self.member_steps = 0
+        self._start_step: dict[int, int] = {}  # a resumed chunk's step at its checkpoint
         self._last_epoch: dict[int, int] = {}
+        self.members_before = 0
         if resume is None:
             self.run_dir = new_run_dir(out, f"{kind}-{base.name}")
             atomic_write(self.run_dir / "config.yaml", dump_config(plan.base))
@@ -338,6 +344,7 @@ class SweepFiles:
             for r in read_rows(resume / "members.csv"):
                 self.rows[int(r["member"])] = r
             done = self.done()
+            self.members_before = len(done)
             for path in sorted((resume / CHECKPOINTS).glob("*.npz")):
                 members, ckpt = checkpoint.load(path)
                 if not any(m in done for m in members):
@@ -367,6 +374,7 @@ class SweepFiles:
         ckpt = self.checkpoints.get(tuple(m.index for m in chunk.members))
         if ckpt is not None:
             self._last_epoch[id(chunk)] = ckpt.epoch
+            self._start_step[id(chunk)] = ckpt.step
         return ckpt
 
     def save_checkpoint(self, chunk: Chunk, ckpt: Checkpoint) -> None:
@@ -393,7 +401,7 @@ class SweepFiles:
         ms = chunk.members
         # members that stopped early (diverged) finish their share of the bar
         self.advance((ms[0].config.total_epochs() - self._last_epoch.pop(id(chunk), 0)) * len(ms))
-        self.member_steps += result.steps_done * len(ms)
+        self.member_steps += (result.steps_done - self._start_step.pop(id(chunk), 0)) * len(ms)
         gcols = self.group_cols[chunk.group]
         new = [_member_row(m, self.plan.points[m.point], result, k, gcols) for k, m in enumerate(ms)]
         self.members_log.write([[r.get(c, "") for c in self.member_cols] for r in new])
@@ -412,13 +420,15 @@ class SweepFiles:
         write_json(self.run_dir / "summary.json", {
             "kind": self.kind, "name": self.plan.base.name, "status": status, "members": len(self.plan.members),
             "members_done": len(done_rows), "groups": len(self.plan.groups), "seconds": round(seconds, 3),
+            "members_before": self.members_before,
             "member_steps": self.member_steps,
-            "member_steps_per_second": round(self.member_steps / max(seconds, 1e-9)),
+            "member_steps_per_second": round(self.member_steps / max(seconds, 1e-9)) if seconds > 0 else None,
             "engine": self.plan.engine, "engine_notes": self.plan.notes,
             "best": summary[best] if best is not None else None,
             "finished": datetime.now().isoformat(timespec="seconds"), "versions": versions(),
         })
-        return SweepReport(self.run_dir, self.plan, status, done_rows, summary, seconds, self.member_steps, best)
+        return SweepReport(self.run_dir, self.plan, status, done_rows, summary, seconds, self.member_steps, best,
+                           self.members_before)
 
 
 class LocalExecutor:
@@ -525,7 +535,7 @@ def _number(text: str) -> Any:
 
 def _member_row(m: Member, point: dict[str, Any], result: TrainResult, k: int, cols: list[str]) -> dict[str, Any]:
     row: dict[str, Any] = {"member": m.index, **{key: _cell(v) for key, v in point.items()}, "seed": m.seed}
-    if "train.lr" not in point:
+    if lr_key(point) is None:
         row["lr"] = m.config.phases()[0].lr  # the starting learning rate
     row["status"] = result.status[k]
     for c in cols:

@@ -86,7 +86,11 @@ def test_interrupted_sweep_resumes_to_the_same_results(tmp_path):
 
     resumed = subprocess.run([*RELU_LAB, "compare", "--resume", str(run), "--quiet"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert json.loads((run / "summary.json").read_text())["status"] == "completed"
+    after = json.loads((run / "summary.json").read_text())
+    assert after["status"] == "completed" and after["members_before"] == summary["members_done"]
+    # the steps and the rate are this session's own: fewer steps than the whole compare took
+    reference = json.loads((ref_dir / "summary.json").read_text())
+    assert 0 < after["member_steps"] < reference["member_steps"]
     for name in ("summary.csv", "members.csv", "metrics.csv"):
         assert (run / name).read_text() == (ref_dir / name).read_text(), name
 

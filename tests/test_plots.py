@@ -377,3 +377,12 @@ def test_compare_curves_stop_at_the_divergence_and_say_so(tmp_path, figures):
         crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
         assert len(crosses) == 1
     assert ax_score.get_ylim()[1] <= 1.06  # R² never above 1
+
+
+def test_a_learning_rate_redirected_into_phase_0_is_plotted_as_the_learning_rate(tmp_path, figures):
+    raw = copy(SMALL, train={"phases": [{"epochs": 4, "lr": 0.1}, {"epochs": 4, "lr": 0.01}], "batch_size": 4})
+    run = sweep(raw, [Axis("train.lr", [0.01, 0.3])], [0], tmp_path)  # redirected to train.phases.0.lr
+    plot_sweep(run)
+    ax = figures["sweep.png"].axes[0]
+    assert ax.get_xlabel() == "learning rate (train.phases.0.lr)" and ax.get_xscale() == "log"
+    assert "learning-rate sweep" in figures["sweep.png"].get_suptitle()

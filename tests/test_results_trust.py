@@ -95,7 +95,9 @@ def test_a_learning_rate_sweep_varies_the_first_phases_own_rate(tmp_path):
     report = run_sweep(plan, tmp_path)
     costs = {r["train.phases.0.lr"]: r["cost"] for r in report.rows if r["seed"] == 0}
     assert costs[0.001] != costs[0.3]  # the rows differ: the grid reached the training
-    assert {r["lr"] for r in report.rows} == {0.001, 0.3}
+    assert "lr" not in report.rows[0]  # the axis is the starting rate: no second lr column
+    header = (report.run_dir / "members.csv").read_text().splitlines()[0].split(",")
+    assert [c for c in header if "lr" in c] == ["train.phases.0.lr"]
 
 
 def test_a_key_every_phase_sets_is_refused_naming_the_phase():
@@ -400,3 +402,49 @@ def test_both_engines_count_clipped_steps_alike(engine):
     expected = fit([ref.model_copy(update={"seed": s}) for s in range(4)], data).clipped_steps
     assert expected.sum() > 0
     np.testing.assert_array_equal(result.clipped_steps, expected)
+
+
+# --- tables keep every column, whatever the width -------------------------------------------
+
+GRID_ROWS = [{"train.lr": lr, "model.init_scale": 0.5, "model.hidden": "relu", "members": 3, "success_rate": 1.0,
+              "success_low": 0.44, "success_high": 1.0, "cost_median": 0.00516, "cost_q1": 0.0051, "cost_q3": 0.0074,
+              "accuracy_median": 1.0, "test_accuracy_median": 0.95, "diverged": 2} for lr in (0.01, 0.1)]
+GRID_KEYS = ["train.lr", "model.init_scale", "model.hidden"]
+
+
+def rendered(width: int, terminal: bool) -> str:
+    import io
+
+    from rich.console import Console
+
+    from relu_lab.console import print_sweep
+
+    out = io.StringIO()
+    print_sweep(Console(file=out, width=width, force_terminal=terminal, color_system=None), "t", GRID_KEYS,
+                GRID_ROWS, best=1)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("width", [40, 80, 200])
+def test_a_piped_sweep_table_has_every_column_on_one_line_per_point(width):
+    text = rendered(width, terminal=False)
+    header = next(line for line in text.splitlines() if "init_scale" in line)
+    for column in ("lr", "hidden", "success [95% CI]", "cost median [IQR]", "acc.", "test_acc.", "div.", "n"):
+        assert column in header.split("  ") or f" {column} " in f" {header} ", (column, header)
+    assert [line.split()[-1] for line in text.splitlines() if "[44-100]" in line] == ["3", "3"]
+
+
+def test_a_narrow_terminal_gets_one_labelled_line_per_grid_point():
+    text = rendered(40, terminal=True)
+    flat = " ".join(text.split())
+    assert "* lr 0.1, init_scale 0.5, hidden relu, success [95% CI] 100% [44-100]" in flat
+    assert "test_acc. 0.95, div. 2, n 3" in flat
+
+
+def test_report_says_one_value_not_one_values(tmp_path):
+    from relu_lab.report import write_report
+
+    plan = plan_sweep(config_from_dict(XOR | {"train": {"lr": 0.3, "epochs": 5}}),
+                      [Axis("train.lr", [0.3]), Axis("model.hidden", ["relu", "tanh"])], [0])
+    text = write_report(run_sweep(plan, tmp_path).run_dir, make_plots=False).read_text()
+    assert "(1 value)" in text and "(2 values)" in text and "(1 values)" not in text
