@@ -160,6 +160,9 @@ class LossConfig(Strict):
         return v
 
 
+PHASE_FIELDS = ("epochs", "lr", "lr_decay", "order", "batch_size")  # train.X that a phase may set for itself
+
+
 class PhaseConfig(Strict):
     """A stage of training on the same weights; unset fields come from `train`."""
 
@@ -348,6 +351,17 @@ class Config(Strict):
 
     def total_epochs(self) -> int:
         return sum(p.epochs for p in self.phases())
+
+    def phases_setting(self, field: str) -> list[int]:
+        """The phases that set `field` (one of PHASE_FIELDS) for themselves, where train.<field> does
+        not reach. The learning rate only starts phase 0 (later phases continue), so it counts there only."""
+        own = [i for i, p in enumerate(self.train.phases) if getattr(p, field) is not None]
+        return [i for i in own if i == 0] if field == "lr" else own
+
+    def unreached(self, field: str) -> bool:
+        """Whether train.<field> reaches no phase at all (a value set there would change nothing)."""
+        own = self.phases_setting(field)
+        return bool(own) and (field == "lr" or len(own) == len(self.train.phases))
 
 
 def json_schema() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .config import Config, PathError
+from .config import PHASE_FIELDS, Config, PathError
 from .errors import UserError, did_you_mean
 
 
@@ -188,12 +188,28 @@ def config_from_dict(raw: Any, source: str = "config", overrides: list[str] = ()
         path, value = parse_override(item)
         apply_override(raw, path, value, f"{source}: --set '{item}'")
     try:
-        return Config.model_validate(raw)
+        cfg = Config.model_validate(raw)
     except RecursionError:
         raise UserError(f"{source}: the config is nested too deeply") from None
     except ValidationError as err:
         label = source + (" (with --set)" if overrides else "")
         raise UserError(format_validation_error(err, label, tree)) from None
+    for item in overrides:
+        _check_reaches_phases(cfg, item, source)
+    return cfg
+
+
+def _check_reaches_phases(cfg: Config, item: str, source: str) -> None:
+    """--set train.X where the phases set X for themselves would change nothing: refused, naming them."""
+    path, _ = parse_override(item)
+    if len(path) != 2 or path[0] != "train" or path[1] not in PHASE_FIELDS or not cfg.unreached(path[1]):
+        return
+    field = path[1]
+    own = cfg.phases_setting(field)
+    which, instead = ("the first phase sets", "train.phases.0.lr") if field == "lr" else \
+        ("every phase sets", f"train.phases.N.{field}")
+    raise UserError(f"{source}: --set '{item}' would change nothing: {which} its own {field} "
+                    f"(train.phases.{own[0]}.{field}); set {instead} instead")
 
 
 def load_config(path: str | Path, overrides: list[str] = ()) -> Config:

@@ -26,7 +26,7 @@ import yaml
 
 from . import checkpoint
 from .activations import HIDDEN_ACTIVATIONS
-from .config import Config, parse_lr_spec, parse_seeds
+from .config import PHASE_FIELDS, Config, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import UserError
 from .experiment import resolve, training_bytes
@@ -216,9 +216,6 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     return SweepPlan(base, axes, list(seeds), points, members, list(groups_by_key.values()), notes)
 
 
-PHASE_FIELDS = ("epochs", "lr", "lr_decay", "order", "batch_size")  # train.X that a phase may set for itself
-
-
 def _through_phases(axis: Axis, base: Config, source: str, notes: list[str]) -> Axis:
     """The axis as it reaches the phases: a key that phases set for themselves would be silently ignored.
 
@@ -230,7 +227,7 @@ def _through_phases(axis: Axis, base: Config, source: str, notes: list[str]) -> 
     phases = base.train.phases
     if not axis.key.startswith("train.") or field not in PHASE_FIELDS:
         return axis
-    own = [i for i, p in enumerate(phases) if getattr(p, field) is not None]
+    own = base.phases_setting(field) if field != "lr" else [i for i, p in enumerate(phases) if p.lr is not None]
     if field == "lr":
         restarts = ", ".join(f"train.phases.{i}.lr = {phases[i].lr:g}" for i in own if i > 0)
         if restarts:
@@ -240,7 +237,7 @@ def _through_phases(axis: Axis, base: Config, source: str, notes: list[str]) -> 
                          f"{phases[0].lr:g}, which train.lr would not reach)")
             return Axis("train.phases.0.lr", axis.values)
         return axis
-    if own and len(own) == len(phases):
+    if base.unreached(field):
         raise UserError(f"{source}: train.phases.{own[0]}.{field}: every phase sets its own {field}, so varying "
                         f"{axis.key} would change nothing; vary train.phases.N.{field} with --param instead")
     if own:

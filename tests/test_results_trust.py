@@ -448,3 +448,20 @@ def test_report_says_one_value_not_one_values(tmp_path):
                       [Axis("train.lr", [0.3]), Axis("model.hidden", ["relu", "tanh"])], [0])
     text = write_report(run_sweep(plan, tmp_path).run_dir, make_plots=False).read_text()
     assert "(1 value)" in text and "(2 values)" in text and "(1 values)" not in text
+
+
+SEED004 = Path(__file__).resolve().parents[1] / "configs" / "seed004_interpolation.yaml"
+
+
+@pytest.mark.parametrize("override,words", [
+    ("train.epochs=300", "every phase sets its own epochs (train.phases.0.epochs); set train.phases.N.epochs"),
+    ("train.lr=0.1", "the first phase sets its own lr (train.phases.0.lr); set train.phases.0.lr instead"),
+])
+def test_a_set_that_no_phase_would_see_is_refused(override, words):
+    result = CliRunner().invoke(app, ["validate", str(SEED004), "--set", override])
+    assert result.exit_code == 2 and "would change nothing" in result.output and words in result.output
+
+
+def test_a_set_that_reaches_some_phase_is_accepted():
+    result = CliRunner().invoke(app, ["validate", str(SEED004), "--set", "train.lr_decay=0.9"])
+    assert result.exit_code == 0, result.output
