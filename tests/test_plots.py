@@ -327,6 +327,9 @@ def figures(monkeypatch) -> dict[str, object]:
     """The figures the plot functions save, by file name, kept open for inspection."""
     import matplotlib.pyplot as plt
 
+    import importlib
+    import pkgutil
+
     import relu_lab.plots as plots
 
     kept: dict[str, object] = {}
@@ -335,7 +338,10 @@ def figures(monkeypatch) -> dict[str, object]:
         kept[Path(path).name] = fig
         return Path(path)
 
-    monkeypatch.setattr(plots, "_save", save)
+    for info in pkgutil.iter_modules(plots.__path__):
+        module = importlib.import_module(f"relu_lab.plots.{info.name}")
+        if hasattr(module, "save"):
+            monkeypatch.setattr(module, "save", save)
     yield kept
     plt.close("all")
 

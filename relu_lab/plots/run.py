@@ -1,0 +1,184 @@
+"""A train run's pictures: learning curves, per-layer diagnostics, and (through output.py) what
+the trained net computes over its inputs."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..diagnostics import COLUMN as DIAGNOSTIC_COLUMN
+from ..errors import UserError
+from ..runfiles import read_json, read_rows, score_key
+from .output import decision_boundary, fit
+from .style import (
+    COLORS,
+    few_points,
+    log_y,
+    metric_columns,
+    on_scale,
+    phase_marks,
+    plt,
+    positive,
+    run_name,
+    save,
+    score_label,
+)
+
+# --- one training run -----------------------------------------------------------------------
+
+
+def plot_run(run_dir: str | Path) -> list[Path]:
+    """The pictures of a `train` run directory; returns the PNG paths written.
+
+    curves.png always; decision_boundary.png for 2-D classification and fit.png for 1-D
+    regression (both need params.npz and a rebuildable dataset, else they are skipped with
+    a warning); diagnostics.png when metrics.csv has per-layer columns (grad_L1, dead_L1, ...).
+    """
+    run_dir = Path(run_dir)
+    metrics_path = run_dir / "metrics.csv"
+    cols = metric_columns(read_rows(metrics_path), metrics_path)
+    if "epoch" not in cols or "cost" not in cols:
+        raise UserError(f"{metrics_path}: not a train run's metrics (no epoch or cost column)")
+    name = run_name(run_dir)
+    cfg = try_config(run_dir)
+    summary = try_json(run_dir / "summary.json")
+    out = [_curves(run_dir, name, cols, cfg, summary)]
+    if diagnostic_columns(cols):
+        out.append(_diagnostics(run_dir, name, cols, cfg))
+    if (run_dir / "params.npz").exists() and cfg is not None:
+        from ..run import load_network  # imported here: plotting a sweep never needs the network
+
+        try:
+            cfg, data, net = load_network(run_dir)
+        except UserError as err:
+            warnings.warn(f"{run_dir}: no decision boundary or fit: {err}", stacklevel=2)
+            return out
+        if data.n_inputs == 2 and data.task in ("binary", "multiclass"):
+            out.append(decision_boundary(run_dir, name, cfg, data, net))
+        elif data.n_inputs == 1 and data.task == "regression":
+            out.append(fit(run_dir, name, cfg, data, net))
+    return out
+
+
+def try_config(run_dir: Path):
+    from ..loading import load_config
+
+    try:
+        return load_config(run_dir / "config.yaml")
+    except UserError:
+        return None
+
+
+def try_json(path: Path) -> dict[str, Any]:
+    try:
+        return read_json(path)
+    except UserError:
+        return {}
+
+
+def _curves(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg, summary: dict) -> Path:
+    cols = {k: on_scale(v) for k, v in cols.items()}
+    epoch = cols["epoch"]
+    score = score_key(cols)
+    fig, (ax_c, ax_s) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    for ax, key, label in ((ax_c, "cost", "cost"), (ax_s, score, score_label(score))):
+        for prefix, style, what in (("", "-", "train"), ("test_", "--", "test")):
+            values = cols.get(prefix + key)
+            if values is None:
+                continue
+            ok = np.isfinite(values)
+            ax.plot(epoch[ok], values[ok], style, lw=1.6, color=COLORS[0] if not prefix else COLORS[1],
+                    label=f"{what} {label}", **few_points(int(ok.sum())))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        phase_marks(ax, cfg, until=summary.get("epochs_done"))
+        diverged = summary.get("diverged_epoch")
+        if isinstance(diverged, (int, float)):
+            ax.axvline(diverged, color="red", lw=1.2, label=f"diverged (epoch {int(diverged)})")
+        ax.legend(loc="best", fontsize=9)
+    costs = np.concatenate([cols[k] for k in ("cost", "test_cost") if k in cols])
+    if positive(costs):
+        log_y(ax_c, costs)
+    ax_c.set_title("Cost")
+    if score == "r2":
+        finite = np.concatenate([cols[k][np.isfinite(cols[k])] for k in ("r2", "test_r2") if k in cols])
+        if finite.size and finite.min() < -1:  # early R² can be hugely negative: keep the end readable
+            ax_s.set_ylim(-1.05, 1.05)
+            ax_s.set_title("R² (axis clipped at -1)")
+        else:
+            ax_s.set_title("R²")
+    else:
+        ax_s.set_ylim(-0.02, 1.02)
+        ax_s.set_title("Accuracy")
+    status = summary.get("status")
+    fig.suptitle(f"{name}: learning curves" + (f" ({status})" if status and status != "completed" else ""))
+    return save(fig, run_dir / "curves.png")
+
+
+def diagnostic_columns(cols: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
+    """{'grad': [(1, 'grad_L1'), ...], 'dead': [...], ...} for the per-layer columns present."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for key in cols:
+        m = DIAGNOSTIC_COLUMN.fullmatch(key)
+        if m:
+            found.setdefault(m.group(1), []).append((int(m.group(2)), key))
+    return {kind: sorted(v) for kind, v in found.items()}
+
+
+def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> Path:
+    cols = {k: on_scale(v) for k, v in cols.items()}
+    diag = diagnostic_columns(cols)
+    epoch = cols["epoch"]
+    panels = []
+    if "dead" in diag or "sparsity" in diag:
+        panels.append("dead")
+    if "grad" in diag:
+        panels.append("grad")
+    if "wnorm" in diag:
+        panels.append("wnorm")
+    if "slope" in diag:
+        panels.append("slope")
+    ncols = len(panels) if len(panels) <= 3 else 2
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 4 * nrows), layout="constrained", squeeze=False,
+                             sharex=True)
+    for ax in axes.flat[len(panels):]:
+        ax.remove()
+    for ax, panel in zip(axes.flat, panels):
+        if panel == "dead":
+            for l, key in diag.get("dead", []):
+                ax.plot(epoch, cols[key], "-", color=COLORS[(l - 1) % 10], lw=1.6, label=f"dead units, layer {l}")
+            for l, key in diag.get("sparsity", []):
+                ax.plot(epoch, cols[key], ":", color=COLORS[(l - 1) % 10], lw=1.4, label=f"zero outputs, layer {l}")
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_ylabel("share of units / outputs")
+            ax.set_title("Dead units (solid) and sparsity (dotted) per hidden layer", fontsize=10)
+        elif panel in ("grad", "wnorm"):
+            for l, key in diag[panel]:
+                v = cols[key]
+                ok = np.isfinite(v) & (v > 0)
+                ax.plot(epoch[ok], v[ok], color=COLORS[(l - 1) % 10], lw=1.6, label=f"W{l}")
+            values = np.concatenate([cols[k] for _, k in diag[panel]])
+            if panel == "grad" and positive(values):
+                log_y(ax, values)
+            what = "gradient norm" if panel == "grad" else "weight norm"
+            ax.set_ylabel(what)
+            ax.set_title(f"{what.capitalize()} per weight layer", fontsize=10)
+        else:
+            for l, key in diag["slope"]:
+                ax.plot(epoch, cols[key], color=COLORS[(l - 1) % 10], lw=1.6, label=f"layer {l}")
+            ax.set_ylabel("PReLU slope")
+            ax.set_title("Learned PReLU slope per hidden layer", fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.tick_params(labelbottom=True)
+        ax.grid(alpha=0.3)
+        phase_marks(ax, cfg, until=float(np.nanmax(epoch)) if np.isfinite(epoch).any() else None)
+        ax.legend(fontsize=8, loc="best")
+    fig.suptitle(f"{name}: per-layer diagnostics")
+    return save(fig, run_dir / "diagnostics.png")

@@ -1,0 +1,138 @@
+"""What every picture shares: colours, axes helpers, the metrics reader and the atomic PNG save.
+
+matplotlib runs on the non-interactive Agg backend. A figure is saved to a temporary name and
+renamed, so a PNG is never half-written.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
+from matplotlib.transforms import blended_transform_factory  # noqa: E402
+
+from ..errors import UserError  # noqa: E402
+from ..runfiles import cell_float, read_json  # noqa: E402
+
+DPI = 120
+COLORS = plt.get_cmap("tab10").colors
+
+
+# --- reading run directories ----------------------------------------------------------------
+
+
+def metric_columns(rows: list[dict[str, str]], path: Path) -> dict[str, np.ndarray]:
+    """Numeric columns of a metrics.csv; raises UserError when it has no rows."""
+    if not rows:
+        raise UserError(f"{path}: no logged rows yet")
+    return {key: np.array([cell_float(r.get(key)) for r in rows]) for key in rows[0] if key is not None}
+
+
+def run_name(run_dir: Path) -> str:
+    try:
+        name = read_json(run_dir / "summary.json").get("name")
+    except UserError:
+        name = None
+    return str(name) if name else re.sub(r"^\d{8}-\d{6}-", "", run_dir.name)
+
+
+def score_label(score: str) -> str:
+    return "R²" if score == "r2" else "accuracy"
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+
+def save(fig, path: Path) -> Path:
+    """Write `fig` as a PNG through a temporary file in the same directory, then close it."""
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    try:
+        fig.savefig(tmp, format="png", dpi=DPI)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise UserError(f"{path}: cannot write the picture: {err.strerror or err}") from None
+    finally:
+        plt.close(fig)
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def palette(n: int) -> list[tuple[float, float, float]]:
+    """n distinct colours: tab10, or tab20 (dark shades first) for more than ten lines."""
+    if n <= 10:
+        return list(COLORS[:n])
+    tab20 = plt.get_cmap("tab20").colors
+    colours = list(tab20[0::2]) + list(tab20[1::2])
+    return [colours[i % 20] for i in range(n)]
+
+
+def band_alpha(n_lines: int) -> float:
+    return 0.18 if n_lines <= 2 else 0.12 if n_lines <= 5 else 0.07
+
+
+OFF_SCALE = 1e30  # values beyond this (a run blowing up) are left out of plots: log axes cannot span them
+
+
+def on_scale(values: np.ndarray) -> np.ndarray:
+    """`values` with NaN where they are not finite or beyond OFF_SCALE (so that axes stay drawable)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values) & (np.abs(values) < OFF_SCALE), values, np.nan)
+
+
+def positive(values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and bool(np.all(finite > 0))
+
+
+def log_y(ax, values: np.ndarray) -> None:
+    """A log y axis; within less than a decade the ticks read 0.6, 0.7 rather than 6x10^-1."""
+    ax.set_yscale("log")
+    finite = values[np.isfinite(values) & (values > 0)]
+    if finite.size and finite.max() / finite.min() < 10:
+        ax.yaxis.set_major_locator(MaxNLocator(6))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+
+
+def break_jumps(y: np.ndarray, limit: float = 0.2) -> np.ndarray:
+    """y with NaN where it jumps (a step derivative), so the line is not drawn vertically there."""
+    y = y.astype(float).copy()
+    jump = np.abs(np.diff(y)) > limit
+    y[1:][jump] = np.nan
+    return y
+
+
+def phase_marks(ax, cfg, until: Any = None) -> None:
+    """Dotted lines where a new training phase starts, labelled with its hidden activation.
+
+    Phases that start after epoch `until` (a run that diverged or was interrupted before them)
+    are not marked: they never ran.
+    """
+    if cfg is None or len(cfg.train.phases) < 2:
+        return
+    last = until if isinstance(until, (int, float)) else math.inf
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    start = 0
+    for phase in cfg.phases():
+        if start > last or (start == last and start > 0):
+            break
+        if start > 0:
+            ax.axvline(start, color="0.4", ls=":", lw=1)
+        hidden = phase.hidden if isinstance(phase.hidden, str) else "/".join(phase.hidden)
+        ax.text(start, 0.98, f" {hidden}", transform=trans, va="top", ha="left", fontsize=8, color="0.3")
+        start += phase.epochs
+
+
+def few_points(n: int) -> dict[str, Any]:
+    """Marker options for a curve of n finite points: a line of one or two points is invisible."""
+    return {"marker": "o", "ms": 5} if n <= 2 else {}

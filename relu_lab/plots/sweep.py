@@ -1,0 +1,308 @@
+"""A sweep's and a compare's pictures: success and cost over the grid, and activations compared
+over epochs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.transforms import blended_transform_factory
+
+from ..errors import UserError
+from ..runfiles import (
+    LR_KEYS,
+    SweepDir,
+    cell_float,
+    compare_choices,
+    compare_key,
+    lr_key,
+    read_rows,
+    read_yaml_or_none,
+    short_value,
+)
+from .style import band_alpha, few_points, log_y, palette, plt, positive, save, score_label
+
+# --- sweeps and comparisons -----------------------------------------------------------------
+
+
+def plot_sweep(run_dir: str | Path) -> list[Path]:
+    """The pictures of a `sweep` or `compare` directory; returns the PNG paths written.
+
+    sweep.png: success rate and median final cost against the learning rate (against the first
+    grid key when there is no train.lr axis in a sweep). compare: compare_curves.png and
+    compare_success.png (compare_cost.png when the config has no success criterion).
+    """
+    g = SweepDir(Path(run_dir))
+    out = []
+    lr = lr_key(g.keys)
+    if g.kind == "compare":
+        if lr is not None and len(g.axes[lr]) > 1:
+            out.append(_sweep_figure(g, lr))
+        out.append(_compare_curves(g))
+        out.append(_compare_bars(g))
+    else:
+        x_key = lr or (g.keys[0] if g.keys else None)
+        out.append(_sweep_figure(g, x_key))
+    return out
+
+
+def _series(g: SweepDir, x_key: str | None) -> dict[str, list[dict[str, str]]]:
+    """Summary rows grouped into lines by the values of every grid key except `x_key`."""
+    others = [k for k in g.keys if k != x_key]
+    lines: dict[str, list[dict[str, str]]] = {}
+    for row in g.summary:
+        lines.setdefault(g.label(row, others) or "all", []).append(row)
+    return lines
+
+
+def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
+    lines = _series(g, x_key)
+    xs_all = [r.get(x_key, "") for r in g.summary] if x_key else ["all"] * len(g.summary)
+    numeric = all(math.isfinite(cell_float(v)) for v in xs_all)
+    categories = list(dict.fromkeys(xs_all))
+
+    def xpos(rows):
+        if numeric:
+            return np.array([cell_float(r.get(x_key)) for r in rows]) if x_key else np.zeros(len(rows))
+        return np.array([categories.index(r.get(x_key, "all") if x_key else "all") for r in rows], dtype=float)
+
+    panels = ["success", "cost"] if g.has_success else ["cost"]
+    colours, alpha = palette(len(lines)), band_alpha(len(lines))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.6), layout="constrained", squeeze=False,
+                             sharex=True)
+    best = g.best()
+    for ax, panel in zip(axes[0], panels):
+        for i, (label, rows) in enumerate(lines.items()):
+            order = np.argsort(xpos(rows), kind="stable")
+            rows = [rows[j] for j in order]
+            x, colour = xpos(rows), colours[i]
+            if panel == "success":
+                y, lo, hi = (g.num(k, rows) for k in ("success_rate", "success_low", "success_high"))
+            else:
+                y, lo, hi = (g.num(k, rows) for k in ("cost_median", "cost_q1", "cost_q3"))
+            ax.plot(x, y, "o-", color=colour, lw=1.8, ms=5, label=label if len(lines) > 1 else None)
+            ax.fill_between(x, lo, hi, color=colour, alpha=alpha, lw=0)
+            if best in rows:
+                k = rows.index(best)
+                if math.isfinite(y[k]):
+                    ax.plot(x[k], y[k], "*", color="gold", ms=16, mec="black", zorder=5)
+            if panel == "cost":
+                _mark_diverged(ax, x, y, rows)
+        if numeric and x_key:
+            xv = np.array([cell_float(v) for v in xs_all])
+            if np.all(xv > 0) and (x_key in LR_KEYS or xv.max() / xv.min() >= 20):
+                ax.set_xscale("log")
+                if xv.max() / xv.min() < 100:  # under two decades: label the grid values, not minor ticks
+                    ax.set_xticks(sorted(set(xv)))
+                    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                    ax.xaxis.set_minor_formatter(NullFormatter())
+        elif not numeric:
+            ax.set_xticks(range(len(categories)), [short_value(c) for c in categories], rotation=20)
+        ax.set_xlabel(("learning rate" if x_key == "train.lr" else f"learning rate ({x_key})") if x_key in LR_KEYS
+                      else (x_key or "grid point"))
+        ax.grid(alpha=0.3)
+        if panel == "success":
+            ax.set_ylim(-0.03, 1.03)
+            ax.set_ylabel("success rate")
+            crit = _criterion(g)
+            ax.set_title(f"Success rate ({crit}) with 95% Wilson interval", fontsize=10)
+        else:
+            costs = np.concatenate([g.num(k) for k in ("cost_median", "cost_q1", "cost_q3")])
+            if positive(costs):
+                log_y(ax, costs)
+            ax.set_ylabel("final training cost")
+            ax.set_title("Median final cost with inter-quartile range", fontsize=10)
+        handles, names = ax.get_legend_handles_labels()
+        if panel == panels[0]:
+            handles.append(Line2D([], [], ls="none", marker="*", color="gold", ms=14, mec="black"))
+            names.append("best grid point")
+        if handles:
+            ax.legend(handles, names, fontsize=8, loc="best")
+    if numeric and x_key:  # every grid point in view, also those whose members all diverged (no cost)
+        xv = np.array([cell_float(v) for v in xs_all])
+        if axes[0][0].get_xscale() == "log":
+            axes[0][0].set_xlim(xv.min() / 1.6, xv.max() * 1.6)
+        else:
+            pad = 0.05 * (xv.max() - xv.min()) or 0.5
+            axes[0][0].set_xlim(xv.min() - pad, xv.max() + pad)
+    n_seeds = len(g.seeds) or "?"
+    what = "learning-rate sweep" if x_key in LR_KEYS else "sweep"
+    fig.suptitle(f"{g.name}: {what} ({n_seeds} seeds per grid point)")
+    return save(fig, g.dir / "sweep.png")
+
+
+def _mark_diverged(ax, x: np.ndarray, y: np.ndarray, rows: list[dict[str, str]]) -> None:
+    """Red text '3/8 div.' at grid points where members diverged (at the top when all did)."""
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    for xi, yi, r in zip(x, y, rows):
+        d, n = cell_float(r.get("diverged")), cell_float(r.get("members"))
+        if not (math.isfinite(d) and d > 0):
+            continue
+        text = f"{int(d)}/{int(n) if math.isfinite(n) else '?'} div."
+        if math.isfinite(yi):
+            ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7,
+                        color="red")
+        else:
+            ax.plot([xi], [0.97], "x", color="red", ms=8, mew=2, transform=trans)
+            ax.text(xi, 0.93, text, transform=trans, ha="center", va="top", fontsize=7, color="red")
+
+
+def _criterion(g: SweepDir) -> str:
+    cfg = read_yaml_or_none(g.dir / "config.yaml")
+    s = cfg.get("success") if isinstance(cfg, dict) else None
+    if isinstance(s, dict) and s.get("metric"):
+        if s.get("at_least") is not None:
+            return f"{s['metric']} ≥ {s['at_least']}"
+        if s.get("at_most") is not None:
+            return f"{s['metric']} ≤ {s['at_most']}"
+    return "criterion met"
+
+
+def _choice_label(g: SweepDir, name: str, row: dict[str, str]) -> str:
+    others = [k for k in g.keys if k != compare_key(g)]
+    extra = g.label(row, others).replace("train.lr=", "lr=")
+    return f"{name} ({extra})" if extra else name
+
+
+def _member_curves(g: SweepDir) -> dict[str, dict[int, tuple[float, float]]]:
+    """metrics.csv as {member: {epoch: (cost, score)}}, for members listed in members.csv."""
+    path = g.dir / "metrics.csv"
+    rows = read_rows(path)
+    if rows and ("member" not in rows[0] or "epoch" not in rows[0] or "cost" not in rows[0]):
+        raise UserError(f"{path}: not a sweep's long-form metrics (needs member, epoch, cost)")
+    out: dict[str, dict[int, tuple[float, float]]] = {}
+    for r in rows:
+        epoch = int(cell_float(r["epoch"]))
+        out.setdefault(r["member"], {})[epoch] = (cell_float(r["cost"]), cell_float(r.get(g.score)))
+    return out
+
+
+def _compare_curves(g: SweepDir) -> Path:
+    curves = _member_curves(g)
+    choices = compare_choices(g)
+    epochs = sorted({e for c in curves.values() for e in c})
+    if not epochs:
+        raise UserError(f"{g.dir / 'metrics.csv'}: no logged rows")
+    ep = np.array(epochs, dtype=float)
+    index = {e: i for i, e in enumerate(epochs)}
+    fig, (ax_c, ax_s) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
+    all_costs = []
+    colours, alpha = palette(len(choices)), band_alpha(len(choices))
+    for i, (name, row) in enumerate(choices):
+        ids = [m["member"] for m in g.members if all(m.get(k) == row[k] for k in g.keys)]
+        if not ids:
+            continue
+        # After its last logged epoch a member has stopped: it diverged. It counts as the worst value
+        # (cost +inf, score -inf), so a median is not taken over the survivors only. Epochs that
+        # some running member did not log (others logged a divergence there) are left out.
+        cost = np.full((len(ids), len(epochs)), np.nan)
+        score = np.full((len(ids), len(epochs)), np.nan)
+        for j, mid in enumerate(ids):
+            logged = curves.get(mid, {})
+            for e, (c, s) in logged.items():
+                ok = math.isfinite(c)
+                cost[j, index[e]] = c if ok else np.inf
+                score[j, index[e]] = s if ok and math.isfinite(s) else -np.inf
+            stopped = index[max(logged)] + 1 if logged else 0
+            cost[j, stopped:], score[j, stopped:] = np.inf, -np.inf
+        keep = ~np.isnan(cost).any(axis=0)
+        cost, score = cost[:, keep], score[:, keep]
+        colour = colours[i]
+        style = "-" if i < 10 else "--"
+        label = f"{_choice_label(g, name, row)}, n={len(ids)}"
+        q = _quartiles(cost, worst=np.inf)
+        all_costs.append(q[np.isfinite(q)])
+        _median_line(ax_c, ep[keep], q, style, colour, alpha, label)
+        _median_line(ax_s, ep[keep], _quartiles(score, worst=-np.inf), style, colour, alpha, label)
+    if all_costs and positive(np.concatenate(all_costs)):
+        log_y(ax_c, np.concatenate(all_costs))
+    ax_c.set_ylabel("training cost")
+    ax_c.set_title("Median training cost, inter-quartile band", fontsize=10)
+    ax_s.set_ylabel(f"training {score_label(g.score)}")
+    ax_s.set_title(f"Median training {score_label(g.score)}, inter-quartile band", fontsize=10)
+    if g.score == "accuracy":
+        ax_s.set_ylim(-0.02, 1.02)
+    elif ax_s.get_ylim()[0] < -1:  # R² is at most 1; early values can be hugely negative
+        ax_s.set_ylim(-1.05, 1.05)
+        ax_s.set_title("Median training R², inter-quartile band (axis clipped at -1)", fontsize=10)
+    for ax in (ax_c, ax_s):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+    lr_note = "; each at its best grid point" if len(g.keys) > 1 else ""
+    fig.suptitle(f"{g.name}: activations compared over epochs ({len(g.seeds) or '?'} seeds each{lr_note})")
+    return save(fig, g.dir / "compare_curves.png")
+
+
+def _quartiles(values: np.ndarray, worst: float) -> np.ndarray:
+    """Quartiles over members (axis 0) where `worst` (±inf) marks a diverged member; NaN where infinite."""
+    with np.errstate(invalid="ignore"):
+        q = np.nan_to_num(np.quantile(values, [0.25, 0.5, 0.75], axis=0), nan=worst)
+    q[~np.isfinite(q)] = np.nan
+    return q
+
+
+def _median_line(ax, ep: np.ndarray, q: np.ndarray, style: str, colour, alpha: float, label: str) -> None:
+    """The median with its inter-quartile band, up to where half the members had diverged.
+
+    From there on the median is the diverged members' (infinite): the line stops and a cross at
+    the top of the panel marks the epoch, with the legend saying so.
+    """
+    finite = np.isfinite(q[1])
+    gone = np.flatnonzero(~finite & (np.cumsum(finite) > 0))  # infinite after a finite start
+    if finite.any() and gone.size:
+        label += f" (median diverged at epoch {ep[gone[0]]:g})"
+    elif not finite.any():
+        label += " (median diverged before the first log)"
+    ax.plot(ep, q[1], style, color=colour, lw=1.8, label=label, **few_points(int(finite.sum())))
+    ax.fill_between(ep, q[0], q[2], color=colour, alpha=alpha, lw=0)
+    if gone.size:
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.plot([ep[gone[0]]], [0.97], "x", color=colour, ms=9, mew=2.2, transform=trans, clip_on=False)
+
+
+def _compare_bars(g: SweepDir) -> Path:
+    choices = compare_choices(g)
+    names = [_choice_label(g, n, r) for n, r in choices]
+    rows = [r for _, r in choices]
+    x = np.arange(len(rows))
+    colours = palette(len(rows))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(rows) + 2), 4.8), layout="constrained")
+    if g.has_success:
+        y, lo, hi = (g.num(k, rows) for k in ("success_rate", "success_low", "success_high"))
+        ax.bar(x, y, color=colours, alpha=0.85, edgecolor="black", lw=0.6)
+        ax.scatter(x, y, color=colours, edgecolors="black", s=30, zorder=3)  # visible even at 0 %
+        ax.errorbar(x, y, yerr=[np.maximum(y - lo, 0), np.maximum(hi - y, 0)], fmt="none", ecolor="black",
+                    capsize=6, lw=1.2)
+        for xi, r, yi, top in zip(x, rows, y, hi):
+            n = cell_float(r.get("members"))
+            k = round(yi * n) if math.isfinite(n) and math.isfinite(yi) else "?"
+            ax.text(xi, (top if math.isfinite(top) else yi) + 0.02, f"{k}/{int(n) if math.isfinite(n) else '?'}",
+                    ha="center", va="bottom", fontsize=8)
+        ax.set_ylim(0, 1.1)
+        ax.set_ylabel("success rate (error bars: 95% Wilson interval)")
+        ax.set_title(f"{g.name}: success rate per activation ({_criterion(g)})")
+        path = g.dir / "compare_success.png"
+    else:
+        # dots, not bars: a cost axis need not start at 0, and bars would exaggerate small differences
+        y, lo, hi = (g.num(k, rows) for k in ("cost_median", "cost_q1", "cost_q3"))
+        for xi, yi, l, h, c in zip(x, y, lo, hi, colours):
+            if math.isfinite(yi):
+                ax.errorbar([xi], [yi], yerr=[[max(yi - l, 0)], [max(h - yi, 0)]], fmt="o", color=c, ms=9,
+                            mec="black", ecolor="black", capsize=6, lw=1.2)
+        _mark_diverged(ax, x, y, rows)
+        values = np.concatenate([y, lo, hi])
+        finite = values[np.isfinite(values)]
+        if positive(values) and finite.max() / finite.min() >= 10:
+            ax.set_yscale("log")
+        ax.set_xlim(-0.6, len(rows) - 0.4)
+        ax.set_ylabel("final training cost: median and inter-quartile range")
+        ax.set_title(f"{g.name}: final cost per activation")
+        path = g.dir / "compare_cost.png"
+    ax.set_xticks(x, names, rotation=20 if len(rows) > 4 else 0, ha="right" if len(rows) > 4 else "center")
+    ax.set_xlabel("hidden activation" if compare_key(g) == "model.hidden" else (compare_key(g) or ""))
+    ax.grid(alpha=0.3, axis="y")
+    return save(fig, path)
