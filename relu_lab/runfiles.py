@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import UserError
 
-SWEEP_PLOTS = ("sweep.png", "compare_curves.png", "compare_success.png", "compare_cost.png")
+SWEEP_PLOTS = ("sweep.png", "sweep_heatmap.png", "compare_curves.png", "compare_success.png", "compare_cost.png")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

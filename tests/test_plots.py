@@ -205,10 +205,11 @@ def test_sweep_with_a_second_axis_and_without_a_success_criterion(tmp_path):
     run = sweep(raw, [Axis("train.lr", [0.01, 0.1, 1.0]), Axis("model.init_scale", [0.5, 2.0])], [0, 1], tmp_path)
     assert "success_rate" not in read_rows(run / "summary.csv")[0]
     paths = plot_sweep(run)
-    assert [p.name for p in paths] == ["sweep.png"]
-    check_png(paths[0])
+    assert [p.name for p in paths] == ["sweep.png", "sweep_heatmap.png"]  # the heatmap shows median costs
+    for path in paths:
+        check_png(path)
     report = write_report(run).read_text()
-    assert "success rate" not in report and "](sweep.png)" in report
+    assert "success rate" not in report and "](sweep.png)" in report and "](sweep_heatmap.png)" in report
 
 
 def test_compare_plots(runs):
@@ -222,7 +223,7 @@ def test_compare_with_an_lr_axis_uses_each_activations_best_lr(tmp_path):
     axes = [Axis("model.hidden", ["relu", "tanh"]), Axis("train.lr", [0.001, 0.5])]
     run = sweep(SMALL, axes, [0, 1], tmp_path, kind="compare")
     names = [p.name for p in plot_sweep(run)]
-    assert names == ["sweep.png", "compare_curves.png", "compare_success.png"]
+    assert names == ["sweep.png", "sweep_heatmap.png", "compare_curves.png", "compare_success.png"]
     for name in names:
         check_png(run / name)
     report = write_report(run, make_plots=False).read_text()
@@ -392,3 +393,41 @@ def test_a_learning_rate_redirected_into_phase_0_is_plotted_as_the_learning_rate
     ax = figures["sweep.png"].axes[0]
     assert ax.get_xlabel() == "learning rate (train.phases.0.lr)" and ax.get_xscale() == "log"
     assert "learning-rate sweep" in figures["sweep.png"].get_suptitle()
+
+
+# --- sweeps over any key ---------------------------------------------------------------------
+
+
+def test_two_varied_keys_give_a_heatmap_with_the_interval_in_each_cell(tmp_path, figures):
+    run = sweep(SMALL, [Axis("model.init_scale", [0.5, 2.0]), Axis("train.lr", [0.01, 0.3, 1.0])], [0, 1], tmp_path)
+    names = [p.name for p in plot_sweep(run)]
+    assert names == ["sweep.png", "sweep_heatmap.png"]
+    fig = figures["sweep_heatmap.png"]
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "learning rate" and ax.get_ylabel() == "model.init_scale"  # lr across, always
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.01", "0.3", "1"]
+    cells = [t.get_text() for t in ax.texts]
+    assert len(cells) == 6 and all("%\n[" in c and c.count("/2") == 1 for c in cells)
+    rows = read_rows(run / "summary.csv")
+    first = next(r for r in rows if r["train.lr"] == "0.01" and r["model.init_scale"] == "0.5")
+    assert cells[0].startswith(f"{100 * float(first['success_rate']):.0f}%")  # cell (0, 0) is that point
+    assert "sweep over learning rate × model.init_scale" in figures["sweep.png"].get_suptitle()
+
+
+def test_a_sweep_over_another_key_puts_that_key_on_the_x_axis(tmp_path, figures):
+    run = sweep(SMALL, [Axis("model.init_scale", [0.25, 1.0, 4.0])], [0], tmp_path)
+    assert [p.name for p in plot_sweep(run)] == ["sweep.png"]  # one varied key: no heatmap
+    fig = figures["sweep.png"]
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "model.init_scale" and ax.get_xscale() == "linear"  # 16x: not log
+    line = next(ln for ln in ax.get_lines() if len(ln.get_xdata()) == 3)
+    assert list(line.get_xdata()) == [0.25, 1.0, 4.0]  # spread over the key, not stacked at one lr
+    assert "learning-rate" not in fig.get_suptitle() and "model.init_scale" in fig.get_suptitle()
+
+
+def test_a_key_held_at_one_value_is_not_an_axis(tmp_path, figures):
+    run = sweep(SMALL, [Axis("train.lr", [0.3]), Axis("model.init_scale", [0.5, 1.0])], [0], tmp_path)
+    assert [p.name for p in plot_sweep(run)] == ["sweep.png"]
+    assert figures["sweep.png"].axes[0].get_xlabel() == "model.init_scale"
+
+

@@ -31,22 +31,39 @@ from .style import band_alpha, few_points, log_y, palette, plt, positive, save, 
 def plot_sweep(run_dir: str | Path) -> list[Path]:
     """The pictures of a `sweep` or `compare` directory; returns the PNG paths written.
 
-    sweep.png: success rate and median final cost against the learning rate (against the first
-    grid key when there is no train.lr axis in a sweep). compare: compare_curves.png and
-    compare_success.png (compare_cost.png when the config has no success criterion).
+    sweep.png: success rate and median final cost against the key that varied (the learning rate
+    when it did), a line per value of the other keys. sweep_heatmap.png when exactly two keys
+    varied: the success rate (else the median cost) of every pair, its interval in the cell.
+    compare: compare_curves.png and compare_success.png (compare_cost.png when the config has
+    no success criterion), plus sweep.png and the heatmap when the learning rate varied too.
     """
     g = SweepDir(Path(run_dir))
     out = []
-    lr = lr_key(g.keys)
+    varied = varied_keys(g)
+    lr = lr_key(varied)
     if g.kind == "compare":
-        if lr is not None and len(g.axes[lr]) > 1:
+        if lr is not None:
             out.append(_sweep_figure(g, lr))
+    else:
+        out.append(_sweep_figure(g, lr or (varied[0] if varied else (g.keys[0] if g.keys else None))))
+    if len(varied) == 2:
+        x_key = lr or varied[0]
+        out.append(_heatmap(g, x_key, next(k for k in varied if k != x_key)))
+    if g.kind == "compare":
         out.append(_compare_curves(g))
         out.append(_compare_bars(g))
-    else:
-        x_key = lr or (g.keys[0] if g.keys else None)
-        out.append(_sweep_figure(g, x_key))
     return out
+
+
+def varied_keys(g: SweepDir) -> list[str]:
+    """The grid keys that took more than one value (a key held at one value is no axis)."""
+    return [k for k in g.keys if len({str(r.get(k)) for r in g.summary}) > 1]
+
+
+def key_label(key: str | None) -> str:
+    if key in LR_KEYS:
+        return "learning rate" if key == "train.lr" else f"learning rate ({key})"
+    return key or "grid point"
 
 
 def _series(g: SweepDir, x_key: str | None) -> dict[str, list[dict[str, str]]]:
@@ -101,8 +118,7 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
                     ax.xaxis.set_minor_formatter(NullFormatter())
         elif not numeric:
             ax.set_xticks(range(len(categories)), [short_value(c) for c in categories], rotation=20)
-        ax.set_xlabel(("learning rate" if x_key == "train.lr" else f"learning rate ({x_key})") if x_key in LR_KEYS
-                      else (x_key or "grid point"))
+        ax.set_xlabel(key_label(x_key))
         ax.grid(alpha=0.3)
         if panel == "success":
             ax.set_ylim(-0.03, 1.03)
@@ -129,9 +145,67 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
             pad = 0.05 * (xv.max() - xv.min()) or 0.5
             axes[0][0].set_xlim(xv.min() - pad, xv.max() + pad)
     n_seeds = len(g.seeds) or "?"
-    what = "learning-rate sweep" if x_key in LR_KEYS else "sweep"
+    varied = sorted(varied_keys(g), key=lambda k: k != x_key)  # the x axis's key first
+    what = "learning-rate sweep" if varied == [x_key] and x_key in LR_KEYS else \
+        "sweep over " + " × ".join(key_label(k) for k in varied) if varied else "sweep"
     fig.suptitle(f"{g.name}: {what} ({n_seeds} seeds per grid point)")
     return save(fig, g.dir / "sweep.png")
+
+
+def _heatmap(g: SweepDir, x_key: str, y_key: str) -> Path:
+    """Two varied keys as a grid of cells: the success rate with its 95 % interval and k/n in each
+    (else the median final cost with its quartiles); the best cell framed."""
+    xs = list(dict.fromkeys(r[x_key] for r in g.summary))
+    ys = list(dict.fromkeys(r[y_key] for r in g.summary))
+    for values in (xs, ys):  # numbers in increasing order, names as given
+        if all(math.isfinite(cell_float(v)) for v in values):
+            values.sort(key=cell_float)
+    value = np.full((len(ys), len(xs)), np.nan)
+    text = [["" for _ in xs] for _ in ys]
+    best = g.best()
+    fig, ax = plt.subplots(figsize=(max(5.5, 1.15 * len(xs) + 2.5), max(3.6, 0.75 * len(ys) + 1.8)),
+                           layout="constrained")
+    for r in g.summary:
+        i, j = ys.index(r[y_key]), xs.index(r[x_key])
+        if g.has_success:
+            rate, lo, hi, n = (cell_float(r.get(k)) for k in ("success_rate", "success_low", "success_high",
+                                                                 "members"))
+            value[i, j] = rate
+            k = f"{round(rate * n)}/{int(n)}" if math.isfinite(rate) and math.isfinite(n) else "?"
+            text[i][j] = f"{100 * rate:.0f}%\n[{100 * lo:.0f}-{100 * hi:.0f}]\n{k}"
+        else:
+            med, q1, q3 = (cell_float(r.get(k)) for k in ("cost_median", "cost_q1", "cost_q3"))
+            value[i, j] = med
+            text[i][j] = f"{med:.3g}\n[{q1:.2g}, {q3:.2g}]" if math.isfinite(med) else "diverged"
+        if r is best:
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5, zorder=3))
+    if g.has_success:
+        image = ax.imshow(value, cmap="viridis", vmin=0, vmax=1, origin="lower", aspect="auto")
+        what = f"success rate ({_criterion(g)})"
+    else:
+        finite = value[np.isfinite(value) & (value > 0)]
+        from matplotlib.colors import LogNorm
+
+        norm = LogNorm(finite.min(), finite.max()) if finite.size and finite.max() > finite.min() else None
+        image = ax.imshow(value, cmap="viridis_r", norm=norm, origin="lower", aspect="auto")
+        what = "median final cost"
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            v = value[i, j]
+            shade = image.cmap(image.norm(v)) if math.isfinite(v) else (1, 1, 1, 1)
+            dark = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] < 0.5
+            ax.text(j, i, text[i][j], ha="center", va="center", fontsize=7.5, color="white" if dark else "black")
+    fig.colorbar(image, ax=ax, label=what, shrink=0.9)
+    ax.set_xticks(range(len(xs)), [short_value(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [short_value(v) for v in ys])
+    ax.set_xlabel(key_label(x_key))
+    ax.set_ylabel(key_label(y_key))
+    ax.set_title(f"{g.name}: {what} over {key_label(x_key)} × {key_label(y_key)}\n"
+                 f"({len(g.seeds) or '?'} seeds per cell; 95% Wilson interval below the rate; best framed in red)"
+                 if g.has_success else
+                 f"{g.name}: {what} over {key_label(x_key)} × {key_label(y_key)}\n"
+                 f"({len(g.seeds) or '?'} seeds per cell; quartiles below; best framed in red)", fontsize=10)
+    return save(fig, g.dir / "sweep_heatmap.png")
 
 
 def _mark_diverged(ax, x: np.ndarray, y: np.ndarray, rows: list[dict[str, str]]) -> None:
