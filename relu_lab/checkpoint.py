@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
+from .rundir import replacing
 from .trainer import Checkpoint, LogRow
 
 
@@ -33,12 +34,10 @@ def save(path: Path, members: list[int], ckpt: Checkpoint) -> None:
     for i, name in enumerate(metrics):
         arrays[f"h_metric{i}"] = np.array([r.metrics[name] for r in ckpt.history])
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
+    with replacing(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def load(path: Path) -> tuple[list[int], Checkpoint]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import sys
@@ -13,11 +14,20 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
-from . import __version__
+from . import __version__, runs
 from .activations import HIDDEN_ACTIVATIONS
 from .config import json_schema
-from .console import SweepProgress, TrainProgress, print_sweep, summary_table, sweep_footer
+from .console import (
+    Survivable,
+    SweepProgress,
+    TrainProgress,
+    print_sweep,
+    print_wide,
+    summary_table,
+    sweep_footer,
+)
 from .errors import UserError
 from .experiment import resolve
 from .loading import dump_config, load_config
@@ -31,10 +41,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(file=Survivable("stdout"))
+err_console = Console(file=Survivable("stderr"), stderr=True)
 
 EXIT_BAD_INPUT, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 2, 1, 130
+LONGEST_LINE = 600  # characters of an error line
 
 # Options shared by every command that trains, spelled alike everywhere.
 ConfigArg = Annotated[str, typer.Argument(help="YAML config file, e.g. configs/xor_relu.yaml", show_default=False)]
@@ -75,6 +86,9 @@ def complain(tag: str, style: str, text: str) -> None:
     """One line on stderr with a coloured tag; the text is escaped (a key like 'a[b]' is not markup)
     and kept on one line whatever characters a file or key name brings."""
     one_line = text.replace("\r", "\\r").replace("\n", "\\n")
+    if len(one_line) > LONGEST_LINE:  # a 5000-character name quoted back is no longer one line to read
+        cut = len(one_line) - LONGEST_LINE
+        one_line = f"{one_line[:LONGEST_LINE - 100]} [... {cut} characters ...] {one_line[-100:]}"
     err_console.print(f"[{style}]{tag}:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
 
 
@@ -90,12 +104,36 @@ def user_errors(debug: bool) -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def _sigterm_as_interrupt() -> None:
-    # SIGTERM ends a run like Ctrl-C: the trainer stops cleanly and the files say "interrupted".
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+class _Interrupts:
+    """Ctrl-C and SIGTERM during a command. The first stops training cleanly (KeyboardInterrupt: the
+    files say "interrupted"); one that comes while the run saves its files is answered, not obeyed,
+    so the save that makes --resume possible is never cut short."""
 
-    signal.signal(signal.SIGTERM, handler)
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, signum, frame) -> None:
+        self.count += 1
+        if self.count == 1:
+            raise KeyboardInterrupt
+        complain("interrupt", "yellow", "saving what the run did, one moment; it then exits by itself")
+
+
+def _interruptible(command):
+    """Ctrl-C and SIGTERM go to a fresh _Interrupts while `command` runs; the old handlers come back
+    after it (a command may run inside a longer Python process: a test, a notebook)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        handler = _Interrupts()
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return command(*args, **kwargs)
+        finally:
+            for sig, previous in old.items():
+                signal.signal(sig, previous)
+
+    return wrapper
 
 
 def _version(value: bool) -> None:
@@ -114,6 +152,7 @@ def main(
 
 
 @app.command()
+@_interruptible
 def train(
     config: GridConfigArg = None,
     resume: Annotated[Optional[Path], typer.Option(
@@ -129,7 +168,6 @@ def train(
 
     Example: relu-lab train configs/xor_relu.yaml --set train.lr=0.5
     """
-    _sigterm_as_interrupt()
     _notes_to_stderr()
     with user_errors(debug):
         if resume is not None:
@@ -141,29 +179,41 @@ def train(
         elif config is None:
             raise UserError("give a CONFIG file to train, or --resume RUN_DIR")
         cfg = load_config(config, _overrides(set_, engine))
-        progress = TrainProgress(console, quiet)
+        report = _train_shown(lambda on_start, on_log: train_run(
+            cfg, out, source=config, base_dir=Path(config).parent, on_start=on_start, on_log=on_log, resume=resume),
+            quiet, no_plots)
+    _end_of_train(report, quiet)
 
-        def on_start(resolved, data, run_dir):
-            if resolved._engine_note:
-                complain("note", "cyan", resolved._engine_note)
-            for warning in resolved._warnings:
-                complain("warning", "yellow", warning)
-            layers = "-".join(map(str, resolved.model.layers))
-            progress.start(resolved.total_epochs(), f"{resolved.name} ({data.name}, {layers})", resolved.name)
 
-        try:
-            report = train_run(cfg, out, source=config, base_dir=Path(config).parent,
-                               on_start=on_start, on_log=progress.update, resume=resume)
-        finally:
-            progress.close()
-        pictures = [] if no_plots else _plots(report.run_dir, after_run=True)
+def _train_shown(start, quiet: bool, no_plots: bool):
+    """Run `start(on_start, on_log)` (a train run) with its notes, progress bar and plots."""
+    progress = TrainProgress(console, quiet)
+
+    def on_start(resolved, data, run_dir):
+        if resolved._engine_note:
+            complain("note", "cyan", resolved._engine_note)
+        for warning in resolved._warnings:
+            complain("warning", "yellow", warning)
+        layers = "-".join(map(str, resolved.model.layers))
+        progress.start(resolved.total_epochs(), f"{resolved.name} ({data.name}, {layers})", resolved.name)
+
+    try:
+        report = start(on_start, progress.update)
+    finally:
+        progress.close()
+    report.pictures = [] if no_plots else _plots(report.run_dir, after_run=True)
+    return report
+
+
+def _end_of_train(report, quiet: bool) -> None:
+    """A train run's summary table, and its exit code: 1 when it diverged, 130 when interrupted."""
     summary = report.summary
     if quiet:
         say(str(report.run_dir))
     else:
         console.print(summary_table(summary))
-        if pictures:
-            say("plots: " + ", ".join(p.name for p in pictures))
+        if report.pictures:
+            say("plots: " + ", ".join(p.name for p in report.pictures))
         say(f"run directory: {report.run_dir}")
     if summary["status"] == "diverged":
         complain("diverged", "red", f"the cost became NaN or infinite by epoch {summary['diverged_epoch']}; "
@@ -173,6 +223,48 @@ def train(
         complain("interrupted", "yellow", f"at epoch {summary['epochs_done']}; what was logged is in {report.run_dir}; "
                  f"continue with: relu-lab train --resume {report.run_dir}")
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@app.command()
+@_interruptible
+def show(
+    run_dir: Annotated[Path, typer.Argument(help="A sweep or compare run directory.", show_default=False)],
+    member: Annotated[Optional[int], typer.Option("--member", "-m", help="The member's number (members.csv).",
+                                                  show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Choose by seed ...", show_default=False)] = None,
+    where: Annotated[Optional[list[str]], typer.Option(
+        "--where", "-w", help="... and grid values: --where lr=0.1 --where hidden=tanh (repeatable).",
+        show_default=False)] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Directory for the run directory [default: RUN_DIR/members].", show_default=False)] = None,
+    quiet: QuietOpt = False,
+    no_plots: NoPlotsOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Retrain one member of a sweep or compare alone, into a full train run directory with all its plots;
+    its figures are checked against the member's row in members.csv (bit for bit).
+
+    Example: relu-lab show runs/20261123-120000-sweep-xor_relu --seed 3 --where lr=0.1
+    """
+    from .member import retrain
+
+    _notes_to_stderr()
+    with user_errors(debug):
+        done = None
+
+        def start(on_start, on_log):
+            nonlocal done
+            done = retrain(run_dir, member, seed, where or [], out, on_start=on_start, on_log=on_log)
+            return done.report
+
+        report = _train_shown(start, quiet, no_plots)
+    if done.differ:
+        complain("warning", "yellow", f"member {done.member.index} alone differs from its members.csv row: "
+                 + "; ".join(done.differ))
+    elif not quiet:
+        say(f"member {done.member.index} (seed {done.member.seed}): {len(done.compared)} figures equal to members.csv "
+            f"row {done.member.index}, bit for bit")
+    _end_of_train(report, quiet)
 
 
 LrOpt = Annotated[Optional[str], typer.Option(
@@ -200,6 +292,32 @@ def _executor(name: str, scheduler: str | None, workers: int | None):
     return DaskExecutor(scheduler, workers)
 
 
+def _units_at(run_dir: Path, epoch: int) -> Path:
+    from .plots.units import plot_units
+    from .run import load_network
+    from .runfiles import run_kind
+
+    if str(run_dir) == "activations" or run_kind(run_dir) != "train":
+        raise UserError(f"--epoch goes with a train run directory; {run_dir} is not one")
+    cfg, data, _ = load_network(run_dir)
+    return plot_units(run_dir, cfg, data, epoch=epoch)
+
+
+def _animation(run_dir: Path, what: str) -> Path:
+    from .errors import did_you_mean
+    from .plots.animation import animate, load_curves
+    from .plots.run import try_json
+    from .run import load_network
+    from .runfiles import run_kind
+
+    if what not in ("training", "units"):
+        raise UserError("--animate: " + did_you_mean("animation", what, ["training", "units"]))
+    if str(run_dir) == "activations" or run_kind(run_dir) != "train":
+        raise UserError(f"--animate goes with a train run directory; {run_dir} is not one")
+    cfg, data, _ = load_network(run_dir)
+    return animate(run_dir, cfg, data, try_json(run_dir / "summary.json"), load_curves(run_dir), what)
+
+
 def _plots(run_dir: Path, after_run: bool = False) -> list[Path]:
     """Draw a run's plots (matplotlib is imported only here); for grids also write report.md.
 
@@ -223,11 +341,11 @@ def _plots(run_dir: Path, after_run: bool = False) -> list[Path]:
     return pictures
 
 
+@_interruptible
 def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, params, activations=None,
           resume: Path | None = None, executor: str = "local", scheduler: str | None = None,
           workers: int | None = None, no_plots: bool = False, engine: str | None = None) -> None:
     """`sweep` and `compare`: plan the grid, train it group by group, render the summary."""
-    _sigterm_as_interrupt()
     _notes_to_stderr()
     with user_errors(debug):
         budget = MEMORY_BUDGET
@@ -359,6 +477,12 @@ def plot(
         help="With 'activations': which ones (default: all registered).", show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="With 'activations': the PNG to write.")] = Path(
         "activations.png"),
+    epoch: Annotated[Optional[int], typer.Option(
+        "--epoch", help="With a train run: draw its hidden units at this logged epoch (units-epoch<E>.png) only.",
+        show_default=False)] = None,
+    animate: Annotated[Optional[str], typer.Option(
+        "--animate", help="With a train run: an animated GIF over the logged epochs: 'training' (the boundary or "
+        "fit beside the cost curve) or 'units' (the unit maps).", show_default=False)] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Redraw a run's plots from its saved files (no retraining), or plot activations and their derivatives.
@@ -366,7 +490,13 @@ def plot(
     Example: relu-lab plot runs/20261123-120000-xor_relu    |    relu-lab plot activations relu softplus elu
     """
     with user_errors(debug):
-        if target == "activations":
+        if epoch is not None and animate is not None:
+            raise UserError("--epoch and --animate go separately: one picture at an epoch, or all epochs as a GIF")
+        if epoch is not None:
+            pictures = [_units_at(Path(target), epoch)]
+        elif animate is not None:
+            pictures = [_animation(Path(target), animate)]
+        elif target == "activations":
             from .plots import plot_activations
 
             pictures = [plot_activations(names or [], free_path(out))]
@@ -408,6 +538,86 @@ def validate(
             f"{len(grid.groups)} group(s)")
 
 
+# --- relu-lab runs [DIR] | runs show RUN | runs diff RUN_A RUN_B --------------------------------
+
+
+class _ListByDefault(TyperGroup):
+    """A group whose first word, when it is no command, starts `list`: `runs DIR --kind sweep` lists."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return ["[DIR] [--name TEXT] [--kind KIND] | COMMAND [ARGS]..."]
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+runs_app = typer.Typer(
+    cls=_ListByDefault,
+    help="List past runs, newest first (the default), show one run, or compare two.\n\n"
+         "Examples: relu-lab runs --kind sweep  |  relu-lab runs show runs/20261123-120000-xor_relu  |  "
+         "relu-lab runs diff RUN_A RUN_B",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+RunArg = Annotated[Path, typer.Argument(metavar="RUN", help="A run directory, e.g. runs/20261123-120000-xor_relu.",
+                                        show_default=False)]
+
+
+@runs_app.command("list")
+def list_command(
+    root: Annotated[Path, typer.Argument(
+        metavar="[DIR]", help="The folder of run directories (what train, sweep and compare got as --out).")] = Path(
+        "runs"),
+    name: Annotated[Optional[str], typer.Option(
+        "--name", "-n", help="Only runs whose name contains this text (any case).", show_default=False)] = None,
+    kind: Annotated[Optional[str], typer.Option(
+        "--kind", "-k", help="Only runs of one kind: train, sweep, compare (or unreadable).",
+        show_default=False)] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """List the runs in DIR, newest first (also: relu-lab runs [DIR]).
+
+    Example: relu-lab runs runs --kind sweep --name xor
+    """
+    with user_errors(debug):
+        infos = runs.list_runs(root, name, kind)
+    filters = " ".join(f"--{opt} {value}" for opt, value in (("name", name), ("kind", kind)) if value is not None)
+    empty = f"no runs in {root}" + (f" match {filters}" if filters else "")
+    title = f"{root}: {len(infos)} run{'s' if len(infos) != 1 else ''}"
+    print_wide(console, runs.runs_table(infos, title=title, empty=empty))
+
+
+@runs_app.command("show")
+def show_command(run: RunArg, debug: DebugOpt = False) -> None:
+    """Show one run: status, config essentials, results, warnings and files.
+
+    Example: relu-lab runs show runs/20261123-120000-xor_relu
+    """
+    with user_errors(debug):
+        print_wide(console, runs.show_run(run))
+
+
+@runs_app.command("diff")
+def diff_command(
+    run_a: Annotated[Path, typer.Argument(metavar="RUN_A", help="The first run directory.", show_default=False)],
+    run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="The run directory to compare it with.",
+                                          show_default=False)],
+    debug: DebugOpt = False,
+) -> None:
+    """Compare two runs: the config keys that differ (key: A -> B), then their results side by side.
+
+    Example: relu-lab runs diff runs/20261123-120000-xor_relu runs/20261123-121500-xor_relu
+    """
+    with user_errors(debug):
+        print_wide(console, runs.diff_runs(run_a, run_b))
+
+
+app.add_typer(runs_app, name="runs")
+
+
 @app.command()
 def schema() -> None:
     """Print the config's JSON Schema (for editors: see the README's YAML language server note).
@@ -423,6 +633,16 @@ def run() -> None:  # console-script entry point
     except KeyboardInterrupt:  # an interrupt outside training (e.g. while loading)
         err_console.print("interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:  # click's own output (--help) into a pipe its reader closed
+        Survivable("stdout")._lose()
+        sys.exit(0)
+    except OSError as err:  # a full disk, a file that cannot be written: which one, and what now
+        if "--debug" in sys.argv:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        complain("failed", "red", f"{where}{err.strerror or err}; the run directory keeps what was written "
+                 "before (a sweep or compare goes on from there with --resume once the cause is fixed)")
+        sys.exit(EXIT_RUN_FAILED)
     except Exception as err:  # a failure during a run: one line, the traceback only with --debug
         if "--debug" in sys.argv:
             raise

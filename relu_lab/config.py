@@ -234,6 +234,15 @@ def parse_lr_spec(spec: str | list | float) -> list[float]:
     return values
 
 
+MAX_MEMBERS = 250_000  # per sweep: planning alone holds about 2 KB per member (0.5 GB at the limit)
+
+
+def _few_enough(n: int) -> None:
+    if n > MAX_MEMBERS:
+        raise ValueError(f"{n:,} seeds: a sweep has at most {MAX_MEMBERS:,} members (planning {n:,} would take "
+                         f"about {2 * n / 1e6:.1f} GB); split the seeds over several sweeps (--seeds a:b)")
+
+
 def parse_seeds(spec: str | int | list) -> list[int]:
     """A count N (seeds 0..N-1), a list '3,5,7' or a range 'a:b' (seeds a..b-1) -> the seeds."""
     if isinstance(spec, bool):
@@ -253,16 +262,19 @@ def parse_seeds(spec: str | int | list) -> list[int]:
             lo, hi = numbers
             if not 0 <= lo < hi:
                 raise ValueError(f"'{text}': a range a:b needs 0 <= a < b (seeds a..b-1)")
+            _few_enough(hi - lo)
             return list(range(lo, hi))
         if "," not in text:
             if numbers[0] < 1:
                 raise ValueError(f"need at least 1 seed, got {numbers[0]}")
+            _few_enough(numbers[0])
             return list(range(numbers[0]))
         seeds = numbers
     if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
         raise ValueError("a seed list must be non-empty, with whole seeds >= 0")
     if len(set(seeds)) != len(seeds):
         raise ValueError("a seed is listed twice")
+    _few_enough(len(seeds))
     return list(seeds)
 
 

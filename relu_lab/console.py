@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import os
+import sys
+
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -13,6 +17,57 @@ from .diagnostics import is_diagnostic
 from .trainer import LogRow
 
 PLAIN_LINES = 10  # lines printed over a run when the output is not a terminal
+
+
+class Survivable(io.TextIOBase):
+    """sys.stdout or sys.stderr (looked up at each write) for the consoles: when the reader has gone
+    (`| head -1`: a closed pipe) or the device is full, what is printed is dropped and the run goes
+    on; nothing a run writes to its directory depends on its output being read."""
+
+    def __init__(self, name: str):
+        self.name, self.lost = name, False
+
+    @property
+    def stream(self):
+        return getattr(sys, self.name)
+
+    def write(self, text: str) -> int:
+        if not self.lost:
+            try:
+                self.stream.write(text)
+            except (OSError, ValueError):
+                self._lose()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.lost:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                self._lose()
+
+    def _lose(self) -> None:
+        """From now on print nothing; point the descriptor at /dev/null so the exit's flush is quiet too."""
+        self.lost = True
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            pass
+
+    def isatty(self) -> bool:
+        try:
+            return not self.lost and self.stream.isatty()
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", None) or "utf-8"
 
 
 def figure(x: float) -> str:
@@ -167,6 +222,20 @@ def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | No
     return table
 
 
+def natural_width(console: Console, renderable) -> int:
+    return Measurement.get(console, console.options.update_width(10_000), renderable).maximum
+
+
+def print_wide(console: Console, renderable) -> None:
+    """Print `renderable`; a pipe or file gets it at its natural width, since nothing wraps there
+    (rich would otherwise fold or cut it to COLUMNS, 80 by default)."""
+    width = natural_width(console, renderable)
+    if console.is_terminal or width <= console.width:
+        console.print(renderable, highlight=False)
+    else:
+        Console(file=console.file, width=width, color_system=None, highlight=False).print(renderable)
+
+
 def print_sweep(console: Console, title: str, keys: list[str], summary: list[dict], best: int | None) -> None:
     """The sweep table with every column, whatever the width.
 
@@ -174,11 +243,8 @@ def print_sweep(console: Console, title: str, keys: list[str], summary: list[dic
     narrow for it gets one line per grid point, 'header value' pairs that the terminal wraps.
     """
     table = sweep_table(title, keys, summary, best)
-    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    if natural <= console.width:
-        console.print(table)
-    elif not console.is_terminal:
-        Console(file=console.file, width=natural, color_system=None, highlight=False).print(table)
+    if natural_width(console, table) <= console.width or not console.is_terminal:
+        print_wide(console, table)
     else:
         headers, rows = _sweep_cells(keys, summary)
         console.print(title, style="italic", markup=False, highlight=False)

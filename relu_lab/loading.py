@@ -153,7 +153,8 @@ def format_validation_error(err: ValidationError, source: str, tree: yaml.Node |
     elif "input" in e and not msg.startswith("unknown"):
         given = e["input"]
         if not isinstance(given, (dict, list)):
-            msg += f" (got {given!r})"
+            text = repr(given)
+            msg += f" (got {text if len(text) <= 80 else text[:60] + '...' + text[-10:]})"
     more = len(errors) - len(here)
     tail = f" (+{more} more)" if more else ""
     return f"{where}: {path}: {msg}{tail}"

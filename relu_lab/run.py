@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from .experiment import make_dataset, resolve
 from .loading import dump_config, load_config
 from .network import Ensemble
 from .rundir import CsvLog, atomic_write, new_run_dir, save_params, versions, write_json
+from .snapshots import SNAPSHOTS, SnapshotLog
 from .trainer import LogRow, TrainResult, bind, diagnostic_columns, fit
 
 CHECKPOINT = "checkpoint.npz"  # what an interrupted train run leaves to be resumed from
@@ -32,6 +33,7 @@ class RunReport:
     data: Dataset
     result: TrainResult
     summary: dict[str, Any]
+    pictures: list[Path] = field(default_factory=list)  # drawn by the caller (the CLI), if any
 
 
 def metric_columns(data: Dataset, cfg: Config) -> list[str]:
@@ -79,6 +81,9 @@ def train_run(
         kept = [line for line in lines[1:] if line.endswith("\n") and int(line.split(",", 1)[0]) <= upto]
         atomic_write(run_dir / "metrics.csv", "".join([",".join(header) + "\n", *kept]))
     log = CsvLog(run_dir / "metrics.csv", header, append=state is not None)
+    snapshots = SnapshotLog.for_run(cfg)
+    if state is not None:
+        snapshots.resume_from(run_dir, upto, len(state.history))
 
     def record(row: LogRow) -> None:
         log.write([[row.epoch, row.step, float(row.lr[0]), *(float(row.metrics[c][0]) for c in cols)]])
@@ -88,9 +93,11 @@ def train_run(
     started = datetime.now().isoformat(timespec="seconds")
     t0 = time.perf_counter()
     try:
-        result = fit([cfg], data, record, resume=state)
+        result = fit([cfg], data, record, resume=state, on_weights=snapshots)
     finally:
         log.close()
+    snapshots.finish()
+    snapshots.write(run_dir / SNAPSHOTS)
     if result.checkpoint is not None:  # interrupted: `relu-lab train --resume RUN_DIR` goes on from here
         checkpoint.save(run_dir / CHECKPOINT, [0], result.checkpoint)
     elif state is not None:

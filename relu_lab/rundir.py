@@ -13,6 +13,8 @@ import math
 import os
 import platform
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,14 +66,29 @@ def free_path(path: Path) -> Path:
     return candidate
 
 
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary name beside `path` to write it through; renamed onto `path` when the block ends.
+
+    A failure (a full disk, an interrupt) leaves `path` as it was and no temporary file; an
+    OSError is raised again naming `path`. The temporary name keeps the suffix (np.savez needs it).
+    """
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file and a rename: never half-written."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -98,9 +115,8 @@ def strict_json(x: Any) -> Any:
 
 def save_params(path: Path, net) -> None:
     """The final parameters of an ensemble (`Ensemble.state()`), written atomically."""
-    tmp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez(tmp, **net.state())
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        np.savez(tmp, **net.state())
 
 
 def fmt(x: float) -> str:
@@ -127,8 +143,23 @@ class CsvLog:
         if not columns or not columns[0]:
             return
         text = "\n".join(map(",".join, zip(*(_format_column(c) for c in columns)))) + "\n"
-        self._fh.write(text)
-        self._fh.flush()
+        end = self._fh.tell()
+        try:
+            self._fh.write(text)
+            self._fh.flush()
+        except OSError as err:  # a full disk: cut back to the last whole line, and say which file
+            self._cut_back(end)
+            raise OSError(err.errno, err.strerror, str(self.path)) from None
+
+    def _cut_back(self, end: int) -> None:
+        try:
+            self._fh.close()  # its buffer cannot be written either; the file is closed all the same
+        except OSError:
+            pass
+        try:
+            os.truncate(self.path, end)
+        finally:
+            self._fh = open(self.path, "a", encoding="utf-8", newline="")
 
     def close(self) -> None:
         self._fh.close()

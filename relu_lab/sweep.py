@@ -26,7 +26,7 @@ import yaml
 
 from . import checkpoint
 from .activations import HIDDEN_ACTIVATIONS
-from .config import PHASE_FIELDS, Config, parse_lr_spec, parse_seeds
+from .config import MAX_MEMBERS, PHASE_FIELDS, Config, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import UserError
 from .experiment import resolve, training_bytes
@@ -176,6 +176,12 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     if "model.hidden" in keys and any(p.hidden is not None for p in base.train.phases):
         raise UserError(f"{source}: model.hidden: the grid varies the hidden activation, but train.phases set "
                         "their own (which would win); remove 'hidden' from the phases to compare activations")
+    members = math.prod(len(a.values) for a in axes) * len(seeds)
+    if members > MAX_MEMBERS:
+        sizes = " x ".join(f"{len(a.values)} {a.key}" for a in axes)
+        raise UserError(f"sweep: {sizes} x {len(seeds)} seeds = {members:,} members; a sweep has at most "
+                        f"{MAX_MEMBERS:,} (planning them would take about {2 * members / 1e6:.1f} GB): split the grid "
+                        "or the seeds over several sweeps")
     grid_notes: list[str] = []
     axes = [_through_phases(axis, base, source, grid_notes) for axis in axes]
     keys = [a.key for a in axes]
@@ -405,6 +411,9 @@ class SweepFiles:
         for m, r in zip(ms, new):
             self.rows[m.index] = r
         self._checkpoint_path(chunk).unlink(missing_ok=True)  # finished: its checkpoint is spent
+        folder = self.run_dir / CHECKPOINTS
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
     def close(self, status: str, seconds: float) -> SweepReport:
         self.metrics_log.close()

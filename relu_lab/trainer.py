@@ -137,7 +137,8 @@ CALL_SAMPLES = 2**21
 
 @contextlib.contextmanager
 def _deferred_interrupts():
-    """Hold Ctrl-C (and SIGTERM) until the block is done, then raise KeyboardInterrupt.
+    """Hold Ctrl-C (and SIGTERM) until the block is done, then hand it to the handler it was held
+    from (Python's raises KeyboardInterrupt; so does the CLI's for the first one).
 
     An engine call and the bookkeeping after it must not be cut apart: a compiled call cannot be
     interrupted inside, and an interrupt just after it would leave the weights ahead of the counters.
@@ -155,8 +156,12 @@ def _deferred_interrupts():
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
-    if caught:
-        raise KeyboardInterrupt
+    if caught:  # the held signal goes to the handler it was held from (the CLI's counts them)
+        handler = old[caught[0]]
+        if callable(handler):
+            handler(caught[0], None)  # raises KeyboardInterrupt, or answers without stopping
+        elif handler != signal.SIG_IGN:
+            raise KeyboardInterrupt
 
 
 @dataclass
@@ -182,6 +187,7 @@ def fit(
     data: Dataset,
     callback: Callable[[LogRow], None] | None = None,
     resume: Checkpoint | None = None,
+    on_weights: Callable[[int, int, Ensemble], None] | None = None,
 ) -> TrainResult:
     """Train one ensemble: a member per config. The configs must differ only in seed and learning rates.
 
@@ -234,6 +240,8 @@ def fit(
         history.append(row)
         if callback is not None:
             callback(row)
+        if on_weights is not None:  # the weights of this logged epoch and the phase under way (snapshots.py)
+            on_weights(epoch, at[0], net)
 
     def enter_phase(p: int) -> None:
         if p > 0 or phases[0][p].hidden != base.model.hidden:
@@ -259,6 +267,7 @@ def fit(
         with np.errstate(all="ignore"):  # overflow is detected and reported as divergence
             if resume is None:
                 with _deferred_interrupts():
+                    enter_phase(0)  # the first log shows the net with the activations it trains with
                     log()
             for p in range(at[0], len(phases[0])):
                 phase = phases[0][p]
@@ -268,8 +277,6 @@ def fit(
                         lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
                         enter_phase(p)
                         at = [p, phase.epochs]
-                elif resume is None:
-                    enter_phase(p)
                 B = min(phase.batch_size or n, n)
                 plan = Plan(loss, reduction, B, np.array([ph[p].lr_decay for ph in phases]),
                             base.train.clip, base.train.weight_decay, clipped)

@@ -326,10 +326,10 @@ def test_plot_any_refuses_what_is_not_a_run(tmp_path, runs):
 @pytest.fixture
 def figures(monkeypatch) -> dict[str, object]:
     """The figures the plot functions save, by file name, kept open for inspection."""
-    import matplotlib.pyplot as plt
-
     import importlib
     import pkgutil
+
+    import matplotlib.pyplot as plt
 
     import relu_lab.plots as plots
 
@@ -431,3 +431,139 @@ def test_a_key_held_at_one_value_is_not_an_axis(tmp_path, figures):
     assert figures["sweep.png"].axes[0].get_xlabel() == "model.init_scale"
 
 
+
+
+# --- every unit: maps, when they died, weights --------------------------------------------------
+
+
+def test_a_train_run_draws_its_units_their_raster_and_weights(runs):
+    for key in ("circle", "interpolation"):
+        names = {p.name for p in plot_run(runs[key])}
+        assert {"units.png", "units_raster.png", "weights.png"} <= names, key
+        for name in ("units.png", "units_raster.png", "weights.png"):
+            check_png(runs[key] / name)
+
+
+def kill_unit(run: Path, unit: int) -> None:
+    """Make `unit` of layer 1 dead in the last snapshot: z = -1 - |x| <= 0 on every input."""
+    with np.load(run / "snapshots.npz") as z:
+        arrays = {k: z[k].copy() for k in z.files}
+    arrays["W0"][-1][:, unit] = 0.0
+    arrays["b0"][-1][:, unit] = -1.0
+    np.savez(run / "snapshots.npz", **arrays)
+
+
+def test_a_dead_unit_is_shown_dead_on_its_map_and_in_the_raster(runs, tmp_path, figures):
+    from relu_lab.plots.units import active_shares, plot_units
+    from relu_lab.run import load_network
+    from relu_lab.snapshots import load
+
+    run = tmp_path / "circle"
+    shutil.copytree(runs["circle"], run)
+    cfg, data, _ = load_network(run)
+    kill_unit(run, 3)
+    plot_units(run, cfg, data)
+    fig = figures["units.png"]
+    panel = next(ax for ax in fig.axes if ax.get_title().startswith("L1 u3:"))
+    assert panel.get_title() == "L1 u3: 0%" and panel.title.get_color() == "red"
+    assert [t.get_text() for t in panel.texts] == ["dead"]
+    others = [ax for ax in fig.axes if ax.get_title().startswith("L1 u") and ax is not panel]
+    assert len(others) == 19
+    for ax in others:  # a unit is marked dead exactly when it is active on no training sample
+        assert ("dead" in [t.get_text() for t in ax.texts]) == ax.get_title().endswith(": 0%"), ax.get_title()
+    shares = active_shares(cfg, data, *load(run / "snapshots.npz"))[0]
+    assert shares[3, -1] == 0.0 and shares.shape == (20, len(load(run / "snapshots.npz")[0]))
+
+
+def test_units_at_an_epoch_that_was_not_kept_are_refused_naming_the_nearest(runs):
+    from relu_lab.plots.units import plot_units
+    from relu_lab.run import load_network
+
+    cfg, data, _ = load_network(runs["circle"])
+    with pytest.raises(UserError, match=r"--epoch 3: no weights kept for that epoch .* the nearest kept is [24]"):
+        plot_units(runs["circle"], cfg, data, epoch=3)
+    path = plot_units(runs["circle"], cfg, data, epoch=100)
+    assert path.name == "units-epoch100.png"
+    check_png(path)
+
+
+def test_snapshots_are_thinned_to_at_most_the_maximum_and_keep_the_last(tmp_path):
+    from relu_lab.snapshots import MAX_SNAPSHOTS, load
+
+    run = train(copy(XOR, log_every=1, train={"lr": 0.3, "epochs": 450}), tmp_path)
+    epochs, phases, states = load(run / "snapshots.npz")
+    assert set(phases) == {0} and len(epochs) <= MAX_SNAPSHOTS + 1 and epochs[0] == 0 and epochs[-1] == 450
+    assert epochs == sorted(set(epochs))
+    with np.load(run / "params.npz") as final:
+        np.testing.assert_array_equal(states[-1]["W0"], final["W0"][0])
+
+
+def test_plot_epoch_draws_the_units_then_or_refuses_in_one_line(runs):
+    from typer.testing import CliRunner
+
+    from relu_lab.cli import app
+
+    ok = CliRunner().invoke(app, ["plot", str(runs["circle"]), "--epoch", "50"])
+    assert ok.exit_code == 0 and ok.output.strip().endswith("units-epoch50.png")
+    for target, words in ((runs["sweep"], "--epoch goes with a train run directory"),
+                          (runs["circle"], "no weights kept for that epoch")):
+        bad = CliRunner().invoke(app, ["plot", str(target), "--epoch", "7" if target == runs["circle"] else "50"])
+        assert bad.exit_code == 2 and words in bad.output and "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("first,second", [("leaky_relu", "prelu"), ("prelu", "relu")])
+def test_unit_pictures_follow_the_activations_of_each_snapshots_phase(tmp_path, first, second):
+    from relu_lab.snapshots import load
+
+    raw = copy(CIRCLE, model={"layers": [2, 6, 6, 1], "hidden": first},
+               train={"batch_size": 16, "phases": [{"epochs": 20, "lr": 0.3}, {"epochs": 20, "hidden": second}]})
+    run = train(raw, tmp_path)
+    epochs, phases, states = load(run / "snapshots.npz")
+    assert phases[0] == 0 and phases[-1] == 1 and phases == sorted(phases)
+    learned = ["learned0" in s for s in states]  # PReLU's slopes exist exactly in its phase
+    assert learned == [(p == 0) == (first == "prelu") for p in phases]
+    names = {p.name for p in plot_run(run)}
+    assert {"units.png", "units_raster.png", "weights.png"} <= names
+
+
+# --- training unfolding: animated GIFs ----------------------------------------------------------
+
+
+def gif_frames(path: Path) -> list[np.ndarray]:
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as image:
+        assert image.format == "GIF"
+        return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
+
+
+@pytest.mark.parametrize("what", ["training", "units"])
+def test_an_animation_has_a_frame_per_kept_epoch_and_they_differ(tmp_path, what):
+    from typer.testing import CliRunner
+
+    from relu_lab.cli import app
+    from relu_lab.snapshots import load
+
+    raw = copy(INTERPOLATION if what == "units" else XOR, log_every=20)
+    raw["train"] = raw["train"] | {"epochs": 80}
+    run = train(raw, tmp_path)
+    result = CliRunner().invoke(app, ["plot", str(run), "--animate", what])
+    assert result.exit_code == 0, result.output
+    frames = gif_frames(run / f"{what}.gif")
+    assert len(frames) == len(load(run / "snapshots.npz")[0]) == 5  # epochs 0, 20, ..., 80
+    h, w, _ = frames[0].shape
+    assert 250 <= w <= 2000 and 200 <= h <= 2000 and all(f.shape == frames[0].shape for f in frames)
+    assert all(np.ptp(f) > 100 for f in frames)  # not blank
+    assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 0.5  # training changed the picture
+
+
+def test_animate_refuses_what_it_cannot_draw(runs):
+    from typer.testing import CliRunner
+
+    from relu_lab.cli import app
+
+    for args, words in (([str(runs["sweep"]), "--animate", "training"], "--animate goes with a train run"),
+                        ([str(runs["xor"]), "--animate", "unit"], "unknown animation 'unit'; did you mean 'units'"),
+                        ([str(runs["xor"]), "--animate", "units", "--epoch", "3"], "go separately")):
+        result = CliRunner().invoke(app, ["plot", *args])
+        assert result.exit_code == 2 and words in result.output, result.output

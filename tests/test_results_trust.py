@@ -465,3 +465,19 @@ def test_a_set_that_no_phase_would_see_is_refused(override, words):
 def test_a_set_that_reaches_some_phase_is_accepted():
     result = CliRunner().invoke(app, ["validate", str(SEED004), "--set", "train.lr_decay=0.9"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_first_log_shows_the_net_with_its_first_phases_activations():
+    from relu_lab.experiment import resolve
+    from relu_lab.trainer import fit
+
+    def first_cost(model_hidden: str, phase_hidden: str | None) -> float:
+        phase = {"epochs": 3, "lr": 0.1} | ({"hidden": phase_hidden} if phase_hidden else {})
+        raw = XOR | {"model": XOR["model"] | {"hidden": model_hidden},
+                     "train": {"epochs": 3, "phases": [phase]}, "log_every": 3}
+        cfg, data = resolve(config_from_dict(raw))
+        return float(fit([cfg], data).history[0].metrics["cost"][0])
+
+    # a net that trains with ReLU from the start is evaluated with ReLU at epoch 0, whatever model.hidden says
+    assert first_cost("silu", "relu") == first_cost("relu", None)
+    assert first_cost("silu", "relu") != first_cost("silu", None)

@@ -34,11 +34,21 @@ def input_labels(ax, cfg) -> None:
 
 
 def decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
-    xx, yy, extent = plane(data.X)
+    fig, ax = plt.subplots(figsize=(6.8, 5.6), layout="constrained")
+    draw_boundary(fig, ax, cfg, data, net)
+    acc = _accuracy(net, data.X, data.Y, data.task)
+    hidden = "-".join(map(str, cfg.model.layers))
+    ax.set_title(f"{name}: decision boundary\n{hidden} net, train accuracy {acc:.1%}", fontsize=11)
+    return save(fig, run_dir / "decision_boundary.png")
+
+
+def draw_boundary(fig, ax, cfg, data, net, colorbar: bool = True, points: int = GRID_POINTS) -> None:
+    """The net's output over the input plane (`points` per side), its 0.5 contour or class regions,
+    and the data."""
+    xx, yy, extent = plane(data.X, points)
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     with np.errstate(all="ignore"):
         out = net.predict(grid)[0]
-    fig, ax = plt.subplots(figsize=(6.8, 5.6), layout="constrained")
     dot = marker_size(len(data.X))
     if data.task == "binary":
         z = out[:, 0].reshape(xx.shape)
@@ -50,7 +60,8 @@ def decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
             norm = TwoSlopeNorm(vcenter=0.5, vmin=min(lo, 0.5 - 1e-6), vmax=max(hi, 0.5 + 1e-6))
         im = ax.imshow(z, origin="lower", extent=extent, cmap="RdBu_r", norm=norm, aspect="auto",
                        interpolation="bilinear", alpha=0.85)
-        fig.colorbar(im, ax=ax, label="network output", shrink=0.9)
+        if colorbar:
+            fig.colorbar(im, ax=ax, label="network output", shrink=0.9)
         if np.isfinite(z).any() and np.nanmin(z) < 0.5 < np.nanmax(z):
             ax.contour(xx, yy, z, levels=[0.5], colors="black", linewidths=2)
         labels = (data.Y[:, 0] > 0.5).astype(int)
@@ -81,19 +92,16 @@ def decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
         handles.append(Line2D([], [], color="black", lw=1.5))
         names.append("class boundary")
         ax.legend(handles, names, loc="upper right", fontsize=8, framealpha=0.85)
-        bar = fig.colorbar(plt.cm.ScalarMappable(cmap=ListedColormap(palette)), ax=ax, shrink=0.9,
-                           label="predicted class (pale: unsure)", ticks=(np.arange(C) + 0.5) / C)
-        bar.set_ticklabels([str(k) for k in range(C)])
+        if colorbar:
+            bar = fig.colorbar(plt.cm.ScalarMappable(cmap=ListedColormap(palette)), ax=ax, shrink=0.9,
+                               label="predicted class (pale: unsure)", ticks=(np.arange(C) + 0.5) / C)
+            bar.set_ticklabels([str(k) for k in range(C)])
     _note_if_not_finite(ax, out)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     if data.name == "circle":
         ax.set_aspect("equal")
     input_labels(ax, cfg)
-    acc = _accuracy(net, data.X, data.Y, data.task)
-    hidden = "-".join(map(str, cfg.model.layers))
-    ax.set_title(f"{name}: decision boundary\n{hidden} net, train accuracy {acc:.1%}", fontsize=11)
-    return save(fig, run_dir / "decision_boundary.png")
 
 
 def _note_if_not_finite(ax, output: np.ndarray) -> None:
@@ -119,6 +127,15 @@ def _accuracy(net, X: np.ndarray, Y: np.ndarray, task: str) -> float:
 
 
 def fit(run_dir: Path, name: str, cfg, data, net) -> Path:
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+    r2 = draw_fit(ax, cfg, data, net)
+    layers = "-".join(map(str, cfg.model.layers))
+    ax.set_title(f"{name}: fitted curve ({layers} net, train R² = {r2:.3f})")
+    return save(fig, run_dir / "fit.png")
+
+
+def draw_fit(ax, cfg, data, net) -> float:
+    """The data, the net's curve (and its ReLU kinks with one hidden layer); returns the train R²."""
     x = data.X[:, 0]
     lo, hi = x.min(), x.max()
     pad = max(0.05 * (hi - lo), 0.05)
@@ -129,7 +146,6 @@ def fit(run_dir: Path, name: str, cfg, data, net) -> Path:
         sse = np.sum((fitted - data.Y) ** 2)
         sst = np.sum((data.Y - data.Y.mean(axis=0)) ** 2)
         r2 = 1 - sse / sst if sst > 0 else math.nan
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
     for j in range(data.n_outputs):
         tag = f" (output {j + 1})" if data.n_outputs > 1 else ""
         ax.scatter(x, data.Y[:, j], s=12, color="0.45" if j == 0 else COLORS[j % 10], alpha=0.7,
@@ -138,7 +154,7 @@ def fit(run_dir: Path, name: str, cfg, data, net) -> Path:
             ax.scatter(data.X_test[:, 0], data.Y_test[:, j], s=12, facecolors="none", edgecolors="0.45",
                        alpha=0.6, label=f"test data{tag} ({len(data.X_test)})")
         ax.plot(grid[:, 0], curve[:, j], color="red", lw=2, label=f"network{tag}")
-    hidden = cfg.model.hidden_list(cfg.phases()[-1].hidden)
+    hidden = [a.fn.name for a in net.hidden]  # as the net has them (a phase's)
     if len(hidden) == 1 and hidden[0] in RELU_FAMILY:  # one hidden layer: unit k bends at x = -b_k / w_k
         w, b = net.W[0][0, 0], net.b[0][0, 0]
         with np.errstate(all="ignore"):
@@ -163,6 +179,4 @@ def fit(run_dir: Path, name: str, cfg, data, net) -> Path:
     ax.set_ylabel("y")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    layers = "-".join(map(str, cfg.model.layers))
-    ax.set_title(f"{name}: fitted curve ({layers} net, train R² = {r2:.3f})")
-    return save(fig, run_dir / "fit.png")
+    return r2

@@ -14,6 +14,7 @@ import numpy as np
 from ..diagnostics import COLUMN as DIAGNOSTIC_COLUMN
 from ..errors import UserError
 from ..runfiles import read_json, read_rows, score_key
+from ..snapshots import SNAPSHOTS
 from .output import decision_boundary, fit
 from .style import (
     COLORS,
@@ -28,6 +29,7 @@ from .style import (
     save,
     score_label,
 )
+from .units import plot_raster, plot_units, plot_weights
 
 # --- one training run -----------------------------------------------------------------------
 
@@ -37,7 +39,8 @@ def plot_run(run_dir: str | Path) -> list[Path]:
 
     curves.png always; decision_boundary.png for 2-D classification and fit.png for 1-D
     regression (both need params.npz and a rebuildable dataset, else they are skipped with
-    a warning); diagnostics.png when metrics.csv has per-layer columns (grad_L1, dead_L1, ...).
+    a warning); diagnostics.png when metrics.csv has per-layer columns (grad_L1, dead_L1, ...);
+    units.png (1 or 2 inputs), units_raster.png and weights.png from snapshots.npz (see units.py).
     """
     run_dir = Path(run_dir)
     metrics_path = run_dir / "metrics.csv"
@@ -62,6 +65,14 @@ def plot_run(run_dir: str | Path) -> list[Path]:
             out.append(decision_boundary(run_dir, name, cfg, data, net))
         elif data.n_inputs == 1 and data.task == "regression":
             out.append(fit(run_dir, name, cfg, data, net))
+        if (run_dir / SNAPSHOTS).exists() and len(cfg.model.layers) > 2:
+            try:
+                if data.n_inputs in (1, 2):
+                    out.append(plot_units(run_dir, cfg, data, name=name))
+                out.append(plot_raster(run_dir, cfg, data, summary, name=name))
+                out.append(plot_weights(run_dir, cfg, data, name=name))
+            except UserError as err:
+                warnings.warn(f"no unit pictures: {err}", stacklevel=2)
     return out
 
 

@@ -7,7 +7,6 @@ renamed, so a PNG is never half-written.
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from ..errors import UserError  # noqa: E402
+from ..rundir import replacing  # noqa: E402
 from ..runfiles import cell_float, read_json  # noqa: E402
 
 DPI = 120
@@ -53,17 +53,14 @@ def score_label(score: str) -> str:
 
 
 def save(fig, path: Path) -> Path:
-    """Write `fig` as a PNG through a temporary file in the same directory, then close it."""
-    tmp = path.with_name(f".{path.stem}.tmp.png")
+    """Write `fig` as a PNG through a temporary file in the same directory, then close it.
+
+    A failure to write (a full disk) is an OSError naming `path`, not bad input."""
     try:
-        fig.savefig(tmp, format="png", dpi=DPI)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise UserError(f"{path}: cannot write the picture: {err.strerror or err}") from None
+        with replacing(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=DPI)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
