@@ -530,8 +530,15 @@ def validate(
             compare = cfg.sweep is not None and cfg.sweep.activations is not None
             axes, seed_list = grid_from(cfg, lr, seeds, param or [], compare=compare)
             grid = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
+        if cfg.claim is not None:  # every setting of the claim must be a valid config too
+            from .claims import plan_claim
+
+            plan_claim(cfg, None, config, Path(config).parent)
     say(dump_config(resolved).rstrip("\n"))
     say(f"# valid: {data!r}")
+    if cfg.claim is not None:
+        say(f"# claim: {len(cfg.claim.settings)} settings, {len(cfg.claim.expect)} expectations, "
+            f"{cfg.claim.seeds} seeds each (relu-lab check)")
     if grid is not None:
         axes_text = ", ".join(f"{a.key} x {len(a.values)}" for a in grid.axes)
         say(f"# sweep grid: {axes_text}, {len(grid.seeds)} seeds -> {len(grid.members)} members in "
@@ -616,6 +623,63 @@ def diff_command(
 
 
 app.add_typer(runs_app, name="runs")
+
+
+@app.command()
+@_interruptible
+def check(
+    configs: Annotated[Optional[list[str]], typer.Argument(
+        help="Configs with a 'claim:' block, or folders of them \\[default: configs/claims].",
+        show_default=False)] = None,
+    seeds: Annotated[Optional[int], typer.Option(
+        "--seeds", help="Seeds per setting \\[default: each claim's own claim.seeds].", show_default=False,
+        min=1)] = None,
+    out: OutOpt = Path("runs"),
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Measure each config's claim over seeds and judge it: holds, fails or inconclusive (with about how
+    many seeds would decide it). Exits 0 only when every claim holds.
+
+    Example: relu-lab check configs/seed003_deep_xor_relu.yaml --seeds 16
+    """
+    from . import claims
+    from .console import claims_table
+    from .rundir import new_run_dir
+
+    _notes_to_stderr()
+    verdicts = []
+    with user_errors(debug):
+        found = claims.claim_configs(configs or ["configs/claims"])
+        for source, cfg in found:
+            claims.plan_claim(cfg, seeds, source, Path(source).parent)  # every claim is valid before any trains
+        check_dir = new_run_dir(out, "check")
+        bar = [SweepProgress(console, quiet)]  # one bar per setting trained
+        for i, (source, cfg) in enumerate(found, 1):
+            def on_setting(name, plan, i=i, cfg=cfg):
+                bar[0].close()
+                bar[0] = SweepProgress(console, quiet)
+                bar[0].start(plan.member_epochs, f"claim {i}/{len(found)} {cfg.name}: setting {name}, "
+                                                  f"{len(plan.seeds)} seeds")
+
+            try:
+                verdicts.append(claims.check(cfg, check_dir, seeds, source, Path(source).parent, on_setting,
+                                             lambda k: bar[0].advance(k)))
+            except KeyboardInterrupt:
+                bar[0].close()
+                claims.write_report(check_dir, verdicts)
+                complain("interrupted", "yellow", f"the claims checked so far are in {check_dir}")
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            finally:
+                bar[0].close()
+        report = claims.write_report(check_dir, verdicts)
+    if quiet:
+        say(str(check_dir))
+    else:
+        print_wide(console, claims_table(verdicts))
+        say(f"written: {report}")
+    if any(v.verdict != claims.HOLDS for v in verdicts):
+        raise typer.Exit(EXIT_RUN_FAILED)
 
 
 @app.command()

@@ -204,6 +204,69 @@ class SuccessConfig(Strict):
         return f"{self.metric} >= {self.at_least}" if self.at_least is not None else f"{self.metric} <= {self.at_most}"
 
 
+MAX_MEMBERS = 250_000  # per sweep: planning alone holds about 2 KB per member (0.5 GB at the limit)
+
+
+FIGURES = {  # what a claim can measure over a setting's seeds, from its members.csv (and metrics.csv)
+    "success_rate": "share of seeds meeting the success criterion",
+    "diverged_rate": "share of seeds whose cost became NaN or infinite",
+    "all_dead_rate": "share of seeds whose layer `layer` ends with every unit dead",
+    "dead_share": "mean share of dead units in layer `layer`",
+    "cost": "median final training cost",
+    "accuracy": "median final training accuracy",
+    "r2": "median final training R²",
+    "grad_ratio": "median of grad_L1 / grad_L<last>: gradient reaching the first layer against the last",
+}
+PROPORTIONS = ("success_rate", "diverged_rate", "all_dead_rate")  # judged with Wilson intervals
+LAYERED = ("all_dead_rate", "dead_share")  # need `layer`
+
+
+class Expectation(Strict):
+    """One measurable part of a claim: a figure of one setting against a threshold."""
+
+    setting: str = Field(description="a name from the claim's settings")
+    figure: Literal[tuple(FIGURES)] = Field(description="; ".join(f"{k}: {v}" for k, v in FIGURES.items()))  # type: ignore[valid-type]
+    layer: int | None = Field(None, ge=1, description="the layer of dead_share / all_dead_rate (1-based, by weight "
+                              "matrix; the output layer is the last)")
+    at: Literal["start", "end"] = Field("end", description="dead_share and grad_ratio: at the first or last log")
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Expectation:
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError("give exactly one of 'at_least' and 'at_most'")
+        if (self.figure in LAYERED) != (self.layer is not None):
+            raise ValueError(f"'layer' goes with {' and '.join(LAYERED)} (and only with them)")
+        if self.at == "start" and self.figure not in ("dead_share", "grad_ratio"):
+            raise ValueError("'at: start' goes with dead_share and grad_ratio only")
+        return self
+
+    def __str__(self) -> str:
+        what = self.figure + (f" of layer {self.layer}" if self.layer else "") + (" at the start" if
+                                                                                    self.at == "start" else "")
+        bound = f">= {self.at_least:g}" if self.at_least is not None else f"<= {self.at_most:g}"
+        return f"{self.setting}: {what} {bound}"
+
+
+class ClaimConfig(Strict):
+    """A statement from a tutorial, a paper or a seed, in a form relu-lab can measure (relu-lab check)."""
+
+    statement: str = Field(min_length=1, description="the claim in words")
+    source: str = Field(min_length=1, description="where it comes from: a seed file, a paper, a tutorial")
+    settings: dict[str, dict[str, Any]] = Field(
+        min_length=1, description="named variants of this config: {name: {key.path: value}}; {} is the config as is")
+    expect: list[Expectation] = Field(min_length=1, description="what must hold, all of it")
+    seeds: int = Field(32, ge=1, le=MAX_MEMBERS, description="seeds per setting (relu-lab check --seeds overrides)")
+
+    @model_validator(mode="after")
+    def _known_settings(self) -> ClaimConfig:
+        for i, e in enumerate(self.expect):
+            if e.setting not in self.settings:
+                raise PathError(("expect", i, "setting"), did_you_mean("setting", e.setting, self.settings))
+        return self
+
+
 def parse_lr_spec(spec: str | list | float) -> list[float]:
     """'0.001,0.01,0.1' or a log-spaced range 'lo:hi:n' ('1e-4:10:9') -> learning rates."""
     if isinstance(spec, (int, float)):
@@ -234,7 +297,6 @@ def parse_lr_spec(spec: str | list | float) -> list[float]:
     return values
 
 
-MAX_MEMBERS = 250_000  # per sweep: planning alone holds about 2 KB per member (0.5 GB at the limit)
 
 
 def _few_enough(n: int) -> None:
@@ -321,6 +383,7 @@ class Config(Strict):
         "auto", description="what runs the SGD steps: compiled (numba), numpy (the reference) or auto (compiled "
         "whenever every activation has a compiled form); a run's config.yaml records the one it used")
     sweep: SweepConfig | None = Field(None, description="the grid for relu-lab sweep / compare")
+    claim: ClaimConfig | None = Field(None, description="a statement relu-lab check measures and judges")
     _tree: Any = PrivateAttr(default=None)  # the composed YAML, for line numbers in later errors (loading.where)
     _engine_note: str | None = PrivateAttr(default=None)  # why `auto` chose the NumPy engine (experiment.resolve)
     _warnings: list[str] = PrivateAttr(default_factory=list)  # what a run should say at its start (experiment.resolve)

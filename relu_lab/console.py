@@ -268,3 +268,20 @@ def sweep_footer(report) -> str:
     now = " now" if report.members_before else ""
     return f"{members}, {report.member_steps:,} member-steps trained{now} in {report.seconds:.1f} s{rate}"
 
+
+
+VERDICT_STYLE = {"holds": "green", "fails": "red", "inconclusive": "yellow"}
+
+
+def claims_table(verdicts) -> Table:
+    """Every claim checked: each expectation, its figure with the 95 % interval, and the verdicts."""
+    table = Table(title="relu-lab check", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("claim", "expectation", "measured [95% interval]", "verdict"):
+        table.add_column(name, overflow="fold")
+    for v in verdicts:
+        for i, m in enumerate(v.measured):
+            style = VERDICT_STYLE[m.verdict]
+            decide = f" (~{m.seeds_to_decide} seeds to decide)" if m.seeds_to_decide else ""
+            claim = f"[bold]{escape(v.name)}[/]: [{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]" if i == 0 else ""
+            table.add_row(claim, escape(m.expectation), escape(m.text()), f"[{style}]{m.verdict}[/]{decide}")
+    return table

@@ -282,7 +282,7 @@ def schema_errors(doc) -> list[str]:
     return [e.message for e in jsonschema.Draft202012Validator(json_schema()).iter_errors(doc)]
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml")),
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml")),
                          ids=lambda p: p.stem)
 def test_every_shipped_config_validates_against_the_schema(path):
     import yaml

@@ -1,0 +1,261 @@
+"""Claims with verdicts: a config's `claim:` block measured over seeds and judged.
+
+Each setting of a claim (the config with some keys changed) is trained as a sweep over the same
+seeds. Each expectation takes one figure of one setting (FIGURES in config.py) with its 95 %
+interval and compares the interval with the threshold:
+
+    at_least T   holds when the interval's low end >= T, fails when its high end < T
+    at_most T    holds when the interval's high end <= T, fails when its low end > T
+
+and is inconclusive when the interval straddles T; then it says about how many seeds would
+decide it. Proportions (success, divergence, a layer all dead) get Wilson intervals; medians and
+means a bootstrap percentile interval (2000 resamples, a fixed Generator, so reruns agree).
+A claim holds when all its expectations hold, fails when any fails, else is inconclusive.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import PROPORTIONS, Config, Expectation
+from .errors import UserError
+from .loading import apply_override, config_from_dict
+from .runfiles import cell_float, read_rows
+from .sweep import SweepPlan, plan_sweep, run_sweep, wilson
+
+Z95 = 1.959963984540054
+BOOTSTRAP = 2000
+HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
+
+
+@dataclass
+class Measured:
+    """One expectation measured: the figure, its 95 % interval and the verdict."""
+
+    expectation: str
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    count: int | None  # members counted, for a proportion
+    verdict: str
+    seeds_to_decide: int | None = None  # when inconclusive: about how many seeds would decide it
+    note: str = ""
+
+    def text(self) -> str:
+        """'12% [5-26%] (3/25)' for a proportion, '0.0123 [0.01, 0.02]' for a median."""
+        if self.value is None:
+            return "-"
+        if self.count is not None:
+            return f"{100 * self.value:.0f}% [{100 * self.low:.0f}-{100 * self.high:.0f}%] ({self.count}/{self.n})"
+        return f"{self.value:.3g} [{self.low:.3g}, {self.high:.3g}] (n={self.n})"
+
+
+@dataclass
+class Verdict:
+    name: str
+    statement: str
+    source: str
+    seeds: int
+    measured: list[Measured] = field(default_factory=list)
+    runs: dict[str, str] = field(default_factory=dict)  # setting -> its sweep directory
+
+    @property
+    def verdict(self) -> str:
+        verdicts = {m.verdict for m in self.measured}
+        return FAILS if FAILS in verdicts else INCONCLUSIVE if INCONCLUSIVE in verdicts else HOLDS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"verdict": self.verdict}
+
+
+def settings_of(cfg: Config, source: str = "config") -> dict[str, Config]:
+    """Each named setting of cfg's claim as a Config (the claim and sweep blocks dropped); raises UserError."""
+    if cfg.claim is None:
+        raise UserError(f"{source}: no 'claim:' block to check (see the README's Claims section)")
+    out = {}
+    for name, changes in cfg.claim.settings.items():
+        raw = cfg.model_dump(mode="json", exclude={"claim", "sweep"}, exclude_none=True)
+        for key, value in changes.items():
+            path = [int(p) if p.isdigit() else p for p in str(key).split(".")]
+            apply_override(raw, path, value, f"{source}: claim.settings.{name}.{key}")
+        raw["name"] = f"{cfg.name}-{name}"[:100]
+        out[name] = config_from_dict(raw, f"{source} (claim setting {name})")
+    return out
+
+
+def plan_claim(cfg: Config, seeds: int | None = None, source: str = "config",
+               base_dir: Path | None = None) -> dict[str, SweepPlan]:
+    """One sweep plan (no grid axes, the claim's seeds) per setting; raises UserError."""
+    n = seeds or (cfg.claim.seeds if cfg.claim is not None else 32)
+    return {name: plan_sweep(c, [], list(range(n)), source, base_dir) for name, c in settings_of(cfg, source).items()}
+
+
+def check(cfg: Config, out: Path, seeds: int | None = None, source: str = "config", base_dir: Path | None = None,
+          on_setting: Callable[[str, SweepPlan], None] | None = None,
+          on_progress: Callable[[int], None] | None = None) -> Verdict:
+    """Train every setting of cfg's claim under `out` and judge each expectation."""
+    plans = plan_claim(cfg, seeds, source, base_dir)
+    claim = cfg.claim
+    verdict = Verdict(cfg.name, claim.statement, claim.source, len(next(iter(plans.values())).seeds))
+    needed = {e.setting for e in claim.expect}
+    for name, plan in plans.items():
+        if name not in needed:
+            continue
+        if on_setting is not None:
+            on_setting(name, plan)
+        report = run_sweep(plan, out, on_progress=on_progress)
+        if report.status != "completed":
+            raise KeyboardInterrupt  # the sweep kept what it did; the check stops here
+        verdict.runs[name] = str(report.run_dir)
+    for e in claim.expect:
+        verdict.measured.append(measure(e, Path(verdict.runs[e.setting]), plans[e.setting]))
+    return verdict
+
+
+def measure(e: Expectation, run_dir: Path, plan: SweepPlan) -> Measured:
+    """The expectation's figure over the members of a finished sweep, and its verdict."""
+    rows = read_rows(run_dir / "members.csv")
+    n = len(rows)
+    layers = plan.base.model.layers
+    if e.figure in PROPORTIONS:
+        if e.figure == "success_rate":
+            if "success" not in rows[0]:
+                raise UserError(f"{e}: the config has no success criterion to count")
+            hits = [r["success"] == "1" for r in rows]
+        elif e.figure == "diverged_rate":
+            hits = [r["status"] == "diverged" for r in rows]
+        else:
+            key = _layer_column("dead", e.layer, layers, rows[0])
+            hits = [cell_float(r[key]) == 1.0 for r in rows]
+        k = sum(hits)
+        lo, hi = wilson(k, n)
+        return _judge(e, k / n, lo, hi, n, count=k)
+    values = _per_member(e, run_dir, rows, layers)
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return Measured(str(e), None, None, None, n, None, INCONCLUSIVE, note="no member gave a finite value")
+    stat = np.mean if e.figure == "dead_share" else np.median
+    value = float(stat(finite))
+    rng = np.random.default_rng(0)
+    boots = stat(rng.choice(finite, size=(BOOTSTRAP, finite.size), replace=True), axis=1)
+    lo, hi = (float(v) for v in np.quantile(boots, [0.025, 0.975]))
+    return _judge(e, value, lo, hi, finite.size, note="" if finite.size == n else
+                  f"{n - finite.size} of {n} members without a finite value left out")
+
+
+def _layer_column(kind: str, layer: int, layers: list[int], row: dict[str, str]) -> str:
+    key = f"{kind}_L{layer}"
+    if key not in row:
+        raise UserError(f"layer {layer}: no {key} column (layers 1..{len(layers) - 1}; a layer's dead share is "
+                        "logged for ReLU-like activations, and for the output when it is one)")
+    return key
+
+
+def _per_member(e: Expectation, run_dir: Path, rows: list[dict[str, str]], layers: list[int]) -> np.ndarray:
+    """Each member's value of a median/mean figure (NaN where it has none)."""
+    if e.at == "start":  # the first logged row of each member in metrics.csv
+        first: dict[str, dict[str, str]] = {}
+        for r in read_rows(run_dir / "metrics.csv"):
+            first.setdefault(r["member"], r)
+        rows = [first[r["member"]] for r in rows]
+    if e.figure == "dead_share":
+        key = _layer_column("dead", e.layer, layers, rows[0])
+        return np.array([cell_float(r[key]) for r in rows])
+    if e.figure == "grad_ratio":
+        last = f"grad_L{len(layers) - 1}"
+        first_layer = np.array([cell_float(r["grad_L1"]) for r in rows])
+        last_layer = np.array([cell_float(r[last]) for r in rows])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = first_layer / last_layer  # no gradient at the last layer either: no ratio (NaN)
+        return np.where(np.isfinite(ratio), ratio, np.nan)
+    if e.figure not in rows[0]:
+        raise UserError(f"{e}: the runs have no {e.figure} column (accuracy is for classification, r2 for regression)")
+    return np.array([cell_float(r[e.figure]) for r in rows])
+
+
+def _judge(e: Expectation, value: float, lo: float, hi: float, n: int, count: int | None = None,
+           note: str = "") -> Measured:
+    t = e.at_least if e.at_least is not None else e.at_most
+    if e.at_least is not None:
+        verdict = HOLDS if lo >= t else FAILS if hi < t else INCONCLUSIVE
+    else:
+        verdict = HOLDS if hi <= t else FAILS if lo > t else INCONCLUSIVE
+    seeds = _seeds_to_decide(value, lo, hi, n, t, count is not None) if verdict == INCONCLUSIVE else None
+    return Measured(str(e), value, lo, hi, n, count, verdict, seeds, note)
+
+
+def _seeds_to_decide(value: float, lo: float, hi: float, n: int, t: float, proportion: bool) -> int | None:
+    """About how many seeds would shrink the interval to exclude the threshold (None: the value sits on it)."""
+    gap = abs(value - t)
+    if gap == 0:
+        return None
+    if proportion:  # the fewest seeds whose Wilson interval, at the same rate, leaves the threshold out
+        def decides(m: int) -> bool:
+            low, high = wilson(round(value * m), m)
+            return low > t or high < t
+
+        top = n
+        while not decides(top):
+            top *= 2
+            if top > 10**7:
+                return None
+        bottom = max(n, top // 2)
+        while bottom < top:
+            mid = (bottom + top) // 2
+            bottom, top = (bottom, mid) if decides(mid) else (mid + 1, top)
+        return top
+    half = (hi - lo) / 2
+    return math.ceil(n * (half / gap) ** 2)
+
+
+def claim_configs(paths: list[str]) -> list[tuple[str, Config]]:
+    """(source, config) for every config with a claim: the files given, and the *.yaml in the folders given."""
+    from .loading import load_config
+
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.glob("*.yaml"))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise UserError(f"{p}: no such config file or folder")
+    found = []
+    for f in files:
+        cfg = load_config(f)
+        if cfg.claim is not None:
+            found.append((str(f), cfg))
+        elif f in map(Path, paths):
+            raise UserError(f"{f}: no 'claim:' block to check")
+    if not found:
+        raise UserError(f"no config with a 'claim:' block in {', '.join(paths)}")
+    return found
+
+
+def write_report(check_dir: Path, verdicts: list[Verdict]) -> Path:
+    """claims.json and report.md in `check_dir`: every claim, its measured figures and verdicts."""
+    from .rundir import atomic_write, write_json
+
+    write_json(check_dir / "claims.json", {"claims": [v.to_dict() for v in verdicts],
+                                           "all_hold": all(v.verdict == HOLDS for v in verdicts)})
+    lines = ["# relu-lab check", "", "| claim | verdict | expectation | measured (95 % interval) | verdict |",
+             "|---|---|---|---|---|"]
+    for v in verdicts:
+        for i, m in enumerate(v.measured):
+            head = f"**{v.name}**: {v.statement} ({v.source}; {v.seeds} seeds)" if i == 0 else ""
+            overall = v.verdict if i == 0 else ""
+            decide = f"; about {m.seeds_to_decide} seeds would decide it" if m.seeds_to_decide else ""
+            lines.append(f"| {head} | {overall} | {m.expectation} | {m.text()} | {m.verdict}{decide} |")
+    lines += ["", "Proportions: Wilson intervals. Medians and means: bootstrap percentile intervals "
+              f"({BOOTSTRAP} resamples). A claim holds when every expectation's interval lies on the right side "
+              "of its threshold, fails when one lies on the wrong side, and is inconclusive otherwise.", ""]
+    path = check_dir / "report.md"
+    atomic_write(path, "\n".join(lines))
+    return path
