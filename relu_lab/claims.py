@@ -25,9 +25,9 @@ import numpy as np
 
 from .config import PROPORTIONS, Config, Expectation
 from .errors import UserError
+from .grid import SweepPlan, plan_sweep, run_sweep, wilson
 from .loading import apply_override, config_from_dict
 from .runfiles import cell_float, read_rows
-from .sweep import SweepPlan, plan_sweep, run_sweep, wilson
 
 Z95 = 1.959963984540054
 BOOTSTRAP = 2000

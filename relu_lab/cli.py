@@ -30,10 +30,10 @@ from .console import (
 )
 from .errors import UserError
 from .experiment import resolve
+from .grid import MEMORY_BUDGET, best_per, grid_from, plan_sweep, resume_plan, run_sweep
 from .loading import dump_config, load_config
 from .run import train_run
 from .rundir import free_path
-from .sweep import MEMORY_BUDGET, best_per, grid_from, plan_sweep, resume_plan, run_sweep
 
 app = typer.Typer(
     help="relu-lab: experiments on activation functions in small neural networks.",

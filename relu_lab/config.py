@@ -215,6 +215,9 @@ FIGURES = {  # what a claim can measure over a setting's seeds, from its members
     "cost": "median final training cost",
     "accuracy": "median final training accuracy",
     "r2": "median final training R²",
+    "test_cost": "median final cost on the test set",
+    "test_accuracy": "median final accuracy on the test set",
+    "test_r2": "median final R² on the test set",
     "grad_ratio": "median of grad_L1 / grad_L<last>: gradient reaching the first layer against the last",
 }
 PROPORTIONS = ("success_rate", "diverged_rate", "all_dead_rate")  # judged with Wilson intervals

@@ -1,4 +1,4 @@
-"""Running a sweep's chunks on a Dask cluster (the local executor lives in sweep.py).
+"""Running a sweep's chunks on a Dask cluster (the local executor lives in grid.py).
 
 A chunk is a slice of one ensemble group: its members train together in one
 stacked `fit` on a worker, and the worker returns the whole `TrainResult`
@@ -14,7 +14,7 @@ worker), and never larger than the memory budget allows:
 
     size = min(memory_limit, MAX_CHUNK, max(MIN_CHUNK, ceil(group_members / (CHUNKS_PER_WORKER * workers))))
 
-(MAX_CHUNK = 512: larger ensembles outgrow the CPU caches, see sweep.py.)
+(MAX_CHUNK = 512: larger ensembles outgrow the CPU caches, see grid.py.)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from .config import Config
 from .datasets import Dataset
 from .errors import UserError
-from .sweep import MAX_CHUNK, Chunk, Group, SweepPlan, chunk_size
+from .grid import MAX_CHUNK, Chunk, Group, SweepPlan, chunk_size
 from .trainer import Checkpoint, LogRow, TrainResult, fit
 
 MIN_CHUNK = 64

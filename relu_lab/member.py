@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .grid import Member, resume_plan
 from .run import RunReport, train_run
 from .runfiles import cell_float, read_rows, run_kind
-from .sweep import Member, resume_plan
 
 MEMBERS_DIR = "members"  # where a sweep's retrained members go, inside its directory
 

@@ -13,11 +13,11 @@ import pytest
 
 from relu_lab.activations import ACTIVATIONS
 from relu_lab.errors import UserError
+from relu_lab.grid import Axis, plan_sweep, run_sweep
 from relu_lab.loading import config_from_dict
 from relu_lab.plots import plot_activations, plot_any, plot_run, plot_sweep
 from relu_lab.report import write_report
 from relu_lab.run import train_run
-from relu_lab.sweep import Axis, plan_sweep, run_sweep
 
 CIRCLE = {  # seed 004's circle, small: a 2-20-1 ReLU net learns a visible polygon in ~0.5 s
     "name": "circle",

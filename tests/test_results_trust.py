@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from relu_lab.activations import ACTIVATIONS
 from relu_lab.cli import app
 from relu_lab.errors import UserError
+from relu_lab.grid import Axis, plan_sweep, run_sweep
 from relu_lab.loading import config_from_dict
 from relu_lab.run import train_run
-from relu_lab.sweep import Axis, plan_sweep, run_sweep
 
 XOR = {"name": "x", "data": {"name": "xor"}, "model": {"layers": [2, 8, 1], "hidden": "relu", "init": "uniform",
                                                          "init_scale": 1.0}, "train": {"epochs": 40}}
@@ -130,7 +130,7 @@ def test_cli_learning_rate_sweep_on_a_phased_config_says_what_it_varies(tmp_path
 def test_resume_continues_an_interrupted_chunk_from_its_checkpoint(tmp_path, monkeypatch):
     import signal
 
-    from relu_lab import sweep as sweep_module
+    from relu_lab import grid as sweep_module
 
     cfg = config_from_dict(XOR | {"train": {"epochs": 400}, "log_every": 20,
                                   "success": {"metric": "accuracy", "at_least": 1.0}})

@@ -14,8 +14,8 @@ from relu_lab.cli import app
 from relu_lab.config import parse_lr_spec
 from relu_lab.errors import UserError
 from relu_lab.experiment import resolve
+from relu_lab.grid import Axis, chunk_size, grid_from, parse_param, plan_sweep, run_sweep, wilson
 from relu_lab.loading import config_from_dict
-from relu_lab.sweep import Axis, chunk_size, grid_from, parse_param, plan_sweep, run_sweep, wilson
 from relu_lab.trainer import fit
 
 ROOT = Path(__file__).resolve().parents[1]
