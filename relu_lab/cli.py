@@ -241,8 +241,9 @@ def show(
     no_plots: NoPlotsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Retrain one member of a sweep or compare alone, into a full train run directory with all its plots;
-    its figures are checked against the member's row in members.csv (bit for bit).
+    """Retrain one member of a sweep or compare alone, with all its plots, checked against members.csv.
+
+    The member's figures must equal its row in members.csv bit for bit; a difference is a warning.
 
     Example: relu-lab show runs/20261123-120000-sweep-xor_relu --seed 3 --where lr=0.1
     """
@@ -638,8 +639,9 @@ def check(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Measure each config's claim over seeds and judge it: holds, fails or inconclusive (with about how
-    many seeds would decide it). Exits 0 only when every claim holds.
+    """Measure each config's claim over seeds and judge it: holds, fails or inconclusive.
+
+    An inconclusive figure says about how many seeds would decide it. Exits 0 only when every claim holds.
 
     Example: relu-lab check configs/seed003_deep_xor_relu.yaml --seeds 16
     """
