@@ -397,6 +397,8 @@ def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, par
         if pictures:
             say("written: " + ", ".join(p.name for p in pictures))
         say(f"run directory: {report.run_dir}")
+    for warning in report.warnings:
+        complain("warning", "yellow", warning)
     if report.status == "interrupted":
         complain("interrupted", "yellow", f"finished members are in {report.run_dir}; "
                  f"continue with: relu-lab {kind} --resume {report.run_dir}")

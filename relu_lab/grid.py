@@ -31,9 +31,9 @@ from .datasets import Dataset
 from .errors import UserError
 from .experiment import resolve, training_bytes
 from .loading import apply_override, config_from_dict, dump_config, load_config
-from .run import metric_columns
+from .run import CLIPPED_SHARE, metric_columns
 from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
-from .runfiles import lr_key
+from .runfiles import cell_float, lr_key
 from .trainer import DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit
 
 SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
@@ -102,6 +102,7 @@ class SweepReport:
     member_steps: int = 0  # trained in this session (a resumed sweep's earlier steps are not in `seconds`)
     best: int | None = None  # index into summary of the best grid point
     members_before: int = 0  # members a resumed sweep found finished
+    warnings: list[str] = field(default_factory=list)
 
 
 DEFAULT_LR = "1e-3:10:9"  # from too small to learn to large enough to diverge or kill units
@@ -328,7 +329,9 @@ class SweepFiles:
         start_lr = [] if lr_key(self.keys) else ["lr"]
         cols = ["member", *self.keys, "seed", *start_lr, "status", *self.cols]
         cols += ["success", "success_epoch"] if base.success else []
-        self.member_cols = cols + ["diverged_epoch", "epochs_done"]
+        # the share of its steps whose gradient train.clip scaled down: a blow-up the clipping hides
+        self.clips = any(m.config.train.clip is not None for m in plan.members)
+        self.member_cols = cols + ["diverged_epoch", "epochs_done"] + (["clipped_share"] if self.clips else [])
         metric_cols = ["member", "epoch", "step", "lr", *self.cols]
         self.rows: list[dict[str, Any] | None] = [None] * len(plan.members)
         self.checkpoints: dict[tuple[int, ...], Checkpoint] = {}  # an interrupted chunk's state, by its members
@@ -407,6 +410,10 @@ class SweepFiles:
         self.member_steps += (result.steps_done - self._start_step.pop(id(chunk), 0)) * len(ms)
         gcols = self.group_cols[chunk.group]
         new = [_member_row(m, self.plan.points[m.point], result, k, gcols) for k, m in enumerate(ms)]
+        if self.clips:
+            for k, row in enumerate(new):  # completed members only: a diverged one stopped stepping early
+                ok = result.clipped_steps is not None and result.steps_done and row["status"] == "completed"
+                row["clipped_share"] = float(result.clipped_steps[k] / result.steps_done) if ok else ""
         self.members_log.write([[r.get(c, "") for c in self.member_cols] for r in new])
         for m, r in zip(ms, new):
             self.rows[m.index] = r
@@ -414,6 +421,16 @@ class SweepFiles:
         folder = self.run_dir / CHECKPOINTS
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
+
+    def _warnings(self, rows: list[dict[str, Any]]) -> list[str]:
+        """What the members' rows say that a table of medians would hide."""
+        if not self.clips:
+            return []
+        hidden = [r for r in rows if cell_float(r.get("clipped_share")) > CLIPPED_SHARE]
+        if not hidden:
+            return []
+        return [f"{len(hidden)} of {len(rows)} members had train.clip scaling down more than half of their steps' "
+                "gradients: a blow-up the clipping hides (members.csv: clipped_share)"]
 
     def close(self, status: str, seconds: float) -> SweepReport:
         self.metrics_log.close()
@@ -429,12 +446,12 @@ class SweepFiles:
             "members_before": self.members_before,
             "member_steps": self.member_steps,
             "member_steps_per_second": round(self.member_steps / max(seconds, 1e-9)) if seconds > 0 else None,
-            "engine": self.plan.engine, "engine_notes": self.plan.notes,
+            "engine": self.plan.engine, "engine_notes": self.plan.notes, "warnings": self._warnings(done_rows),
             "best": summary[best] if best is not None else None,
             "finished": datetime.now().isoformat(timespec="seconds"), "versions": versions(),
         })
         return SweepReport(self.run_dir, self.plan, status, done_rows, summary, seconds, self.member_steps, best,
-                           self.members_before)
+                           self.members_before, self._warnings(done_rows))
 
 
 class LocalExecutor:

@@ -481,3 +481,16 @@ def test_the_first_log_shows_the_net_with_its_first_phases_activations():
     # a net that trains with ReLU from the start is evaluated with ReLU at epoch 0, whatever model.hidden says
     assert first_cost("silu", "relu") == first_cost("relu", None)
     assert first_cost("silu", "relu") != first_cost("silu", None)
+
+
+def test_a_sweep_says_which_members_clipping_kept_from_blowing_up(tmp_path):
+    cfg = config_from_dict(DIVERGING | {"train": {"epochs": 40, "clip": 5.0}})
+    report = run_sweep(plan_sweep(cfg, [Axis("train.lr", [0.01, 10.0])], [0, 1]), tmp_path)
+    shares = {(r["train.lr"], r["seed"]): r["clipped_share"] for r in report.rows}
+    assert all(shares[(10.0, s)] > 0.5 for s in (0, 1)) and all(shares[(0.01, s)] < 0.5 for s in (0, 1)), shares
+    assert report.warnings == ["2 of 4 members had train.clip scaling down more than half of their steps' "
+                               "gradients: a blow-up the clipping hides (members.csv: clipped_share)"]
+    assert strict_load(report.run_dir / "summary.json")["warnings"] == report.warnings
+    plain = run_sweep(plan_sweep(config_from_dict(DIVERGING | {"train": {"epochs": 5}}), [Axis("train.lr", [0.001])],
+                                 [0]), tmp_path)
+    assert "clipped_share" not in plain.rows[0] and plain.warnings == []
