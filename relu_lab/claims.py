@@ -104,7 +104,7 @@ def check(cfg: Config, out: Path, seeds: int | None = None, source: str = "confi
     plans = plan_claim(cfg, seeds, source, base_dir)
     claim = cfg.claim
     verdict = Verdict(cfg.name, claim.statement, claim.source, len(next(iter(plans.values())).seeds))
-    needed = {e.setting for e in claim.expect}
+    needed = {name for e in claim.expect for name in e.named()}
     for name, plan in plans.items():
         if name not in needed:
             continue
@@ -115,8 +115,24 @@ def check(cfg: Config, out: Path, seeds: int | None = None, source: str = "confi
             raise KeyboardInterrupt  # the sweep kept what it did; the check stops here
         verdict.runs[name] = str(report.run_dir)
     for e in claim.expect:
-        verdict.measured.append(measure(e, Path(verdict.runs[e.setting]), plans[e.setting]))
+        if e.trend is not None:
+            verdict.measured.append(measure_trend(e, [Path(verdict.runs[s]) for s in e.settings],
+                                                  [plans[s] for s in e.settings]))
+        else:
+            verdict.measured.append(measure(e, Path(verdict.runs[e.setting]), plans[e.setting]))
     return verdict
+
+
+def _hits(e: Expectation, rows: list[dict[str, str]], layers: list[int]) -> list[bool]:
+    """Per member: whether it counts for a proportion figure."""
+    if e.figure == "success_rate":
+        if "success" not in rows[0]:
+            raise UserError(f"{e}: the config has no success criterion to count")
+        return [r["success"] == "1" for r in rows]
+    if e.figure == "diverged_rate":
+        return [r["status"] == "diverged" for r in rows]
+    key = _layer_column("dead", e.layer, layers, rows[0])
+    return [cell_float(r[key]) == 1.0 for r in rows]
 
 
 def measure(e: Expectation, run_dir: Path, plan: SweepPlan) -> Measured:
@@ -125,16 +141,7 @@ def measure(e: Expectation, run_dir: Path, plan: SweepPlan) -> Measured:
     n = len(rows)
     layers = plan.base.model.layers
     if e.figure in PROPORTIONS:
-        if e.figure == "success_rate":
-            if "success" not in rows[0]:
-                raise UserError(f"{e}: the config has no success criterion to count")
-            hits = [r["success"] == "1" for r in rows]
-        elif e.figure == "diverged_rate":
-            hits = [r["status"] == "diverged" for r in rows]
-        else:
-            key = _layer_column("dead", e.layer, layers, rows[0])
-            hits = [cell_float(r[key]) == 1.0 for r in rows]
-        k = sum(hits)
+        k = sum(_hits(e, rows, layers))
         lo, hi = wilson(k, n)
         return _judge(e, k / n, lo, hi, n, count=k)
     values = _per_member(e, run_dir, rows, layers)
@@ -148,6 +155,55 @@ def measure(e: Expectation, run_dir: Path, plan: SweepPlan) -> Measured:
     lo, hi = (float(v) for v in np.quantile(boots, [0.025, 0.975]))
     return _judge(e, value, lo, hi, finite.size, note="" if finite.size == n else
                   f"{n - finite.size} of {n} members without a finite value left out")
+
+
+def measure_trend(e: Expectation, run_dirs: list[Path], plans: list[SweepPlan]) -> Measured:
+    """A trend along ordered settings: Spearman's rank correlation between the setting's position and
+    each member's value (0/1 for a proportion), with a bootstrap interval that resamples the members
+    of each setting apart. Increasing holds when the interval lies above 0, fails when it lies below."""
+    xs, ys = [], []
+    for i, (run_dir, plan) in enumerate(zip(run_dirs, plans)):
+        rows = read_rows(run_dir / "members.csv")
+        layers = plan.base.model.layers
+        values = (np.array(_hits(e, rows, layers), dtype=float) if e.figure in PROPORTIONS
+                  else _per_member(e, run_dir, rows, layers))
+        values = values[~np.isnan(values)]
+        xs.append(np.full(values.size, float(i)))
+        ys.append(values)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    n = int(y.size)
+    rho = _spearman(x, y)
+    if not math.isfinite(rho):
+        return Measured(str(e), None, None, None, n, None, INCONCLUSIVE, note="no variation to rank")
+    rng = np.random.default_rng(0)
+    boots = []
+    for _ in range(BOOTSTRAP):
+        picks = [rng.choice(v, size=v.size, replace=True) for v in ys]
+        boots.append(_spearman(x, np.concatenate(picks)))
+    lo, hi = (float(v) for v in np.nanquantile(np.array(boots), [0.025, 0.975]))
+    sign = 1 if e.trend == "increasing" else -1
+    low, high = sorted((sign * lo, sign * hi))
+    verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
+    per_setting = min(v.size for v in ys)  # the seeds to decide are per setting
+    seeds = _seeds_to_decide(sign * rho, low, high, per_setting, 0.0, False) if verdict == INCONCLUSIVE else None
+    return Measured(str(e), rho, lo, hi, n, None, verdict, seeds, note="Spearman's rho between the setting's "
+                    "position and each member's value")
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); NaN when either side does not vary."""
+    rx, ry = _ranks(x), _ranks(y)
+    if np.ptp(rx) == 0 or np.ptp(ry) == 0:
+        return math.nan
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _ranks(a: np.ndarray) -> np.ndarray:
+    order = np.argsort(a, kind="stable")
+    ranks = np.empty(a.size)
+    ranks[order] = np.arange(a.size)
+    _, inverse, counts = np.unique(a, return_inverse=True, return_counts=True)
+    return (np.bincount(inverse, weights=ranks) / counts)[inverse]
 
 
 def _layer_column(kind: str, layer: int, layers: list[int], row: dict[str, str]) -> str:

@@ -225,9 +225,13 @@ LAYERED = ("all_dead_rate", "dead_share")  # need `layer`
 
 
 class Expectation(Strict):
-    """One measurable part of a claim: a figure of one setting against a threshold."""
+    """One measurable part of a claim: a figure of one setting against a threshold, or its trend
+    over an ordered list of settings (a rank correlation, see claims.py)."""
 
-    setting: str = Field(description="a name from the claim's settings")
+    setting: str | None = Field(None, description="a name from the claim's settings (with at_least / at_most)")
+    settings: list[str] | None = Field(None, min_length=2, description="settings in order (with trend)")
+    trend: Literal["increasing", "decreasing"] | None = Field(
+        None, description="the figure rises (or falls) along `settings`")
     figure: Literal[tuple(FIGURES)] = Field(description="; ".join(f"{k}: {v}" for k, v in FIGURES.items()))  # type: ignore[valid-type]
     layer: int | None = Field(None, ge=1, description="the layer of dead_share / all_dead_rate (1-based, by weight "
                               "matrix; the output layer is the last)")
@@ -237,7 +241,14 @@ class Expectation(Strict):
 
     @model_validator(mode="after")
     def _well_formed(self) -> Expectation:
-        if (self.at_least is None) == (self.at_most is None):
+        if self.trend is not None:
+            if self.settings is None or self.setting is not None or self.at_least is not None \
+                    or self.at_most is not None:
+                raise ValueError("a trend goes with 'settings: [a, b, ...]' in order, without setting, at_least "
+                                 "or at_most")
+        elif self.setting is None or self.settings is not None:
+            raise ValueError("give 'setting' with at_least or at_most, or 'settings' with a trend")
+        elif (self.at_least is None) == (self.at_most is None):
             raise ValueError("give exactly one of 'at_least' and 'at_most'")
         if (self.figure in LAYERED) != (self.layer is not None):
             raise ValueError(f"'layer' goes with {' and '.join(LAYERED)} (and only with them)")
@@ -248,8 +259,14 @@ class Expectation(Strict):
     def __str__(self) -> str:
         what = self.figure + (f" of layer {self.layer}" if self.layer else "") + (" at the start" if
                                                                                     self.at == "start" else "")
+        if self.trend is not None:
+            return f"{what} {self.trend} over {', '.join(self.settings)}"
         bound = f">= {self.at_least:g}" if self.at_least is not None else f"<= {self.at_most:g}"
         return f"{self.setting}: {what} {bound}"
+
+    def named(self) -> list[str]:
+        """The settings this expectation measures."""
+        return list(self.settings) if self.settings is not None else [self.setting]
 
 
 class ClaimConfig(Strict):
@@ -265,8 +282,10 @@ class ClaimConfig(Strict):
     @model_validator(mode="after")
     def _known_settings(self) -> ClaimConfig:
         for i, e in enumerate(self.expect):
-            if e.setting not in self.settings:
-                raise PathError(("expect", i, "setting"), did_you_mean("setting", e.setting, self.settings))
+            for name in e.named():
+                if name not in self.settings:
+                    key = "setting" if e.setting is not None else "settings"
+                    raise PathError(("expect", i, key), did_you_mean("setting", name, self.settings))
         return self
 
 

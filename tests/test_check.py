@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -104,3 +105,60 @@ def test_a_config_without_a_claim_is_refused(tmp_path):
     path.write_text("data: {name: xor}\n")
     with pytest.raises(UserError, match="no 'claim:' block"):
         claim_configs([str(path)])
+
+
+def test_spearman_matches_its_definition_with_ties():
+    from relu_lab.claims import _spearman
+
+    x = np.array([0, 0, 1, 1, 2, 2], dtype=float)
+    # ranks x: .5 .5 2.5 2.5 4.5 4.5, y: 5 4 2.5 2.5 1 0; centred: (-2 -2 0 0 2 2) and (2.5 1.5 0 0 -1.5 -2.5)
+    assert _spearman(x, np.array([5, 4, 3, 3, 1, 0.0])) == pytest.approx(-16 / (16 * 17) ** 0.5)
+    assert _spearman(x, x) == pytest.approx(1.0) and np.isnan(_spearman(x, np.ones(6)))
+
+
+def trend_of(tmp_path, values: list[list[float]], trend: str):
+    """measure_trend over fake sweeps whose members.csv hold `values` as dead_L1 (one list per setting)."""
+    import csv as csv_module
+
+    from relu_lab.claims import measure_trend
+
+    dirs, plans = [], []
+    cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1]}})
+    from relu_lab.grid import plan_sweep
+
+    for i, vs in enumerate(values):
+        d = tmp_path / f"s{i}"
+        d.mkdir(parents=True)
+        with open(d / "members.csv", "w", newline="") as fh:
+            w = csv_module.writer(fh)
+            w.writerow(["member", "status", "dead_L1"])
+            w.writerows([[k, "completed", v] for k, v in enumerate(vs)])
+        dirs.append(d)
+        plans.append(plan_sweep(cfg, [], [0]))
+    e = Expectation(settings=[f"s{i}" for i in range(len(values))], figure="dead_share", layer=1, trend=trend)
+    return measure_trend(e, dirs, plans)
+
+
+def test_a_trend_holds_fails_or_is_undecided_by_its_interval(tmp_path):
+    rising = [[0.0, 0.1, 0.05, 0.1] * 4, [0.4, 0.5, 0.45, 0.5] * 4, [0.9, 1.0, 0.95, 1.0] * 4]
+    assert trend_of(tmp_path / "a", rising, "increasing").verdict == HOLDS
+    assert trend_of(tmp_path / "b", rising, "decreasing").verdict == FAILS
+    flat = [[0.0, 1.0] * 8, [1.0, 0.0] * 8, [0.0, 1.0] * 8]
+    undecided = trend_of(tmp_path / "c", flat, "increasing")
+    assert undecided.verdict == INCONCLUSIVE and undecided.low < 0 < undecided.high
+    same = trend_of(tmp_path / "d", [[0.5] * 4] * 3, "increasing")
+    assert same.value is None and same.verdict == INCONCLUSIVE and "no variation" in same.note
+
+
+@pytest.mark.parametrize("item,words", [
+    ({"settings": ["a", "b"], "figure": "cost", "trend": "rising"}, "increasing"),
+    ({"settings": ["a", "b"], "figure": "cost", "trend": "increasing", "at_least": 1}, "a trend goes with"),
+    ({"setting": "a", "figure": "cost", "trend": "increasing"}, "a trend goes with"),
+    ({"settings": ["a", "c"], "figure": "cost", "trend": "increasing"}, "unknown setting 'c'"),
+])
+def test_a_malformed_trend_is_refused(item, words, tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump({"data": {"name": "xor"}, "claim": {
+        "statement": "s", "source": "t", "settings": {"a": {}, "b": {}}, "expect": [item]}}))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and words in result.output, result.output
