@@ -108,9 +108,12 @@ class SweepDir:
         return ", ".join(f"{k}={short_value(row[k])}" for k in keys)
 
 
-def short_value(value: str) -> str:
+def short_value(value: str | None) -> str:
+    """A grid value as a short label: 0.001 for '0.0010000', names as they are, '' for a missing cell."""
+    if value is None:  # a short row of a damaged CSV file
+        return ""
     v = cell_float(value)
-    return f"{v:g}" if math.isfinite(v) and value.strip() not in ("",) else value
+    return f"{v:g}" if math.isfinite(v) and value.strip() else value
 
 
 def read_yaml_or_none(path: Path) -> Any:

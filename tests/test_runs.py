@@ -374,3 +374,10 @@ def test_cli_bad_input_is_one_line_and_exit_2(root, args, message):
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(message.format(root=root))
     assert "Traceback" not in result.stderr
+
+
+def test_a_short_row_gives_empty_labels_not_a_crash():
+    from relu_lab.runfiles import short_value
+
+    assert short_value(None) == "" and short_value("0.0010000") == "0.001" and short_value("relu") == "relu"
+    assert short_value("  ") == "  "
