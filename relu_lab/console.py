@@ -243,8 +243,8 @@ def print_sweep(console: Console, title: str, keys: list[str], summary: list[dic
     narrow for it gets one line per grid point, 'header value' pairs that the terminal wraps.
     """
     table = sweep_table(title, keys, summary, best)
-    if natural_width(console, table) <= console.width or not console.is_terminal:
-        print_wide(console, table)
+    if not console.is_terminal or natural_width(console, table) <= console.width:
+        print_wide(console, table)  # a pipe gets it whole; so does a terminal wide enough
     else:
         headers, rows = _sweep_cells(keys, summary)
         console.print(title, style="italic", markup=False, highlight=False)

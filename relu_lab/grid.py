@@ -440,18 +440,19 @@ class SweepFiles:
         summary = summarize(self.plan, done_rows, self.keys)
         _write_rows(self.run_dir / "summary.csv", summary, None if summary else self._summary_columns())
         best = best_point(summary)
+        warnings = self._warnings(done_rows)
         write_json(self.run_dir / "summary.json", {
             "kind": self.kind, "name": self.plan.base.name, "status": status, "members": len(self.plan.members),
             "members_done": len(done_rows), "groups": len(self.plan.groups), "seconds": round(seconds, 3),
             "members_before": self.members_before,
             "member_steps": self.member_steps,
             "member_steps_per_second": round(self.member_steps / max(seconds, 1e-9)) if seconds > 0 else None,
-            "engine": self.plan.engine, "engine_notes": self.plan.notes, "warnings": self._warnings(done_rows),
+            "engine": self.plan.engine, "engine_notes": self.plan.notes, "warnings": warnings,
             "best": summary[best] if best is not None else None,
             "finished": datetime.now().isoformat(timespec="seconds"), "versions": versions(),
         })
         return SweepReport(self.run_dir, self.plan, status, done_rows, summary, seconds, self.member_steps, best,
-                           self.members_before, self._warnings(done_rows))
+                           self.members_before, warnings)
 
 
 class LocalExecutor:
