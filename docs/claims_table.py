@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from relu_lab.claims import Measured
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 START, END = "<!-- claims:start -->", "<!-- claims:end -->"
@@ -23,17 +25,9 @@ def table(claims: list[dict]) -> str:
     lines = ["| claim (config in `configs/claims/`) | source | measured (95 % interval) | verdict |",
              "|---|---|---|---|"]
     for c in claims:
-        figures = "<br>".join(f"{m['expectation']}: {_text(m)} ({m['verdict']})" for m in c["measured"])
+        figures = "<br>".join(f"{m['expectation']}: {Measured(**m).text()} ({m['verdict']})" for m in c["measured"])
         lines.append(f"| **{c['name']}**: {c['statement']} | {c['source']} | {figures} | **{c['verdict']}** |")
     return "\n".join(lines)
-
-
-def _text(m: dict) -> str:
-    if m["value"] is None:
-        return "-"
-    if m["count"] is not None:
-        return f"{100 * m['value']:.0f}% [{100 * m['low']:.0f}-{100 * m['high']:.0f}%], {m['count']}/{m['n']}"
-    return f"{m['value']:.3g} [{m['low']:.3g}, {m['high']:.3g}]"
 
 
 def main() -> None:

@@ -10,6 +10,9 @@ interval and compares the interval with the threshold:
 and is inconclusive when the interval straddles T; then it says about how many seeds would
 decide it. Proportions (success, divergence, a layer all dead) get Wilson intervals; medians and
 means a bootstrap percentile interval (2000 resamples, a fixed Generator, so reruns agree).
+An expectation with `versus` judges the difference of a figure between two settings the same way:
+Newcombe's hybrid score interval for two proportions, a bootstrap of the difference otherwise
+(the settings' members are taken as independent samples, though they share seeds).
 A claim holds when all its expectations hold, fails when any fails, else is inconclusive.
 """
 
@@ -47,11 +50,19 @@ class Measured:
     verdict: str
     seeds_to_decide: int | None = None  # when inconclusive: about how many seeds would decide it
     note: str = ""
+    versus_n: int | None = None  # a difference: the second setting's members (and count, for a proportion)
+    versus_count: int | None = None
 
     def text(self) -> str:
-        """'12% [5-26%] (3/25)' for a proportion, '0.0123 [0.01, 0.02]' for a median."""
+        """'12% [5-26%] (3/25)' for a proportion, '0.0123 [0.01, 0.02]' for a median, '+35 pp [12, 55]
+        (19/40 vs 0/40)' for a difference of proportions, '+0.4 [0.1, 0.7] (n=40 vs 40)' of medians."""
         if self.value is None:
             return "-"
+        if self.versus_n is not None:
+            if self.count is not None:
+                return (f"{100 * self.value:+.0f} pp [{100 * self.low:+.0f}, {100 * self.high:+.0f}] "
+                        f"({self.count}/{self.n} vs {self.versus_count}/{self.versus_n})")
+            return f"{self.value:+.3g} [{self.low:+.3g}, {self.high:+.3g}] (n={self.n} vs {self.versus_n})"
         if self.count is not None:
             return f"{100 * self.value:.0f}% [{100 * self.low:.0f}-{100 * self.high:.0f}%] ({self.count}/{self.n})"
         return f"{self.value:.3g} [{self.low:.3g}, {self.high:.3g}] (n={self.n})"
@@ -118,6 +129,9 @@ def check(cfg: Config, out: Path, seeds: int | None = None, source: str = "confi
         if e.trend is not None:
             verdict.measured.append(measure_trend(e, [Path(verdict.runs[s]) for s in e.settings],
                                                   [plans[s] for s in e.settings]))
+        elif e.versus is not None:
+            verdict.measured.append(measure_difference(e, *[(Path(verdict.runs[s]), plans[s])
+                                                            for s in (e.setting, e.versus)]))
         else:
             verdict.measured.append(measure(e, Path(verdict.runs[e.setting]), plans[e.setting]))
     return verdict
@@ -131,7 +145,7 @@ def _hits(e: Expectation, rows: list[dict[str, str]], layers: list[int]) -> list
         return [r["success"] == "1" for r in rows]
     if e.figure == "diverged_rate":
         return [r["status"] == "diverged" for r in rows]
-    key = _layer_column("dead", e.layer, layers, rows[0])
+    key = _layer_column("identical" if e.figure == "identical_rate" else "dead", e.layer, layers, rows[0])
     return [cell_float(r[key]) == 1.0 for r in rows]
 
 
@@ -148,13 +162,62 @@ def measure(e: Expectation, run_dir: Path, plan: SweepPlan) -> Measured:
     finite = values[~np.isnan(values)]
     if finite.size == 0:
         return Measured(str(e), None, None, None, n, None, INCONCLUSIVE, note="no member gave a finite value")
-    stat = np.mean if e.figure == "dead_share" else np.median
+    stat = _statistic(e)
     value = float(stat(finite))
-    rng = np.random.default_rng(0)
-    boots = stat(rng.choice(finite, size=(BOOTSTRAP, finite.size), replace=True), axis=1)
+    boots = stat(_resample(finite, np.random.default_rng(0)), axis=1)
     lo, hi = (float(v) for v in np.quantile(boots, [0.025, 0.975]))
-    return _judge(e, value, lo, hi, finite.size, note="" if finite.size == n else
-                  f"{n - finite.size} of {n} members without a finite value left out")
+    return _judge(e, value, lo, hi, finite.size, note=_left_out(n, finite.size))
+
+
+def _statistic(e: Expectation) -> Callable[..., Any]:
+    return np.mean if e.figure == "dead_share" else np.median
+
+
+def _resample(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """BOOTSTRAP resamples of `values` with replacement, one per row."""
+    return rng.choice(values, size=(BOOTSTRAP, values.size), replace=True)
+
+
+def _left_out(n: int, kept: int) -> str:
+    return "" if kept == n else f"{n - kept} of {n} members without a finite value left out"
+
+
+def newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """95 % interval of p1 - p2 from the two Wilson intervals: Newcombe's hybrid score method
+    (method 10 of Newcombe 1998, "Interval estimation for the difference between independent
+    proportions"); it stays inside [-1, 1] and behaves at 0/n and n/n, unlike the Wald interval."""
+    p1, p2 = k1 / n1, k2 / n2
+    (l1, u1), (l2, u2) = wilson(k1, n1), wilson(k2, n2)
+    d = p1 - p2
+    return d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
+
+
+def measure_difference(e: Expectation, a: tuple[Path, SweepPlan], b: tuple[Path, SweepPlan]) -> Measured:
+    """The figure of setting a minus that of setting b (e.versus), with its 95 % interval, judged."""
+    (run_a, plan_a), (run_b, plan_b) = a, b
+    rows_a, rows_b = read_rows(run_a / "members.csv"), read_rows(run_b / "members.csv")
+    if e.figure in PROPORTIONS:
+        ka, kb = sum(_hits(e, rows_a, plan_a.base.model.layers)), sum(_hits(e, rows_b, plan_b.base.model.layers))
+        na, nb = len(rows_a), len(rows_b)
+        lo, hi = newcombe(ka, na, kb, nb)
+        m = _judge(e, ka / na - kb / nb, lo, hi, na, count=ka,
+                   interval=lambda s: newcombe(round(ka / na * s), s, round(kb / nb * s), s))
+        m.versus_n, m.versus_count = nb, kb
+        return m
+    va = _per_member(e, run_a, rows_a, plan_a.base.model.layers)
+    vb = _per_member(e, run_b, rows_b, plan_b.base.model.layers)
+    fa, fb = va[~np.isnan(va)], vb[~np.isnan(vb)]
+    if fa.size == 0 or fb.size == 0:
+        return Measured(str(e), None, None, None, fa.size, None, INCONCLUSIVE, versus_n=fb.size,
+                        note="a setting with no finite value: no difference")
+    stat = _statistic(e)
+    rng = np.random.default_rng(0)
+    boots = stat(_resample(fa, rng), axis=1) - stat(_resample(fb, rng), axis=1)
+    lo, hi = (float(v) for v in np.quantile(boots, [0.025, 0.975]))
+    notes = [t for t in (_left_out(len(rows_a), fa.size), _left_out(len(rows_b), fb.size)) if t]
+    m = _judge(e, float(stat(fa) - stat(fb)), lo, hi, min(fa.size, fb.size), note="; ".join(notes))
+    m.n, m.versus_n = fa.size, fb.size
+    return m
 
 
 def measure_trend(e: Expectation, run_dirs: list[Path], plans: list[SweepPlan]) -> Measured:
@@ -185,7 +248,7 @@ def measure_trend(e: Expectation, run_dirs: list[Path], plans: list[SweepPlan]) 
     low, high = sorted((sign * lo, sign * hi))
     verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
     per_setting = min(v.size for v in ys)  # the seeds to decide are per setting
-    seeds = _seeds_to_decide(sign * rho, low, high, per_setting, 0.0, False) if verdict == INCONCLUSIVE else None
+    seeds = _seeds_to_decide(sign * rho, low, high, per_setting, 0.0) if verdict == INCONCLUSIVE else None
     return Measured(str(e), rho, lo, hi, n, None, verdict, seeds, note="Spearman's rho between the setting's "
                     "position and each member's value")
 
@@ -209,8 +272,8 @@ def _ranks(a: np.ndarray) -> np.ndarray:
 def _layer_column(kind: str, layer: int, layers: list[int], row: dict[str, str]) -> str:
     key = f"{kind}_L{layer}"
     if key not in row:
-        raise UserError(f"layer {layer}: no {key} column (layers 1..{len(layers) - 1}; a layer's dead share is "
-                        "logged for ReLU-like activations, and for the output when it is one)")
+        raise UserError(f"layer {layer}: no {key} column (layers 1..{len(layers) - 1}: {kind} is logged for "
+                        "hidden layers" + (", and dead for the output when it is ReLU-like)" if kind == "dead" else ")"))
     return key
 
 
@@ -237,24 +300,32 @@ def _per_member(e: Expectation, run_dir: Path, rows: list[dict[str, str]], layer
 
 
 def _judge(e: Expectation, value: float, lo: float, hi: float, n: int, count: int | None = None,
-           note: str = "") -> Measured:
+           note: str = "", interval: Callable[[int], tuple[float, float]] | None = None) -> Measured:
+    """The verdict of [lo, hi] against e's threshold. A proportion's interval at m seeds is its Wilson
+    interval at the same rate, unless `interval` gives another (a difference's)."""
     t = e.at_least if e.at_least is not None else e.at_most
     if e.at_least is not None:
         verdict = HOLDS if lo >= t else FAILS if hi < t else INCONCLUSIVE
     else:
         verdict = HOLDS if hi <= t else FAILS if lo > t else INCONCLUSIVE
-    seeds = _seeds_to_decide(value, lo, hi, n, t, count is not None) if verdict == INCONCLUSIVE else None
+    if count is not None and interval is None:
+        def interval(m: int) -> tuple[float, float]:
+            return wilson(round(value * m), m)
+    seeds = _seeds_to_decide(value, lo, hi, n, t, interval) if verdict == INCONCLUSIVE else None
     return Measured(str(e), value, lo, hi, n, count, verdict, seeds, note)
 
 
-def _seeds_to_decide(value: float, lo: float, hi: float, n: int, t: float, proportion: bool) -> int | None:
-    """About how many seeds would shrink the interval to exclude the threshold (None: the value sits on it)."""
+def _seeds_to_decide(value: float, lo: float, hi: float, n: int, t: float,
+                     interval: Callable[[int], tuple[float, float]] | None = None) -> int | None:
+    """About how many seeds (per setting) would shrink the interval to exclude the threshold (None: the
+    value sits on it). `interval(m)`: the interval at m seeds with the same rates; without it, the
+    half-width is taken to shrink as 1/sqrt(n)."""
     gap = abs(value - t)
     if gap == 0:
         return None
-    if proportion:  # the fewest seeds whose Wilson interval, at the same rate, leaves the threshold out
+    if interval is not None:  # the fewest seeds whose interval, at the same rates, leaves the threshold out
         def decides(m: int) -> bool:
-            low, high = wilson(round(value * m), m)
+            low, high = interval(m)
             return low > t or high < t
 
         top = n

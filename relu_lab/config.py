@@ -211,7 +211,8 @@ FIGURES = {  # what a claim can measure over a setting's seeds, from its members
     "success_rate": "share of seeds meeting the success criterion",
     "diverged_rate": "share of seeds whose cost became NaN or infinite",
     "all_dead_rate": "share of seeds whose layer `layer` ends with every unit dead",
-    "dead_share": "mean share of dead units in layer `layer`",
+    "dead_share": "mean share of dead units in layer `layer` (units that pass no gradient on any sample)",
+    "identical_rate": "share of seeds whose hidden layer `layer` ends with all units identical (one function)",
     "cost": "median final training cost",
     "accuracy": "median final training accuracy",
     "r2": "median final training R²",
@@ -220,15 +221,18 @@ FIGURES = {  # what a claim can measure over a setting's seeds, from its members
     "test_r2": "median final R² on the test set",
     "grad_ratio": "median of grad_L1 / grad_L<last>: gradient reaching the first layer against the last",
 }
-PROPORTIONS = ("success_rate", "diverged_rate", "all_dead_rate")  # judged with Wilson intervals
-LAYERED = ("all_dead_rate", "dead_share")  # need `layer`
+PROPORTIONS = ("success_rate", "diverged_rate", "all_dead_rate", "identical_rate")  # Wilson intervals
+LAYERED = ("all_dead_rate", "dead_share", "identical_rate")  # need `layer`
 
 
 class Expectation(Strict):
-    """One measurable part of a claim: a figure of one setting against a threshold, or its trend
-    over an ordered list of settings (a rank correlation, see claims.py)."""
+    """One measurable part of a claim: a figure of one setting against a threshold, the difference
+    of that figure between two settings against a threshold, or its trend over an ordered list of
+    settings (a rank correlation, see claims.py)."""
 
     setting: str | None = Field(None, description="a name from the claim's settings (with at_least / at_most)")
+    versus: str | None = Field(None, description="a second setting: the figure of `setting` minus this one's is "
+                               "judged against at_least / at_most")
     settings: list[str] | None = Field(None, min_length=2, description="settings in order (with trend)")
     trend: Literal["increasing", "decreasing"] | None = Field(
         None, description="the figure rises (or falls) along `settings`")
@@ -243,13 +247,15 @@ class Expectation(Strict):
     def _well_formed(self) -> Expectation:
         if self.trend is not None:
             if self.settings is None or self.setting is not None or self.at_least is not None \
-                    or self.at_most is not None:
-                raise ValueError("a trend goes with 'settings: [a, b, ...]' in order, without setting, at_least "
-                                 "or at_most")
+                    or self.at_most is not None or self.versus is not None:
+                raise ValueError("a trend goes with 'settings: [a, b, ...]' in order, without setting, versus, "
+                                 "at_least or at_most")
         elif self.setting is None or self.settings is not None:
             raise ValueError("give 'setting' with at_least or at_most, or 'settings' with a trend")
         elif (self.at_least is None) == (self.at_most is None):
             raise ValueError("give exactly one of 'at_least' and 'at_most'")
+        elif self.versus is not None and self.versus == self.setting:
+            raise ValueError(f"'versus' names a second setting, not '{self.setting}' again")
         if (self.figure in LAYERED) != (self.layer is not None):
             raise ValueError(f"'layer' goes with {' and '.join(LAYERED)} (and only with them)")
         if self.at == "start" and self.figure not in ("dead_share", "grad_ratio"):
@@ -262,11 +268,15 @@ class Expectation(Strict):
         if self.trend is not None:
             return f"{what} {self.trend} over {', '.join(self.settings)}"
         bound = f">= {self.at_least:g}" if self.at_least is not None else f"<= {self.at_most:g}"
+        if self.versus is not None:
+            return f"{self.setting} minus {self.versus}: {what} {bound}"
         return f"{self.setting}: {what} {bound}"
 
     def named(self) -> list[str]:
         """The settings this expectation measures."""
-        return list(self.settings) if self.settings is not None else [self.setting]
+        if self.settings is not None:
+            return list(self.settings)
+        return [self.setting] + ([self.versus] if self.versus is not None else [])
 
 
 class ClaimConfig(Strict):
@@ -284,7 +294,7 @@ class ClaimConfig(Strict):
         for i, e in enumerate(self.expect):
             for name in e.named():
                 if name not in self.settings:
-                    key = "setting" if e.setting is not None else "settings"
+                    key = "settings" if e.settings is not None else "versus" if name == e.versus else "setting"
                     raise PathError(("expect", i, key), did_you_mean("setting", name, self.settings))
         return self
 

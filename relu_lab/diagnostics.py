@@ -3,9 +3,13 @@
 Layers are numbered 1..L by weight matrix; hidden layer l is the output of W_l.
 For every member (arrays of shape (K,)):
 
-    dead_L{l}      share of hidden units whose pre-activation is <= 0 for every
-                   training sample (through ReLU they get no gradient)
+    dead_L{l}      share of hidden units that pass no gradient on any training
+                   sample: f'(z) = 0 for every sample (for ReLU, z <= 0 everywhere;
+                   a leaky unit is never dead, a saturated tanh one can be)
     sparsity_L{l}  share of exact zeros among the hidden layer's outputs
+    identical_L{l} 1 when every unit of hidden layer l has the same incoming weights, bias
+                   (and learned slope) as its first, within 1e-9 of the largest: the units
+                   compute one function (zero initialisation never breaks that symmetry)
     grad_L{l}      Frobenius norm of dC/dW_l on the full training set
     wnorm_L{l}     Frobenius norm of W_l
     slope_L{l}     mean learned slope of a PReLU layer
@@ -22,7 +26,7 @@ from .losses import Loss
 from .network import Ensemble
 
 # The one place that knows how a diagnostic column is named: kind, then the 1-based layer.
-COLUMN = re.compile(r"(dead|sparsity|grad|wnorm|slope)_L(\d+)")
+COLUMN = re.compile(r"(dead|sparsity|identical|grad|wnorm|slope)_L(\d+)")
 VANISHING_RATIO = 1e-4  # grad_L1 / grad_LL below this: gradients vanish towards the input
 
 
@@ -42,6 +46,8 @@ def diagnostic_names(layers: list[int], learned_layers: set[int], output_can_die
     for l in range(1, L + 1):
         if l < L or output_can_die:
             names += [f"dead_L{l}", f"sparsity_L{l}"]
+        if l < L:
+            names.append(f"identical_L{l}")
         names += [f"grad_L{l}", f"wnorm_L{l}"]
         if l in learned_layers:
             names.append(f"slope_L{l}")
@@ -57,9 +63,12 @@ def diagnose(net: Ensemble, zs, as_, Y: np.ndarray, loss: Loss, reduction: str, 
         if f"dead_L{l}" in names:
             # a member whose layer holds NaN or inf has no meaningful dead share: null, not 0
             known = np.all(np.isfinite(zs[l - 1]), axis=(-2, -1))
-            with np.errstate(invalid="ignore"):
-                out[f"dead_L{l}"] = np.where(known, np.mean(np.all(zs[l - 1] <= 0, axis=-2), axis=-1), np.nan)
+            with np.errstate(invalid="ignore", over="ignore"):
+                silent = np.all(net.derivative(l - 1, zs[l - 1]) == 0, axis=-2)
+                out[f"dead_L{l}"] = np.where(known, np.mean(silent, axis=-1), np.nan)
                 out[f"sparsity_L{l}"] = np.where(known, np.mean(as_[l] == 0, axis=(-2, -1)), np.nan)
+        if f"identical_L{l}" in names:
+            out[f"identical_L{l}"] = _identical(net, l - 1)
         out[f"grad_L{l}"] = np.sqrt(np.sum(dW[l - 1] ** 2, axis=(1, 2)))
         out[f"wnorm_L{l}"] = np.sqrt(np.sum(net.W[l - 1] ** 2, axis=(1, 2)))
         if f"slope_L{l}" in names:
@@ -68,23 +77,36 @@ def diagnose(net: Ensemble, zs, as_, Y: np.ndarray, loss: Loss, reduction: str, 
     return {k: out[k] for k in names}
 
 
+IDENTICAL_TOLERANCE = 1e-9  # relative to the layer's largest incoming parameter (or 1)
+
+
+def _identical(net: Ensemble, l: int) -> np.ndarray:
+    """Per member: 1.0 when all units after weight matrix l share incoming weights, bias and learned
+    slope (each unit is a column of this stack), 0.0 when two differ, NaN when a value is not finite."""
+    stack = [net.W[l], net.b[l]] + ([net.learned[l]] if l in net.learned else [])
+    v = np.concatenate(stack, axis=1)  # (K, fan_in + 1 [+ 1], units)
+    with np.errstate(invalid="ignore"):
+        spread = np.max(np.abs(v - v[:, :, :1]), axis=(1, 2))
+        size = np.maximum(np.max(np.abs(v), axis=(1, 2)), 1.0)
+        return np.where(np.isfinite(size), (spread <= IDENTICAL_TOLERANCE * size).astype(float), np.nan)
+
+
 def can_die(act: Activation) -> bool:
     """Whether the activation passes no gradient for z < 0 (ReLU), so that a unit can die."""
     return act.elementwise and act.learned is None and float(act.df(np.array([-1.0]))[0]) == 0.0
 
 
-def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], mortal: set[int],
-                 k: int = 0) -> list[str]:
+def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], k: int = 0) -> list[str]:
     """Warnings a user would want about member k, from its logged history.
 
-    Units that died in layers whose activation can die (`mortal`, 1-based), e.g.
+    Units that died (a dead_L column above 0 at the end), e.g.
     "layer 2: 17 of 20 units dead since epoch 40"; and gradients that vanish
     towards the input: the largest gradient norm layer 1 received during the run
     below 1e-4 times the largest the last layer received.
     """
     out = []
     L = len(layers) - 1
-    for l in sorted(mortal):
+    for l in range(1, L + 1):
         key = f"dead_L{l}"
         if key not in metrics[-1]:
             continue

@@ -164,6 +164,10 @@ class Ensemble:
             return {**act.params, act.fn.learned: self.learned[l]}
         return act.params
 
+    def derivative(self, l: int, z: np.ndarray) -> np.ndarray:
+        """f'(z) of the activation after weight matrix l (0-based; the last is the output's)."""
+        return self._df[l](z) if l < len(self._df) else self._output_df(z)
+
     def forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Pre-activations `zs` and activations `as_` (as_[0] is X) of every layer."""
         zs, as_ = [], [X]

@@ -14,7 +14,7 @@ import numpy as np
 from . import checkpoint
 from .config import Config
 from .datasets import Dataset
-from .diagnostics import can_die, warnings_for
+from .diagnostics import warnings_for
 from .errors import UserError
 from .experiment import make_dataset, resolve
 from .loading import dump_config, load_config
@@ -137,10 +137,8 @@ def run_warnings(result: TrainResult, cfg: Config, k: int = 0) -> list[str]:
     else:
         out += hidden_blow_up(result, cfg, k)
     finite = [r for r in result.history if np.isfinite(r.metrics["cost"][k])]
-    acts = [a.fn for a in result.net.hidden] + [result.net.output.fn]  # as trained last
-    mortal = {l + 1 for l, act in enumerate(acts) if can_die(act)}
     if finite:
-        out += warnings_for([r.epoch for r in finite], [r.metrics for r in finite], cfg.model.layers, mortal, k)
+        out += warnings_for([r.epoch for r in finite], [r.metrics for r in finite], cfg.model.layers, k)
     return out
 
 

@@ -37,9 +37,12 @@ def test_an_interval_is_judged_against_its_threshold(bound, value, lo, hi, verdi
 def test_the_seeds_that_would_decide_are_the_fewest_whose_interval_leaves_the_threshold_out():
     from relu_lab.grid import wilson
 
-    n = _seeds_to_decide(0.0, 0.0, 0.19, 16, 0.1, proportion=True)
-    assert wilson(0, n)[1] < 0.1 <= wilson(0, n - 1)[1]
-    assert _seeds_to_decide(0.1, 0.0, 0.3, 16, 0.1, proportion=True) is None  # the value sits on the threshold
+    at_zero = _judge(expect(at_most=0.1), 0.0, 0.0, 0.19, 16, count=0)
+    n = at_zero.seeds_to_decide
+    assert at_zero.verdict == INCONCLUSIVE and wilson(0, n)[1] < 0.1 <= wilson(0, n - 1)[1]
+    assert _seeds_to_decide(0.1, 0.0, 0.3, 16, 0.1, lambda m: wilson(round(0.1 * m), m)) is None  # on the threshold
+    assert _seeds_to_decide(0.3, 0.1, 0.5, 16, 0.0) == 8  # a median: 16 * (half-width 0.2 / gap 0.3)^2 = 7.1
+    assert _seeds_to_decide(0.1, 0.0, 0.4, 16, 0.0) == 64
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
@@ -116,27 +119,64 @@ def test_spearman_matches_its_definition_with_ties():
     assert _spearman(x, x) == pytest.approx(1.0) and np.isnan(_spearman(x, np.ones(6)))
 
 
-def trend_of(tmp_path, values: list[list[float]], trend: str):
-    """measure_trend over fake sweeps whose members.csv hold `values` as dead_L1 (one list per setting)."""
+def fake_sweeps(tmp_path, values: list[list[float]], column: str = "dead_L1") -> list[tuple[Path, object]]:
+    """(run dir, plan) of fake sweeps whose members.csv hold `values` in `column` (one list per setting)."""
     import csv as csv_module
 
-    from relu_lab.claims import measure_trend
-
-    dirs, plans = [], []
-    cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1]}})
     from relu_lab.grid import plan_sweep
 
+    cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1]}})
+    out = []
     for i, vs in enumerate(values):
         d = tmp_path / f"s{i}"
         d.mkdir(parents=True)
         with open(d / "members.csv", "w", newline="") as fh:
             w = csv_module.writer(fh)
-            w.writerow(["member", "status", "dead_L1"])
+            w.writerow(["member", "status", column])
             w.writerows([[k, "completed", v] for k, v in enumerate(vs)])
-        dirs.append(d)
-        plans.append(plan_sweep(cfg, [], [0]))
+        out.append((d, plan_sweep(cfg, [], [0])))
+    return out
+
+
+def trend_of(tmp_path, values: list[list[float]], trend: str):
+    """measure_trend over fake sweeps whose members.csv hold `values` as dead_L1 (one list per setting)."""
+    from relu_lab.claims import measure_trend
+
+    dirs, plans = zip(*fake_sweeps(tmp_path, values))
     e = Expectation(settings=[f"s{i}" for i in range(len(values))], figure="dead_share", layer=1, trend=trend)
-    return measure_trend(e, dirs, plans)
+    return measure_trend(e, list(dirs), list(plans))
+
+
+def test_newcombe_matches_the_worked_example_of_its_paper():
+    from relu_lab.claims import newcombe
+
+    # Newcombe 1998, Stat. Med. 17:873, Table II, example (a): 56/70 - 48/80, method 10: 0.0524 to 0.3339
+    lo, hi = newcombe(56, 70, 48, 80)
+    assert (round(lo, 4), round(hi, 4)) == (0.0524, 0.3339)
+    lo, hi = newcombe(0, 10, 0, 10)  # example (h): 0/10 - 0/10: -0.2775 to 0.2775
+    assert (round(lo, 4), round(hi, 4)) == (-0.2775, 0.2775)
+
+
+def test_a_difference_between_two_settings_is_judged_by_its_own_interval(tmp_path):
+    from relu_lab.claims import measure_difference
+
+    a, b = fake_sweeps(tmp_path / "p", [[1.0] * 15 + [0.0] * 5, [1.0] * 2 + [0.0] * 18])  # 15/20 against 2/20
+    gap = Expectation(setting="a", versus="b", figure="all_dead_rate", layer=1, at_least=0.3)
+    m = measure_difference(gap, a, b)
+    assert m.value == pytest.approx(0.65) and m.verdict == HOLDS and (m.count, m.n, m.versus_count, m.versus_n) == (
+        15, 20, 2, 20)
+    assert m.text() == "+65 pp [+35, +81] (15/20 vs 2/20)"  # newcombe(15, 20, 2, 20), formatted
+    wide = measure_difference(gap.model_copy(update={"at_least": 0.6}), a, b)
+    assert wide.verdict == INCONCLUSIVE and wide.low < 0.6 < wide.high and wide.seeds_to_decide > 20
+    assert measure_difference(gap.model_copy(update={"at_least": 0.85}), a, b).verdict == FAILS
+    # means of dead_share: 0.9 against 0.1, bootstrapped side by side
+    c, d = fake_sweeps(tmp_path / "m", [[0.8, 1.0] * 8, [0.0, 0.2] * 8])
+    mean_gap = measure_difference(Expectation(setting="a", versus="b", figure="dead_share", layer=1, at_least=0.5),
+                                  c, d)
+    assert mean_gap.value == pytest.approx(0.8) and mean_gap.verdict == HOLDS and mean_gap.low <= 0.8 <= mean_gap.high
+    reverse = measure_difference(Expectation(setting="b", versus="a", figure="dead_share", layer=1, at_most=0.0),
+                                 d, c)
+    assert reverse.value == pytest.approx(-0.8) and reverse.verdict == HOLDS
 
 
 def test_a_trend_holds_fails_or_is_undecided_by_its_interval(tmp_path):
@@ -155,6 +195,9 @@ def test_a_trend_holds_fails_or_is_undecided_by_its_interval(tmp_path):
     ({"settings": ["a", "b"], "figure": "cost", "trend": "increasing", "at_least": 1}, "a trend goes with"),
     ({"setting": "a", "figure": "cost", "trend": "increasing"}, "a trend goes with"),
     ({"settings": ["a", "c"], "figure": "cost", "trend": "increasing"}, "unknown setting 'c'"),
+    ({"setting": "a", "versus": "c", "figure": "cost", "at_most": 0}, "claim.expect.0.versus: unknown setting 'c'"),
+    ({"setting": "a", "versus": "a", "figure": "cost", "at_most": 0}, "names a second setting"),
+    ({"settings": ["a", "b"], "versus": "a", "figure": "cost", "trend": "increasing"}, "without setting, versus"),
 ])
 def test_a_malformed_trend_is_refused(item, words, tmp_path):
     path = tmp_path / "t.yaml"

@@ -53,6 +53,25 @@ def test_dead_units_and_sparsity_on_a_hand_built_network():
     assert names == ["dead_L1", "sparsity_L1", "grad_L1", "wnorm_L1", "grad_L2", "wnorm_L2"]
 
 
+def test_dead_means_no_gradient_whatever_the_activation():
+    # The same weights under leaky ReLU: member 1's units still have z <= 0 on every sample, but
+    # each passes slope * gradient, so none is dead and the layer below still learns.
+    net = hand_net()
+    net.set_hidden([Act(ACTIVATIONS["leaky_relu"], {"slope": 0.1})])
+    zs, as_ = net.forward(X)
+    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", diagnostic_names(net.layers, set()))
+    assert np.all(d["dead_L1"] == 0.0) and d["grad_L1"][1] > 0
+    # tanh saturated on every sample (|z| = 40: tanh is +-1 exactly, f' = 0 exactly) passes nothing
+    net = hand_net()
+    net.W[0][...] *= 40
+    net.b[0][...] = np.array([[[40.0, -40.0, -40.0]], [[-40.0, -40.0, -40.0]]])
+    net.set_hidden([Act(ACTIVATIONS["tanh"], {})])
+    zs, as_ = net.forward(X)
+    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", diagnostic_names(net.layers, set()))
+    # member 0: unit 2 gets z = 0 where x0 = 1 (tanh'(0) = 1), so it lives; units 0 and 1 are saturated
+    assert d["dead_L1"][0] == 2 / 3 and d["dead_L1"][1] == 1.0 and d["grad_L1"][1] == 0.0
+
+
 def test_a_member_with_non_finite_values_has_no_dead_share():
     net = hand_net()
     net.W[0][1, 0, 0] = np.nan  # member 1's first unit is NaN: its layer's dead share is unknown
@@ -66,7 +85,7 @@ def test_warnings_use_the_last_known_dead_count_of_a_diverged_run():
     epochs = [0, 20, 40]
     metrics = [{"dead_L1": np.array([d]), "grad_L1": np.array([g]), "grad_L2": np.array([1.0])}
                for d, g in ((0.0, 1.0), (0.5, 1.0), (np.nan, np.nan))]
-    assert warnings_for(epochs, metrics, [2, 20, 1], {1}) == [
+    assert warnings_for(epochs, metrics, [2, 20, 1]) == [
         "layer 1: 10 of 20 units dead since epoch 20 (last known at epoch 20, before the run diverged)"]
 
 
@@ -89,8 +108,9 @@ def test_warnings_name_the_layer_the_count_and_the_epoch():
     epochs = [0, 20, 40, 60]
     dead = [0.0, 0.1, 0.85, 0.85]
     metrics = [{"dead_L1": np.array([d]), "grad_L1": np.array([1.0]), "grad_L2": np.array([1.0])} for d in dead]
-    assert warnings_for(epochs, metrics, layers, {1}) == ["layer 1: 17 of 20 units dead since epoch 40"]
-    assert warnings_for(epochs, metrics, layers, set()) == []  # e.g. a sigmoid layer: z <= 0 is not death
+    assert warnings_for(epochs, metrics, layers) == ["layer 1: 17 of 20 units dead since epoch 40"]
+    alive = [m | {"dead_L1": np.array([0.0])} for m in metrics]  # e.g. a leaky layer: never dead
+    assert warnings_for(epochs, alive, layers) == []
 
 
 def test_deep_sigmoid_gradient_vanishes_towards_the_input_and_relu_does_not():

@@ -4,12 +4,13 @@
                        dead units framed in red, the data on top. 1-D inputs: each unit's
                        activation curve over x under the net's fit.
     units_raster.png   units x logged epochs per layer: the share of training samples on which
-                       each unit is active (z > 0); black is a unit active on none (dead).
+                       each unit is active (z > 0); black is a unit active on none (for
+                       ReLU, dead).
     weights.png        weights and pre-activations per layer, at the first and the last snapshot.
 
 All read snapshots.npz (the weights at logged epochs) and rebuild the dataset from config.yaml.
-A "dead" unit is one whose pre-activation is <= 0 on every training sample, marked only in
-layers whose activation passes no gradient there (ReLU), as in diagnostics.py.
+A "dead" unit is one that passes no gradient on any training sample (f'(z) = 0 on all of them;
+for ReLU, z <= 0 everywhere), as in diagnostics.py.
 """
 
 from __future__ import annotations
@@ -84,14 +85,15 @@ def draw_units(cfg, data, net):
     with np.errstate(all="ignore"):
         zs_data, _ = net.forward(data.X)
     mortal = mortal_layers(net)
-    dead = [np.all(zs_data[l][0] <= 0, axis=0) & mortal[l] for l in range(len(shown))]
+    with np.errstate(all="ignore"):
+        dead = [np.all(net.derivative(l, zs_data[l])[0] == 0, axis=0) for l in range(len(shown))]
     active = [np.mean(zs_data[l][0] > 0, axis=0) for l in range(len(shown))]
     draw = _plane_units if data.n_inputs == 2 else _curve_units
     fig = draw(cfg, data, net, shown, dead, active)
     total_dead = sum(int(d.sum()) for d in dead)
     sizes = ", ".join(map(str, cfg.model.layers[1:-1]))
     note = f"; the first {', '.join(map(str, shown))} units of layers of {sizes}" if cut else ""
-    dead_note = f"{total_dead} dead (framed in red)" if any(mortal) else "no layer whose units can die"
+    dead_note = f"{total_dead} dead (framed in red)" if any(mortal) or total_dead else "no layer whose units can die"
     how = ("\neach panel: the unit's output over the input plane (yellow high), the data on top; "
            "title: the share of training samples where it is active") if data.n_inputs == 2 else ""
     return fig, f"({dead_note}{note}){how}"
@@ -216,7 +218,7 @@ def plot_raster(run_dir: Path, cfg, data, summary: dict, name: str = "") -> Path
         if share.shape[0] <= 20:
             ax.set_yticks(range(share.shape[0]))
             ax.tick_params(axis="y", labelsize=6)
-    fig.colorbar(mesh, ax=axes[:, 0], label="share of training samples with z > 0 (black: dead)", shrink=0.9)
+    fig.colorbar(mesh, ax=axes[:, 0], label="share of training samples with z > 0 (black: none; dead for ReLU)", shrink=0.9)
     axes[-1, 0].set_xlabel("epoch")
     fig.suptitle(f"{name or cfg.name}: when units are active, per logged epoch", fontsize=11)
     return save(fig, run_dir / "units_raster.png")
