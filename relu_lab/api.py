@@ -86,6 +86,15 @@ class Checked:
         return {"claims": self.claims, "all_hold": self.all_hold,
                 "run_dir": str(self.run_dir) if self.run_dir else None}
 
+    def rows(self) -> list[dict[str, Any]]:
+        """A row per measured figure: the claim (name, its verdict) beside the figure, its interval and verdict."""
+        return [{"claim": c["name"], "claim_verdict": c["verdict"], "seeds": c["seeds"]} | m
+                for c in self.claims for m in c["measured"]]
+
+    def frame(self):
+        """rows() as a pandas DataFrame."""
+        return _frame(self.rows())
+
 
 def train(config: ConfigLike, overrides: Mapping[str, Any] | None = None, *, out: str | Path | None = None,
           custom_activations: Mapping[str, tuple[Callable, Callable]] | None = None) -> Run:

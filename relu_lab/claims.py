@@ -272,8 +272,9 @@ def _ranks(a: np.ndarray) -> np.ndarray:
 def _layer_column(kind: str, layer: int, layers: list[int], row: dict[str, str]) -> str:
     key = f"{kind}_L{layer}"
     if key not in row:
+        output = ", and dead for the output when it is ReLU-like" if kind == "dead" else ""
         raise UserError(f"layer {layer}: no {key} column (layers 1..{len(layers) - 1}: {kind} is logged for "
-                        "hidden layers" + (", and dead for the output when it is ReLU-like)" if kind == "dead" else ")"))
+                        f"hidden layers{output})")
     return key
 
 

@@ -100,9 +100,10 @@ def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], k: i
     """Warnings a user would want about member k, from its logged history.
 
     Units that died (a dead_L column above 0 at the end), e.g.
-    "layer 2: 17 of 20 units dead since epoch 40"; and gradients that vanish
-    towards the input: the largest gradient norm layer 1 received during the run
-    below 1e-4 times the largest the last layer received.
+    "layer 2: 17 of 20 units dead since epoch 40"; a hidden layer whose units all
+    ended identical; and gradients that vanish towards the input: the largest
+    gradient norm layer 1 received during the run below 1e-4 times the largest the
+    last layer received.
     """
     out = []
     L = len(layers) - 1
@@ -126,6 +127,10 @@ def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], k: i
             where += f" (last known at epoch {known[-1][0]}, before the run diverged)"
         what = "output" if l == L else f"layer {l}"
         out.append(f"{what}: {counts[-1]} of {layers[l]} units dead {where}")
+    for l in range(1, L):
+        if layers[l] > 1 and float(metrics[-1].get(f"identical_L{l}", [0.0] * (k + 1))[k]) == 1.0:
+            out.append(f"layer {l}: all {layers[l]} units are identical (one function; the symmetry of equal "
+                       "initial weights was never broken)")
     first, last = "grad_L1", f"grad_L{L}"
     if L > 1 and first in metrics[-1]:
         top_first, top_last = (max((v for m in metrics if np.isfinite(v := float(m[key][k]))), default=0.0)

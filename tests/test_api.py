@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +64,19 @@ def test_an_activation_given_as_python_functions_trains_and_is_checked():
         relu_lab.train(XOR, {"model.hidden": "scalar"}, custom_activations={"scalar": (f, lambda z: 1.0)})
 
 
-def test_frames_need_pandas_and_say_so():
+def test_frames_are_pandas_tables_and_without_pandas_say_how_to_get_it(monkeypatch):
+    pd = pytest.importorskip("pandas")  # in the test extras; not a dependency of relu-lab
     run = relu_lab.train(XOR, {"train.epochs": 20})
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install pandas"):
-            run.frame()
-    else:
-        assert list(run.frame()["epoch"])[-1] == 20
+    frame = run.frame()
+    assert isinstance(frame, pd.DataFrame) and list(frame["epoch"])[-1] == 20
+    assert frame["cost"].tolist() == [row["cost"] for row in run.history]
+    grid = relu_lab.sweep(XOR, {"train.epochs": 20}, lr=[0.1, 1.0], seeds=2)
+    assert len(grid.frame("members")) == 4 and grid.frame()["train.lr"].tolist() == [0.1, 1.0]
+    with pytest.raises(ValueError, match="'summary' or 'members'"):
+        grid.frame("points")
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    with pytest.raises(ImportError, match="pip install pandas"):
+        run.frame()
 
 
 def test_check_returns_the_verdicts():
@@ -79,3 +85,8 @@ def test_check_returns_the_verdicts():
     (claim,) = result.claims
     assert claim["name"] == "claim004_lr_kills" and len(claim["measured"]) == len(load_config(path).claim.expect)
     assert claim["verdict"] in ("holds", "inconclusive") and result.run_dir is None
+    rows = result.rows()
+    assert [r["expectation"] for r in rows] == [m["expectation"] for m in claim["measured"]]
+    assert all(r["claim"] == "claim004_lr_kills" and r["seeds"] == 8 for r in rows)
+    if importlib.util.find_spec("pandas"):
+        assert result.frame()["verdict"].tolist() == [m["verdict"] for m in claim["measured"]]

@@ -67,6 +67,8 @@ def swapped(path: Path, **changes) -> dict:
 @pytest.mark.parametrize("name,changes", [
     ("seed003_deep_xor", {"sigmoid": {"model.hidden": "relu"}, "relu": {"model.hidden": "sigmoid"}}),
     ("seed000_leaky_xor", {"right": {"model.hidden": "asker_leaky"}}),  # the asker's derivative as the right one
+    ("seed001_zero_init", {"zeros": {}}),  # "zero" weights that are random after all
+    ("seed001_init_deep_relu", {"wide_he": {"model.layers": [2] + [32] * 8 + [1]}}),  # He's setting with U[-1, 1]
 ])
 def test_a_wrong_ingredient_makes_its_claim_fail(name, changes, tmp_path):
     path = CLAIMS / f"{name}.yaml"

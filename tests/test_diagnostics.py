@@ -50,7 +50,8 @@ def test_dead_units_and_sparsity_on_a_hand_built_network():
     # a dead layer passes no gradient to the weights below it
     assert d["grad_L1"][1] == 0.0 and d["grad_L1"][0] > 0
     assert np.allclose(d["wnorm_L1"], np.sqrt(np.sum(net.W[0] ** 2, axis=(1, 2))))
-    assert names == ["dead_L1", "sparsity_L1", "grad_L1", "wnorm_L1", "grad_L2", "wnorm_L2"]
+    assert names == ["dead_L1", "sparsity_L1", "identical_L1", "grad_L1", "wnorm_L1", "grad_L2", "wnorm_L2"]
+    assert np.all(d["identical_L1"] == [0.0, 1.0])  # member 1: three units of weights -1, bias -1
 
 
 def test_dead_means_no_gradient_whatever_the_activation():
@@ -111,6 +112,9 @@ def test_warnings_name_the_layer_the_count_and_the_epoch():
     assert warnings_for(epochs, metrics, layers) == ["layer 1: 17 of 20 units dead since epoch 40"]
     alive = [m | {"dead_L1": np.array([0.0])} for m in metrics]  # e.g. a leaky layer: never dead
     assert warnings_for(epochs, alive, layers) == []
+    twins = alive[:-1] + [alive[-1] | {"identical_L1": np.array([1.0])}]
+    assert warnings_for(epochs, twins, layers) == [
+        "layer 1: all 20 units are identical (one function; the symmetry of equal initial weights was never broken)"]
 
 
 def test_deep_sigmoid_gradient_vanishes_towards_the_input_and_relu_does_not():

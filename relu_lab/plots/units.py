@@ -218,7 +218,8 @@ def plot_raster(run_dir: Path, cfg, data, summary: dict, name: str = "") -> Path
         if share.shape[0] <= 20:
             ax.set_yticks(range(share.shape[0]))
             ax.tick_params(axis="y", labelsize=6)
-    fig.colorbar(mesh, ax=axes[:, 0], label="share of training samples with z > 0 (black: none; dead for ReLU)", shrink=0.9)
+    fig.colorbar(mesh, ax=axes[:, 0], label="share of training samples with z > 0 (black: none; dead for ReLU)",
+                 shrink=0.9)
     axes[-1, 0].set_xlabel("epoch")
     fig.suptitle(f"{name or cfg.name}: when units are active, per logged epoch", fontsize=11)
     return save(fig, run_dir / "units_raster.png")
