@@ -304,7 +304,7 @@ def _judge(e: Expectation, value: float, lo: float, hi: float, n: int, count: in
            note: str = "", interval: Callable[[int], tuple[float, float]] | None = None) -> Measured:
     """The verdict of [lo, hi] against e's threshold. A proportion's interval at m seeds is its Wilson
     interval at the same rate, unless `interval` gives another (a difference's)."""
-    t = e.at_least if e.at_least is not None else e.at_most
+    t = e.threshold
     if e.at_least is not None:
         verdict = HOLDS if lo >= t else FAILS if hi < t else INCONCLUSIVE
     else:

@@ -186,22 +186,41 @@ class TrainConfig(Strict):
     phases: list[PhaseConfig] = Field([], description="stages run one after another on the same weights")
 
 
-class SuccessConfig(Strict):
-    metric: Literal[METRICS] = "accuracy"  # type: ignore[valid-type]
+class Bounded(Strict):
+    """A figure's threshold: exactly one of at_least and at_most (a success criterion, a claim's expectation)."""
+
     at_least: float | None = None
     at_most: float | None = None
 
-    @model_validator(mode="after")
-    def _one_bound(self) -> SuccessConfig:
+    def one_bound(self) -> str | None:
+        """What is wrong when not exactly one bound is given (None: it is)."""
         if (self.at_least is None) == (self.at_most is None):
-            raise ValueError("give exactly one of 'at_least' and 'at_most', e.g. {metric: accuracy, at_least: 1.0}")
-        return self
+            return "give exactly one of 'at_least' and 'at_most'"
+        return None
+
+    @property
+    def threshold(self) -> float:
+        return self.at_least if self.at_least is not None else self.at_most
+
+    def bound_text(self, spec: str = "") -> str:
+        """'>= 1.0' or '<= 0.1' (the number formatted by `spec`, e.g. 'g')."""
+        return f"{'>=' if self.at_least is not None else '<='} {self.threshold:{spec}}"
 
     def met(self, value):
         return value >= self.at_least if self.at_least is not None else value <= self.at_most
 
+
+class SuccessConfig(Bounded):
+    metric: Literal[METRICS] = "accuracy"  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> SuccessConfig:
+        if (problem := self.one_bound()) is not None:
+            raise ValueError(f"{problem}, e.g. {{metric: accuracy, at_least: 1.0}}")
+        return self
+
     def __str__(self) -> str:
-        return f"{self.metric} >= {self.at_least}" if self.at_least is not None else f"{self.metric} <= {self.at_most}"
+        return f"{self.metric} {self.bound_text()}"
 
 
 MAX_MEMBERS = 250_000  # per sweep: planning alone holds about 2 KB per member (0.5 GB at the limit)
@@ -225,7 +244,7 @@ PROPORTIONS = ("success_rate", "diverged_rate", "all_dead_rate", "identical_rate
 LAYERED = ("all_dead_rate", "dead_share", "identical_rate")  # need `layer`
 
 
-class Expectation(Strict):
+class Expectation(Bounded):
     """One measurable part of a claim: a figure of one setting against a threshold, the difference
     of that figure between two settings against a threshold, or its trend over an ordered list of
     settings (a rank correlation, see claims.py)."""
@@ -237,11 +256,9 @@ class Expectation(Strict):
     trend: Literal["increasing", "decreasing"] | None = Field(
         None, description="the figure rises (or falls) along `settings`")
     figure: Literal[tuple(FIGURES)] = Field(description="; ".join(f"{k}: {v}" for k, v in FIGURES.items()))  # type: ignore[valid-type]
-    layer: int | None = Field(None, ge=1, description="the layer of dead_share / all_dead_rate (1-based, by weight "
-                              "matrix; the output layer is the last)")
+    layer: int | None = Field(None, ge=1, description="the layer of " + " / ".join(LAYERED) + " (1-based, by "
+                              "weight matrix; the output layer is the last)")
     at: Literal["start", "end"] = Field("end", description="dead_share and grad_ratio: at the first or last log")
-    at_least: float | None = None
-    at_most: float | None = None
 
     @model_validator(mode="after")
     def _well_formed(self) -> Expectation:
@@ -252,12 +269,12 @@ class Expectation(Strict):
                                  "at_least or at_most")
         elif self.setting is None or self.settings is not None:
             raise ValueError("give 'setting' with at_least or at_most, or 'settings' with a trend")
-        elif (self.at_least is None) == (self.at_most is None):
-            raise ValueError("give exactly one of 'at_least' and 'at_most'")
+        elif (problem := self.one_bound()) is not None:
+            raise ValueError(problem)
         elif self.versus is not None and self.versus == self.setting:
             raise ValueError(f"'versus' names a second setting, not '{self.setting}' again")
         if (self.figure in LAYERED) != (self.layer is not None):
-            raise ValueError(f"'layer' goes with {' and '.join(LAYERED)} (and only with them)")
+            raise ValueError(f"'layer' goes with {', '.join(LAYERED)} (and only with them)")
         if self.at == "start" and self.figure not in ("dead_share", "grad_ratio"):
             raise ValueError("'at: start' goes with dead_share and grad_ratio only")
         return self
@@ -267,7 +284,7 @@ class Expectation(Strict):
                                                                                     self.at == "start" else "")
         if self.trend is not None:
             return f"{what} {self.trend} over {', '.join(self.settings)}"
-        bound = f">= {self.at_least:g}" if self.at_least is not None else f"<= {self.at_most:g}"
+        bound = self.bound_text("g")
         if self.versus is not None:
             return f"{self.setting} minus {self.versus}: {what} {bound}"
         return f"{self.setting}: {what} {bound}"

@@ -1,0 +1,144 @@
+"""What every command shares: the app, the consoles, the options spelled alike everywhere,
+one-line errors, exit codes, and Ctrl-C handling."""
+
+from __future__ import annotations
+
+import functools
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .. import __version__
+from ..console import Survivable
+from ..errors import UserError
+
+app = typer.Typer(
+    help="relu-lab: experiments on activation functions in small neural networks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(file=Survivable("stdout"))
+err_console = Console(file=Survivable("stderr"), stderr=True)
+
+EXIT_BAD_INPUT, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 2, 1, 130
+LONGEST_LINE = 600  # characters of an error line
+
+# Options shared by every command that trains, spelled alike everywhere.
+ConfigArg = Annotated[str, typer.Argument(help="YAML config file, e.g. configs/xor_relu.yaml", show_default=False)]
+GridConfigArg = Annotated[Optional[str], typer.Argument(
+    help="YAML config file (omit with --resume)", show_default=False)]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", "-s", help="Override a config key: --set train.lr=0.5 (repeatable).", show_default=False),
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Directory that receives run directories.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table; print only the run directory.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback of errors.")]
+NoPlotsOpt = Annotated[bool, typer.Option(
+    "--no-plots", help="Skip the PNG plots (draw them later with: relu-lab plot RUN_DIR).")]
+EngineOpt = Annotated[Optional[str], typer.Option(
+    "--engine", help="What runs the SGD steps: auto, compiled or numpy \\[default: the config's engine, else auto].",
+    show_default=False)]
+
+LrOpt = Annotated[Optional[str], typer.Option(
+    "--lr", help="Learning rates: a list 0.001,0.01,0.1 or a log range lo:hi:n such as 1e-4:10:9.",
+    show_default=False)]
+SeedsOpt = Annotated[Optional[str], typer.Option(
+    "--seeds", help="Seeds for every grid point: a count N (0..N-1), a list 3,5,7 or a range 100:164 (100..163) "
+    "\\[default: the config's sweep.seeds, else 32].", show_default=False)]
+ParamOpt = Annotated[Optional[list[str]], typer.Option(
+    "--param", "-p", help="Vary another key: --param model.init_scale=0.5,1,2 (repeatable; grid = product).",
+    show_default=False)]
+
+
+def overrides(set_: list[str] | None, engine: str | None) -> list[str]:
+    """--set items, with --engine as one more (validated like the config key)."""
+    return [*(set_ or []), *([f"engine={engine}"] if engine is not None else [])]
+
+
+def notes_to_stderr() -> None:
+    """The library's one-line notes (the first compile of the kernels) go to stderr as they happen."""
+    from .. import engines
+
+    engines.notify = lambda text: complain("note", "cyan", text)
+
+
+def say(text: str) -> None:
+    """A plain line on stdout: no markup, so paths and names are printed as they are."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def complain(tag: str, style: str, text: str) -> None:
+    """One line on stderr with a coloured tag; the text is escaped (a key like 'a[b]' is not markup)
+    and kept on one line whatever characters a file or key name brings."""
+    one_line = text.replace("\r", "\\r").replace("\n", "\\n")
+    if len(one_line) > LONGEST_LINE:  # a 5000-character name quoted back is no longer one line to read
+        cut = len(one_line) - LONGEST_LINE
+        one_line = f"{one_line[:LONGEST_LINE - 100]} [... {cut} characters ...] {one_line[-100:]}"
+    err_console.print(f"[{style}]{tag}:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def user_errors(debug: bool) -> Iterator[None]:
+    """Turn bad input into one line on stderr and exit code 2 (a traceback only with --debug)."""
+    try:
+        yield
+    except UserError as err:
+        if debug:
+            raise
+        complain("error", "red", str(err))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+class _Interrupts:
+    """Ctrl-C and SIGTERM during a command. The first stops training cleanly (KeyboardInterrupt: the
+    files say "interrupted"); one that comes while the run saves its files is answered, not obeyed,
+    so the save that makes --resume possible is never cut short."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, signum, frame) -> None:
+        self.count += 1
+        if self.count == 1:
+            raise KeyboardInterrupt
+        complain("interrupt", "yellow", "saving what the run did, one moment; it then exits by itself")
+
+
+def interruptible(command):
+    """Ctrl-C and SIGTERM go to a fresh _Interrupts while `command` runs; the old handlers come back
+    after it (a command may run inside a longer Python process: a test, a notebook)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        handler = _Interrupts()
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return command(*args, **kwargs)
+        finally:
+            for sig, previous in old.items():
+                signal.signal(sig, previous)
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"relu-lab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """relu-lab: experiments on activation functions in small neural networks."""
