@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -310,6 +311,20 @@ def test_diff_of_equal_configs_and_of_grids(root):
     assert ["grid", "model.hidden", "-", "relu,", "tanh"] in lines
     assert ["seeds", "0..1", "(2)", "0..1", "(2)"] in lines
     assert "configs are identical" in text  # both grids start from the same base config
+
+
+def test_diff_of_a_train_run_and_a_sweep_of_the_same_config_fills_the_sweeps_defaults(tmp_path):
+    # XOR sets no data.n, no output and no loss: the sweep's config.yaml keeps them null (its members
+    # resolve them one by one); the train run's has them resolved. Neither is a difference.
+    single = train_run(config(XOR), out=tmp_path).run_dir
+    grid = run_sweep(plan_sweep(config(XOR), [Axis("train.lr", [0.3])], [0]), tmp_path).run_dir
+    raw = yaml.safe_load((grid / "config.yaml").read_text())
+    assert raw["data"].get("n") is None and raw["model"].get("output") is None  # what there is to fill
+    text = render(diff_runs(single, grid))
+    assert "configs are identical" in text, text
+    other = run_sweep(plan_sweep(config(XOR, epochs=7), [Axis("train.lr", [0.3])], [0]), tmp_path).run_dir
+    config_part = render(diff_runs(single, other)).split("results")[0]
+    assert config_part.split("config", 1)[1].split() == ["train.epochs:", "300", "->", "7"], config_part
 
 
 def test_flatten_and_config_changes():
