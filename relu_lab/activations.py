@@ -12,9 +12,12 @@ silent (no overflow warnings) for |z| up to 1e4 and beyond.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -253,9 +256,35 @@ def _import(path: str) -> Callable[..., Array]:
     return fn
 
 
-def custom_activation(f_path: str, df_path: str) -> Activation:
-    """A user's activation from 'module:function' paths for f and its derivative."""
-    return Activation(f_path, _import(f_path), _import(df_path), f"user function {f_path}, derivative {df_path}")
+def custom_activation(f_path: str, df_path: str, folder: str | Path | None = None) -> Activation:
+    """A user's activation from 'module:function' paths for f and its derivative; `folder` (the config's,
+    or the one recorded when it was resolved) is searched first for the modules."""
+    with importable_from(folder):
+        return Activation(f_path, _import(f_path), _import(df_path), f"user function {f_path}, derivative {df_path}")
+
+
+@contextlib.contextmanager
+def importable_from(folder: str | Path | None):
+    """While importing, `folder` (where a user's activation module may sit) is searched first."""
+    path = str(Path(folder).resolve()) if folder is not None else None
+    added = path is not None and path not in sys.path
+    if added:
+        sys.path.insert(0, path)
+    try:
+        yield
+    finally:
+        if added:
+            sys.path.remove(path)
+
+
+def found_in(path: str, folder: str | Path | None) -> str | None:
+    """`folder`, made absolute, when the module of 'module:function' was imported from inside it."""
+    module = sys.modules.get(path.partition(":")[0])
+    file = getattr(module, "__file__", None)
+    if folder is None or file is None:
+        return None
+    root = Path(folder).resolve()
+    return str(root) if Path(file).resolve().is_relative_to(root) else None
 
 
 # Sample points for checking a user's activation: a spread over [-4, 4] that misses 0 (ReLU-like kinks).
@@ -289,7 +318,8 @@ def check_activation(act: Activation) -> str | None:
     gap = np.abs(df - slope) / np.maximum(1.0, np.abs(slope))
     worst = int(np.argmax(gap))
     if gap[worst] > CHECK_TOLERANCE:
-        return (f"the derivative {act.name.split(':')[-1]} does not match f's slope: at z = {z[worst]:.4g} it gives "
+        df_name = getattr(act.df, "__name__", "df")
+        return (f"the derivative {df_name} does not match f's slope: at z = {z[worst]:.4g} it gives "
                 f"{df[worst]:.6g}, f's central difference {slope[worst]:.6g}")
     return None
 

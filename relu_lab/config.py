@@ -66,6 +66,8 @@ class DataConfig(Strict):
 class CustomActivation(Strict):
     f: str = Field(pattern=r"^[\w.]+:\w+$", description="module:function computing f(z)")
     df: str = Field(pattern=r"^[\w.]+:\w+$", description="module:function computing f'(z)")
+    folder: str | None = Field(None, description="the folder the module was found in (written into a run's "
+                               "config.yaml, so that a rerun from anywhere finds it; default: the config's folder)")
 
 
 class ModelConfig(Strict):

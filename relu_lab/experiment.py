@@ -8,14 +8,12 @@ The resolved config is what a run saves: rerunning it reproduces the run.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from .activations import ACTIVATIONS, check_activation, custom_activation
+from .activations import ACTIVATIONS, check_activation, custom_activation, found_in
 from .config import Config
 from .datasets import DATASETS, DataError, Dataset, read_csv, standardize
 from .errors import UserError
@@ -121,11 +119,15 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
             raise _fail(cfg, source, "success.metric", f"'{cfg.success.metric}' is not measured on a "
                             f"{data.task} task")
     for name, custom in m.custom_activations.items():  # import and check them now, not in the middle of a run
+        folder = custom.folder or base_dir
+        if custom.folder and base_dir is not None and not Path(custom.folder).is_absolute():
+            folder = Path(base_dir) / custom.folder  # a folder the user wrote is relative to the config
         try:
-            with _importable_from(base_dir):
-                warning = check_activation(custom_activation(custom.f, custom.df))
+            warning = check_activation(custom_activation(custom.f, custom.df, folder))
         except ValueError as err:
             raise _fail(cfg, source, f"model.custom_activations.{name}", str(err)) from None
+        # the saved config names the folder, so a rerun from its run directory finds the module too
+        custom.folder = found_in(custom.f, folder) or found_in(custom.df, folder)
         if warning:
             cfg._warnings.append(f"custom activation '{name}': {warning}")
     _check_size(cfg, data, source)
@@ -139,20 +141,6 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
         cfg._warnings.append("init: zeros starts every hidden unit of a layer identical; they get identical "
                              "gradients and stay identical (seed 001), so each layer acts as one unit")
     return cfg, data
-
-
-@contextlib.contextmanager
-def _importable_from(base_dir: Path | None):
-    """A user's activation module may sit beside the config: that folder is searched first while importing."""
-    folder = str(Path(base_dir).resolve()) if base_dir is not None else None
-    added = folder is not None and folder not in sys.path
-    if added:
-        sys.path.insert(0, folder)
-    try:
-        yield
-    finally:
-        if added:
-            sys.path.remove(folder)
 
 
 def _choose_engine(cfg: Config, source: str) -> None:

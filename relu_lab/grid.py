@@ -209,6 +209,12 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     engines_used = {cfg.engine for cfg, _ in resolved}
     if len(engines_used) == 1:  # the saved base config names the engine that ran (and a resume reuses it)
         base = base.model_copy(update={"engine": engines_used.pop()})
+    folders = {name: c.folder for cfg, _ in resolved for name, c in cfg.model.custom_activations.items() if c.folder}
+    if folders:  # the saved base names where a user's activation module was found, for --resume from anywhere
+        base = base.model_copy(deep=True)
+        for name, folder in folders.items():
+            if name in base.model.custom_activations:
+                base.model.custom_activations[name].folder = folder
     said = [cfg._engine_note for cfg, _ in resolved if cfg._engine_note]
     said += [warning for cfg, _ in resolved for warning in cfg._warnings]
     notes = grid_notes + list(dict.fromkeys(said))

@@ -67,7 +67,7 @@ def bind(cfg: Config, name: str) -> Act:
     """The activation `name` with the config's parameters for it."""
     custom = cfg.model.custom_activations.get(name)
     if custom is not None:
-        return Act(custom_activation(custom.f, custom.df), {})
+        return Act(custom_activation(custom.f, custom.df, custom.folder), {})
     return Act(ACTIVATIONS[name], cfg.model.params_of(name))
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from relu_lab.activations import ACTIVATIONS
@@ -327,6 +330,7 @@ def dnan(z):
 
 
 def custom_config(tmp_path: Path, df: str, module: str = "beside_mod") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / f"{module}.py").write_text(MODULE)
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"data: {{name: xor}}\nmodel:\n  layers: [2, 4, 1]\n  hidden: ss\n  custom_activations: "
@@ -341,11 +345,39 @@ def test_an_activation_module_beside_the_config_is_found_and_a_good_one_passes(t
     assert "does not match" not in result.output
 
 
+def test_a_run_of_a_users_activation_reruns_from_its_run_directory_anywhere(tmp_path):
+    # The saved config.yaml names the folder the module was found in; a fresh process started
+    # elsewhere (a rerun, a Dask worker) finds the module there and repeats the run exactly.
+    result = CliRunner().invoke(app, ["train", str(custom_config(tmp_path / "mine", "dsoftsign", "beside_rerun")),
+                                      "--out", str(tmp_path / "runs"), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    (run,) = (tmp_path / "runs").iterdir()
+    saved = yaml.safe_load((run / "config.yaml").read_text())["model"]["custom_activations"]["ss"]
+    assert saved["folder"] == str((tmp_path / "mine").resolve())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    rerun = subprocess.run([sys.executable, "-c", "from relu_lab.cli import run; run()", "train",
+                            str(run / "config.yaml"), "--out", str(elsewhere), "--no-plots", "--quiet"],
+                           cwd=elsewhere, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    (again,) = [p for p in elsewhere.iterdir() if p.is_dir()]
+    assert (again / "metrics.csv").read_text() == (run / "metrics.csv").read_text()
+
+
+def test_a_sweeps_saved_base_names_the_folder_of_a_users_activation(tmp_path):
+    from relu_lab.loading import load_config
+
+    path = custom_config(tmp_path / "mine", "dsoftsign", "beside_grid")
+    plan = plan_sweep(load_config(path), [Axis("train.lr", [0.1, 0.2])], [0], str(path), path.parent)
+    assert plan.base.model.custom_activations["ss"].folder == str((tmp_path / "mine").resolve())
+    assert load_config(path).model.custom_activations["ss"].folder is None  # the user's own config is unchanged
+
+
 def test_a_wrong_derivative_is_named_with_its_worst_point(tmp_path):
     result = CliRunner().invoke(app, ["train", str(custom_config(tmp_path, "dsoftsign_wrong", "beside_wrong")),
                                       "--out", str(tmp_path / "runs"), "--no-plots"])
     assert result.exit_code == 0, result.output  # a wrong derivative is a legitimate experiment: warned, run
-    assert "does not match f's slope: at z = " in result.output
+    assert "the derivative dsoftsign_wrong does not match f's slope: at z = " in result.output
     (run,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
     assert any("does not match" in w for w in strict_load(run / "summary.json")["warnings"])
 
