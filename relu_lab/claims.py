@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import PROPORTIONS, Config, Expectation
+from .config import LAYERED, PROPORTIONS, Config, Expectation
 from .errors import UserError
 from .grid import SweepPlan, plan_sweep, run_sweep, wilson
 from .loading import apply_override, config_from_dict
@@ -103,16 +103,60 @@ def settings_of(cfg: Config, source: str = "config") -> dict[str, Config]:
 
 def plan_claim(cfg: Config, seeds: int | None = None, source: str = "config",
                base_dir: Path | None = None) -> dict[str, SweepPlan]:
-    """One sweep plan (no grid axes, the claim's seeds) per setting; raises UserError."""
+    """One sweep plan (no grid axes, the claim's seeds) per setting, every expectation checked against the
+    settings it measures (before anything trains); raises UserError."""
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+        raise UserError(f"seeds: a count of seeds per setting, at least 1 (got {seeds!r})")
     n = seeds or (cfg.claim.seeds if cfg.claim is not None else 32)
-    return {name: plan_sweep(c, [], list(range(n)), source, base_dir) for name, c in settings_of(cfg, source).items()}
+    plans = {name: plan_sweep(c, [], list(range(n)), f"{source} (claim setting {name})", base_dir)
+             for name, c in settings_of(cfg, source).items()}
+    for i, e in enumerate(cfg.claim.expect):
+        for name in dict.fromkeys(e.named()):
+            problem = _cannot_measure(e, plans[name])
+            if problem is not None:
+                raise UserError(f"{source}: claim.expect.{i} ({e}): setting {name}: {problem}")
+    return plans
+
+
+def _cannot_measure(e: Expectation, plan: SweepPlan) -> str | None:
+    """Why the runs of `plan` will not give e's figure (None: they will)."""
+    from .trainer import diagnostic_columns
+
+    cfg, data = plan.members[0].config, plan.groups[0].data
+    layers = cfg.model.layers
+    columns = diagnostic_columns(cfg)
+    if e.figure == "success_rate" and cfg.success is None:
+        return "the config has no success criterion to count (add success: {metric: ..., at_least: ...})"
+    metric = e.figure.removeprefix("test_")
+    task = "regression" if data.task == "regression" else "classification"
+    if metric in ("accuracy", "r2") and (metric == "r2") != (task == "regression"):
+        return f"{e.figure} is not measured on a {task} task (accuracy is for classification, r2 for regression)"
+    if e.figure.startswith("test_") and data.X_test is None:
+        return f"{e.figure} needs a test set (set data.test_n)"
+    if e.figure in LAYERED or e.figure == "grad_ratio":
+        if not columns:
+            return f"{e.figure} needs the per-layer diagnostics, which this config turns off (diagnostics: false)"
+    if e.figure == "grad_ratio" and len(layers) < 3:
+        return "grad_ratio compares layer 1 with the last layer: the net needs a hidden layer"
+    if e.figure in LAYERED:
+        kind = "identical" if e.figure == "identical_rate" else "dead"
+        if f"{kind}_L{e.layer}" not in columns:
+            allowed = [int(c.split("_L")[1]) for c in columns if c.startswith(f"{kind}_L")]
+            what = "hidden layers" + (" and a ReLU-like output" if kind == "dead" else "")
+            return (f"layer {e.layer} has no {kind}_L{e.layer} figure ({kind} is logged for {what}; in this net "
+                    f"of layers {layers} that is layer {', '.join(map(str, allowed)) or 'none'})")
+        if kind == "identical" and layers[e.layer] < 2:
+            return f"layer {e.layer} has 1 unit: 'all its units identical' says nothing"
+    return None
 
 
 def check(cfg: Config, out: Path, seeds: int | None = None, source: str = "config", base_dir: Path | None = None,
           on_setting: Callable[[str, SweepPlan], None] | None = None,
-          on_progress: Callable[[int], None] | None = None) -> Verdict:
-    """Train every setting of cfg's claim under `out` and judge each expectation."""
-    plans = plan_claim(cfg, seeds, source, base_dir)
+          on_progress: Callable[[int], None] | None = None,
+          plans: dict[str, SweepPlan] | None = None) -> Verdict:
+    """Train every setting of cfg's claim under `out` and judge each expectation (`plans`: plan_claim's, when
+    the caller has made them already)."""
+    plans = plans if plans is not None else plan_claim(cfg, seeds, source, base_dir)
     claim = cfg.claim
     verdict = Verdict(cfg.name, claim.statement, claim.source, len(next(iter(plans.values())).seeds))
     needed = {name for e in claim.expect for name in e.named()}
@@ -137,36 +181,40 @@ def check(cfg: Config, out: Path, seeds: int | None = None, source: str = "confi
     return verdict
 
 
-def _hits(e: Expectation, rows: list[dict[str, str]], layers: list[int]) -> list[bool]:
-    """Per member: whether it counts for a proportion figure."""
+def _sample(e: Expectation, run_dir: Path, plan: SweepPlan) -> tuple[np.ndarray, int, str]:
+    """Each member's value of e's figure in a finished sweep (1.0 / 0.0 for a share), the ones that
+    have one, the number of members, and a note on those left out (NaN: diverged before the figure
+    could be measured)."""
+    rows = read_rows(run_dir / "members.csv")
+    layers = plan.base.model.layers
     if e.figure == "success_rate":
-        if "success" not in rows[0]:
-            raise UserError(f"{e}: the config has no success criterion to count")
-        return [r["success"] == "1" for r in rows]
-    if e.figure == "diverged_rate":
-        return [r["status"] == "diverged" for r in rows]
-    key = _layer_column("identical" if e.figure == "identical_rate" else "dead", e.layer, layers, rows[0])
-    return [cell_float(r[key]) == 1.0 for r in rows]
+        values = np.array([float(r["success"] == "1") for r in rows])
+    elif e.figure == "diverged_rate":
+        values = np.array([float(r["status"] == "diverged") for r in rows])
+    elif e.figure in PROPORTIONS:  # a layer all dead, all identical: unknown for a member that diverged
+        key = _layer_column("identical" if e.figure == "identical_rate" else "dead", e.layer, layers, rows[0])
+        values = np.array([cell_float(r[key]) for r in rows])
+        values = np.where(np.isnan(values), np.nan, (values == 1.0).astype(float))
+    else:
+        values = _per_member(e, run_dir, rows, layers)
+    known = values[~np.isnan(values)]
+    return known, len(rows), _left_out(len(rows), known.size)
 
 
 def measure(e: Expectation, run_dir: Path, plan: SweepPlan) -> Measured:
     """The expectation's figure over the members of a finished sweep, and its verdict."""
-    rows = read_rows(run_dir / "members.csv")
-    n = len(rows)
-    layers = plan.base.model.layers
-    if e.figure in PROPORTIONS:
-        k = sum(_hits(e, rows, layers))
-        lo, hi = wilson(k, n)
-        return _judge(e, k / n, lo, hi, n, count=k)
-    values = _per_member(e, run_dir, rows, layers)
-    finite = values[~np.isnan(values)]
-    if finite.size == 0:
+    values, n, note = _sample(e, run_dir, plan)
+    if values.size == 0:
         return Measured(str(e), None, None, None, n, None, INCONCLUSIVE, note="no member gave a finite value")
+    if e.figure in PROPORTIONS:
+        k, m = int(values.sum()), values.size
+        lo, hi = wilson(k, m)
+        return _judge(e, k / m, lo, hi, m, count=k, note=note)
     stat = _statistic(e)
-    value = float(stat(finite))
-    boots = stat(_resample(finite, np.random.default_rng(0)), axis=1)
+    value = float(stat(values))
+    boots = stat(_resample(values, np.random.default_rng(0)), axis=1)
     lo, hi = (float(v) for v in np.quantile(boots, [0.025, 0.975]))
-    return _judge(e, value, lo, hi, finite.size, note=_left_out(n, finite.size))
+    return _judge(e, value, lo, hi, values.size, note=note)
 
 
 def _statistic(e: Expectation) -> Callable[..., Any]:
@@ -194,29 +242,25 @@ def newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
 
 def measure_difference(e: Expectation, a: tuple[Path, SweepPlan], b: tuple[Path, SweepPlan]) -> Measured:
     """The figure of setting a minus that of setting b (e.versus), with its 95 % interval, judged."""
-    (run_a, plan_a), (run_b, plan_b) = a, b
-    rows_a, rows_b = read_rows(run_a / "members.csv"), read_rows(run_b / "members.csv")
+    (va, _, note_a), (vb, _, note_b) = _sample(e, *a), _sample(e, *b)
+    note = "; ".join(f"{name}: {t}" for name, t in ((e.setting, note_a), (e.versus, note_b)) if t)
+    if va.size == 0 or vb.size == 0:
+        empty = e.setting if va.size == 0 else e.versus
+        return Measured(str(e), None, None, None, va.size, None, INCONCLUSIVE, versus_n=vb.size,
+                        note=f"setting {empty} gave no finite value: no difference")
     if e.figure in PROPORTIONS:
-        ka, kb = sum(_hits(e, rows_a, plan_a.base.model.layers)), sum(_hits(e, rows_b, plan_b.base.model.layers))
-        na, nb = len(rows_a), len(rows_b)
+        (ka, na), (kb, nb) = (int(va.sum()), va.size), (int(vb.sum()), vb.size)
         lo, hi = newcombe(ka, na, kb, nb)
-        m = _judge(e, ka / na - kb / nb, lo, hi, na, count=ka,
+        m = _judge(e, ka / na - kb / nb, lo, hi, na, count=ka, note=note,
                    interval=lambda s: newcombe(round(ka / na * s), s, round(kb / nb * s), s))
         m.versus_n, m.versus_count = nb, kb
         return m
-    va = _per_member(e, run_a, rows_a, plan_a.base.model.layers)
-    vb = _per_member(e, run_b, rows_b, plan_b.base.model.layers)
-    fa, fb = va[~np.isnan(va)], vb[~np.isnan(vb)]
-    if fa.size == 0 or fb.size == 0:
-        return Measured(str(e), None, None, None, fa.size, None, INCONCLUSIVE, versus_n=fb.size,
-                        note="a setting with no finite value: no difference")
     stat = _statistic(e)
     rng = np.random.default_rng(0)
-    boots = stat(_resample(fa, rng), axis=1) - stat(_resample(fb, rng), axis=1)
+    boots = stat(_resample(va, rng), axis=1) - stat(_resample(vb, rng), axis=1)
     lo, hi = (float(v) for v in np.quantile(boots, [0.025, 0.975]))
-    notes = [t for t in (_left_out(len(rows_a), fa.size), _left_out(len(rows_b), fb.size)) if t]
-    m = _judge(e, float(stat(fa) - stat(fb)), lo, hi, min(fa.size, fb.size), note="; ".join(notes))
-    m.n, m.versus_n = fa.size, fb.size
+    m = _judge(e, float(stat(va) - stat(vb)), lo, hi, min(va.size, vb.size), note=note)
+    m.n, m.versus_n = va.size, vb.size
     return m
 
 
@@ -224,13 +268,13 @@ def measure_trend(e: Expectation, run_dirs: list[Path], plans: list[SweepPlan]) 
     """A trend along ordered settings: Spearman's rank correlation between the setting's position and
     each member's value (0/1 for a proportion), with a bootstrap interval that resamples the members
     of each setting apart. Increasing holds when the interval lies above 0, fails when it lies below."""
-    xs, ys = [], []
-    for i, (run_dir, plan) in enumerate(zip(run_dirs, plans)):
-        rows = read_rows(run_dir / "members.csv")
-        layers = plan.base.model.layers
-        values = (np.array(_hits(e, rows, layers), dtype=float) if e.figure in PROPORTIONS
-                  else _per_member(e, run_dir, rows, layers))
-        values = values[~np.isnan(values)]
+    xs, ys, notes = [], [], []
+    for i, (name, run_dir, plan) in enumerate(zip(e.settings, run_dirs, plans)):
+        values, _, note = _sample(e, run_dir, plan)
+        if values.size == 0:  # ranking without this setting would judge a trend over fewer settings than claimed
+            return Measured(str(e), None, None, None, sum(v.size for v in ys), None, INCONCLUSIVE,
+                            note=f"setting {name} gave no finite value: no trend over all the settings")
+        notes += [f"{name}: {note}"] if note else []
         xs.append(np.full(values.size, float(i)))
         ys.append(values)
     x, y = np.concatenate(xs), np.concatenate(ys)
@@ -244,13 +288,16 @@ def measure_trend(e: Expectation, run_dirs: list[Path], plans: list[SweepPlan]) 
         picks = [rng.choice(v, size=v.size, replace=True) for v in ys]
         boots.append(_spearman(x, np.concatenate(picks)))
     lo, hi = (float(v) for v in np.nanquantile(np.array(boots), [0.025, 0.975]))
+    # With many ties (shares, dead units at 0) the resampled rho leans away from the sample's: the
+    # percentile interval can miss rho itself. Widened to hold it, the interval errs on the cautious side.
+    lo, hi = min(lo, rho), max(hi, rho)
     sign = 1 if e.trend == "increasing" else -1
     low, high = sorted((sign * lo, sign * hi))
     verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
     per_setting = min(v.size for v in ys)  # the seeds to decide are per setting
     seeds = _seeds_to_decide(sign * rho, low, high, per_setting, 0.0) if verdict == INCONCLUSIVE else None
-    return Measured(str(e), rho, lo, hi, n, None, verdict, seeds, note="Spearman's rho between the setting's "
-                    "position and each member's value")
+    return Measured(str(e), rho, lo, hi, n, None, verdict, seeds, note="; ".join(
+        ["Spearman's rho between the setting's position and each member's value"] + notes))
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -340,7 +387,9 @@ def _seeds_to_decide(value: float, lo: float, hi: float, n: int, t: float,
             bottom, top = (bottom, mid) if decides(mid) else (mid + 1, top)
         return top
     half = (hi - lo) / 2
-    return math.ceil(n * (half / gap) ** 2)
+    if half == 0:  # a degenerate interval: more seeds of the same kind tell nothing new
+        return None
+    return max(n + 1, math.ceil(n * (half / gap) ** 2))
 
 
 def claim_configs(paths: list[str]) -> list[tuple[str, Config]]:

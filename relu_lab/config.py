@@ -275,6 +275,17 @@ class Expectation(Bounded):
             raise ValueError(problem)
         elif self.versus is not None and self.versus == self.setting:
             raise ValueError(f"'versus' names a second setting, not '{self.setting}' again")
+        if self.settings is not None and len(set(self.settings)) != len(self.settings):
+            raise ValueError("a trend's settings are distinct, in order: [a, b, c]")
+        if self.figure in PROPORTIONS and self.trend is None:
+            low, high = (-1.0, 1.0) if self.versus is not None else (0.0, 1.0)
+            what = "a difference of two shares" if self.versus is not None else "a share"
+            t = self.threshold
+            if not low < t < high:
+                never = (self.at_least is not None and t >= high) or (self.at_most is not None and t <= low)
+                raise ValueError(f"{what} lies in [{low:g}, {high:g}] and its 95 % interval never reaches the ends: "
+                                 f"{self.bound_text('g')} " + ("can never hold" if never else "always holds") +
+                                 f"; give a threshold strictly between {low:g} and {high:g}")
         if (self.figure in LAYERED) != (self.layer is not None):
             raise ValueError(f"'layer' goes with {', '.join(LAYERED)} (and only with them)")
         if self.at == "start" and self.figure not in ("dead_share", "grad_ratio"):
@@ -298,6 +309,9 @@ class Expectation(Bounded):
         return [self.setting] + ([self.versus] if self.versus is not None else [])
 
 
+SECTIONS = ("data", "model", "train")  # a claim's setting changes keys inside them, not whole sections
+
+
 class ClaimConfig(Strict):
     """A statement from a tutorial, a paper or a seed, in a form relu-lab can measure (relu-lab check)."""
 
@@ -310,6 +324,16 @@ class ClaimConfig(Strict):
 
     @model_validator(mode="after")
     def _known_settings(self) -> ClaimConfig:
+        for name, changes in self.settings.items():
+            for key, value in (changes or {}).items():
+                head = str(key).split(".")[0]
+                if head in ("seed", "sweep", "claim", "name"):
+                    raise PathError(("settings", name, key), f"a setting cannot change '{key}': the claim sets the "
+                                    "seeds (claim.seeds, --seeds), the name and the grid of its settings itself")
+                if head == key and key in SECTIONS and isinstance(value, dict):
+                    first = next(iter(value), "hidden")
+                    raise PathError(("settings", name, key), f"write one key per change, e.g. '{key}.{first}: ...'; "
+                                    f"a mapping here would replace the whole {key} section with its defaults")
         for i, e in enumerate(self.expect):
             for name in e.named():
                 if name not in self.settings:

@@ -9,7 +9,8 @@ For every member (arrays of shape (K,)):
     sparsity_L{l}  share of exact zeros among the hidden layer's outputs
     identical_L{l} 1 when every unit of hidden layer l has the same incoming weights, bias
                    (and learned slope) as its first, within 1e-9 of the largest: the units
-                   compute one function (zero initialisation never breaks that symmetry)
+                   compute one function (zero initialisation never breaks that symmetry);
+                   NaN for a layer of one unit
     grad_L{l}      Frobenius norm of dC/dW_l on the full training set
     wnorm_L{l}     Frobenius norm of W_l
     slope_L{l}     mean learned slope of a PReLU layer
@@ -82,7 +83,10 @@ IDENTICAL_TOLERANCE = 1e-9  # relative to the layer's largest incoming parameter
 
 def _identical(net: Ensemble, l: int) -> np.ndarray:
     """Per member: 1.0 when all units after weight matrix l share incoming weights, bias and learned
-    slope (each unit is a column of this stack), 0.0 when two differ, NaN when a value is not finite."""
+    slope (each unit is a column of this stack), 0.0 when two differ, NaN when a value is not finite or the
+    layer has one unit."""
+    if net.W[l].shape[2] < 2:  # one unit: "all identical" says nothing
+        return np.full(net.K, np.nan)
     stack = [net.W[l], net.b[l]] + ([net.learned[l]] if l in net.learned else [])
     v = np.concatenate(stack, axis=1)  # (K, fan_in + 1 [+ 1], units)
     with np.errstate(invalid="ignore"):

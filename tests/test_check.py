@@ -41,8 +41,9 @@ def test_the_seeds_that_would_decide_are_the_fewest_whose_interval_leaves_the_th
     n = at_zero.seeds_to_decide
     assert at_zero.verdict == INCONCLUSIVE and wilson(0, n)[1] < 0.1 <= wilson(0, n - 1)[1]
     assert _seeds_to_decide(0.1, 0.0, 0.3, 16, 0.1, lambda m: wilson(round(0.1 * m), m)) is None  # on the threshold
-    assert _seeds_to_decide(0.3, 0.1, 0.5, 16, 0.0) == 8  # a median: 16 * (half-width 0.2 / gap 0.3)^2 = 7.1
-    assert _seeds_to_decide(0.1, 0.0, 0.4, 16, 0.0) == 64
+    assert _seeds_to_decide(0.1, -0.1, 0.3, 16, 0.0) == 64  # a median: 16 * (half-width 0.2 / gap 0.1)^2
+    assert _seeds_to_decide(0.1, 0.05, 0.11, 16, 0.06) == 17  # never fewer seeds than were not enough
+    assert _seeds_to_decide(0.3, 0.3, 0.3, 16, 0.0) is None  # a degenerate interval: more seeds tell nothing
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
@@ -103,6 +104,61 @@ def test_a_malformed_claim_is_refused_in_one_line(claim, words, tmp_path):
     path.write_text(yaml.safe_dump({"data": {"name": "xor"}, "claim": claim}))
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2 and words in result.output, result.output
+
+
+def one_expectation(item: dict, settings: dict | None = None) -> dict:
+    return {"statement": "s", "source": "t", "settings": settings or {"a": {}, "b": {}}, "expect": [item]}
+
+
+@pytest.mark.parametrize("claim,words", [
+    (one_expectation({"setting": "a", "figure": "dead_share", "layer": 5, "at_least": 0.5}),
+     "claim.expect.0 (a: dead_share of layer 5 >= 0.5): setting a: layer 5 has no dead_L5 figure"),
+    (one_expectation({"setting": "a", "figure": "identical_rate", "layer": 2, "at_least": 0.5}),
+     "layer 2 has no identical_L2 figure (identical is logged for hidden layers; in this net of layers [2, 8, 1] "
+     "that is layer 1)"),
+    (one_expectation({"setting": "a", "figure": "identical_rate", "layer": 1, "at_least": 0.5},
+                     {"a": {"model.layers": [2, 1, 1]}}), "layer 1 has 1 unit"),
+    (one_expectation({"setting": "a", "figure": "r2", "at_least": 0.5}), "r2 is not measured on a classification"),
+    (one_expectation({"setting": "a", "versus": "b", "figure": "success_rate", "at_least": 0.1},
+                     {"a": {}, "b": {"success": None}}), "setting b: the config has no success criterion"),
+    (one_expectation({"setting": "a", "figure": "test_accuracy", "at_least": 0.5}), "needs a test set"),
+    (one_expectation({"setting": "a", "figure": "success_rate", "at_least": 1.0}), ">= 1 can never hold"),
+    (one_expectation({"setting": "a", "figure": "success_rate", "at_most": 1.0}), "<= 1 always holds"),
+    (one_expectation({"setting": "a", "versus": "b", "figure": "success_rate", "at_least": -1}), "always holds"),
+    (one_expectation({"settings": ["a", "a"], "figure": "cost", "trend": "increasing"}), "settings are distinct"),
+    (one_expectation({"setting": "a", "figure": "cost", "at_most": 1}, {"a": {"seed": 5}}),
+     "claim.settings.a.seed: a setting cannot change 'seed'"),
+    (one_expectation({"setting": "a", "figure": "cost", "at_most": 1}, {"a": {"model": {"hidden": "tanh"}}}),
+     "write one key per change, e.g. 'model.hidden: ...'"),
+])
+def test_a_claim_its_runs_cannot_measure_is_refused_before_training(claim, words, tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"data": {"name": "xor"}, "model": {"layers": [2, 8, 1]},
+                                    "success": {"metric": "accuracy", "at_least": 1.0}, "claim": claim}))
+    for command in (["validate", str(path)], ["check", str(path), "--out", str(tmp_path / "runs")]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2 and words in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("members.csv"))  # nothing trained
+
+
+def test_a_share_leaves_out_members_that_could_not_be_measured(tmp_path):
+    from relu_lab.claims import measure
+
+    ((run, plan),) = fake_sweeps(tmp_path, [[1.0, 1.0, "nan", "nan", 0.0, 1.0]])
+    m = measure(Expectation(setting="a", figure="all_dead_rate", layer=1, at_least=0.1), run, plan)
+    assert (m.count, m.n) == (3, 4) and m.note == "2 of 6 members without a finite value left out"
+    (([run2, plan2]),) = fake_sweeps(tmp_path / "all", [["nan"] * 4])
+    empty = measure(Expectation(setting="a", figure="all_dead_rate", layer=1, at_least=0.1), run2, plan2)
+    assert empty.value is None and empty.verdict == INCONCLUSIVE
+
+
+def test_a_trend_over_a_setting_without_values_is_not_judged_over_the_others(tmp_path):
+    from relu_lab.claims import measure_trend
+
+    dirs, plans = zip(*fake_sweeps(tmp_path, [[0.0, 0.1] * 4, [0.5, 0.6] * 4, ["nan"] * 8]))
+    e = Expectation(settings=["s0", "s1", "s2"], figure="dead_share", layer=1, trend="increasing")
+    m = measure_trend(e, list(dirs), list(plans))
+    assert m.value is None and m.verdict == INCONCLUSIVE and "setting s2 gave no finite value" in m.note
 
 
 def test_a_config_without_a_claim_is_refused(tmp_path):

@@ -51,8 +51,8 @@ def check(
     verdicts = []
     with user_errors(debug):
         found = claims.claim_configs(configs or ["configs/claims"])
-        for source, cfg in found:
-            claims.plan_claim(cfg, seeds, source, Path(source).parent)  # every claim is valid before any trains
+        # every claim is planned (so valid) before any trains
+        plans = [claims.plan_claim(cfg, seeds, source, Path(source).parent) for source, cfg in found]
         check_dir = new_run_dir(out, "check")
         bar = [SweepProgress(console, quiet)]  # one bar per setting trained
         for i, (source, cfg) in enumerate(found, 1):
@@ -64,7 +64,7 @@ def check(
 
             try:
                 verdicts.append(claims.check(cfg, check_dir, seeds, source, Path(source).parent, on_setting,
-                                             lambda k: bar[0].advance(k)))
+                                             lambda k: bar[0].advance(k), plans[i - 1]))
             except KeyboardInterrupt:
                 bar[0].close()
                 claims.write_report(check_dir, verdicts)
