@@ -14,6 +14,7 @@ back and removed. A user's activation may be given as Python functions:
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
 import types
@@ -134,7 +135,10 @@ def check(config: ConfigLike, overrides: Mapping[str, Any] | None = None, *, see
         check_dir = new_run_dir(where, "check")
         verdict = claims.check(cfg, check_dir, seeds, source, base)
         claims.write_report(check_dir, [verdict])
-        return Checked([verdict.to_dict()], check_dir if out is not None else None)
+        claim = verdict.to_dict()
+        if out is None:  # the settings' sweeps were in the temporary directory, now gone
+            claim["runs"] = {}
+        return Checked([claim], check_dir if out is not None else None)
 
 
 def _grid(kind, config, overrides, lr, seeds, params, activations, out, custom) -> Grid:
@@ -198,14 +202,16 @@ def _yaml(value: Any) -> str:
 
 
 def _number(text: Any) -> Any:
-    """A CSV cell as an int or float when it is one ('' stays None: a figure that was not computed)."""
+    """A CSV cell as an int or float when it is one; None for a figure that was not computed ('') or
+    that is not a number (nan, inf: a run that diverged), so that to_dict() stays strict JSON."""
     if text in ("", None):
         return None
     for kind in (int, float):
         try:
-            return kind(text)
+            value = kind(text)
         except (TypeError, ValueError):
-            pass
+            continue
+        return value if math.isfinite(value) else None
     return text
 
 

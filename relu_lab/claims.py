@@ -392,28 +392,37 @@ def _seeds_to_decide(value: float, lo: float, hi: float, n: int, t: float,
     return max(n + 1, math.ceil(n * (half / gap) ** 2))
 
 
-def claim_configs(paths: list[str]) -> list[tuple[str, Config]]:
-    """(source, config) for every config with a claim: the files given, and the *.yaml in the folders given."""
+def claim_configs(paths: list[str], overrides: list[str] = ()) -> list[tuple[str, Config]]:
+    """(source, config) for every config with a claim: the files given, and the *.yaml / *.yml in the folders
+    given, each once; `overrides` (key=value) apply to every one before its settings do."""
     from .loading import load_config
 
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(p.glob("*.yaml"))
+            files += sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
         elif p.exists():
             files.append(p)
         else:
             raise UserError(f"{p}: no such config file or folder")
     found = []
-    for f in files:
-        cfg = load_config(f)
+    for f in dict.fromkeys(f.resolve() for f in files):
+        cfg = load_config(f, list(overrides))
         if cfg.claim is not None:
-            found.append((str(f), cfg))
-        elif f in map(Path, paths):
-            raise UserError(f"{f}: no 'claim:' block to check")
+            found.append((_shown_path(f), cfg))
+        elif f in [Path(p).resolve() for p in paths]:
+            raise UserError(f"{_shown_path(f)}: no 'claim:' block to check (see the README's Claims section)")
     if not found:
         raise UserError(f"no config with a 'claim:' block in {', '.join(paths)}")
     return found
+
+
+def _shown_path(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when it lies under it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def write_report(check_dir: Path, verdicts: list[Verdict]) -> Path:

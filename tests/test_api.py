@@ -85,8 +85,30 @@ def test_check_returns_the_verdicts():
     (claim,) = result.claims
     assert claim["name"] == "claim004_lr_kills" and len(claim["measured"]) == len(load_config(path).claim.expect)
     assert claim["verdict"] in ("holds", "inconclusive") and result.run_dir is None
+    assert claim["runs"] == {}  # its sweeps were in a temporary directory, removed
     rows = result.rows()
     assert [r["expectation"] for r in rows] == [m["expectation"] for m in claim["measured"]]
     assert all(r["claim"] == "claim004_lr_kills" and r["seeds"] == 8 for r in rows)
     if importlib.util.find_spec("pandas"):
         assert result.frame()["verdict"].tolist() == [m["verdict"] for m in claim["measured"]]
+
+
+BLOW_UP = {"name": "blow_up", "data": {"name": "interpolation", "n": 100},  # lr 50: infinite cost within epochs
+           "model": {"layers": [1, 30, 1], "hidden": "relu"}, "train": {"lr": 50, "epochs": 20, "batch_size": 10}}
+
+
+def test_a_diverged_run_converts_to_strict_json():
+    run = relu_lab.train(BLOW_UP)
+    assert run.summary["status"] == "diverged"
+    text = json.dumps(run.to_dict(), allow_nan=False)  # raises on NaN or inf
+    assert run.history[-1]["cost"] is None and json.loads(text)["history"][0]["cost"] is not None
+    grid = relu_lab.sweep(BLOW_UP, lr=[50], seeds=2)
+    json.dumps(grid.to_dict(), allow_nan=False)
+    assert all(m["cost"] is None for m in grid.members)
+
+
+@pytest.mark.parametrize("seeds", [0, -1, "4", 2.5, True])
+def test_check_refuses_a_seed_count_that_is_not_one(seeds):
+    path = Path(XOR).parent / "claims" / "seed004_lr_kills.yaml"
+    with pytest.raises(UserError, match="seeds: a count of seeds per setting, at least 1"):
+        relu_lab.check(str(path), seeds=seeds)

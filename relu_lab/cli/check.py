@@ -8,17 +8,21 @@ from typing import Annotated, Optional
 import typer
 
 from ..console import SweepProgress, print_wide
+from ..errors import UserError
 from .base import (
     EXIT_INTERRUPTED,
     EXIT_RUN_FAILED,
     DebugOpt,
+    EngineOpt,
     OutOpt,
     QuietOpt,
+    SetOpt,
     app,
     complain,
     console,
     interruptible,
     notes_to_stderr,
+    overrides,
     say,
     user_errors,
 )
@@ -30,9 +34,11 @@ def check(
     configs: Annotated[Optional[list[str]], typer.Argument(
         help="Configs with a 'claim:' block, or folders of them \\[default: configs/claims].",
         show_default=False)] = None,
-    seeds: Annotated[Optional[int], typer.Option(
-        "--seeds", help="Seeds per setting \\[default: each claim's own claim.seeds].", show_default=False,
-        min=1)] = None,
+    seeds: Annotated[Optional[str], typer.Option(
+        "--seeds", help="Seeds per setting, a count N (seeds 0..N-1) \\[default: each claim's own claim.seeds].",
+        show_default=False)] = None,
+    set_: SetOpt = None,
+    engine: EngineOpt = None,
     out: OutOpt = Path("runs"),
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -41,7 +47,9 @@ def check(
 
     An inconclusive figure says about how many seeds would decide it. Exits 0 only when every claim holds.
 
-    Example: relu-lab check configs/seed003_deep_xor_relu.yaml --seeds 16
+    --set and --engine apply to every claim's config before its settings do.
+
+    Example: relu-lab check configs/claims/seed003_deep_xor.yaml --seeds 16
     """
     from .. import claims
     from ..console import claims_table
@@ -50,9 +58,10 @@ def check(
     notes_to_stderr()
     verdicts = []
     with user_errors(debug):
-        found = claims.claim_configs(configs or ["configs/claims"])
+        count = _seed_count(seeds)
+        found = claims.claim_configs(configs or ["configs/claims"], overrides(set_, engine))
         # every claim is planned (so valid) before any trains
-        plans = [claims.plan_claim(cfg, seeds, source, Path(source).parent) for source, cfg in found]
+        plans = [claims.plan_claim(cfg, count, source, Path(source).parent) for source, cfg in found]
         check_dir = new_run_dir(out, "check")
         bar = [SweepProgress(console, quiet)]  # one bar per setting trained
         for i, (source, cfg) in enumerate(found, 1):
@@ -63,13 +72,17 @@ def check(
                                                   f"{len(plan.seeds)} seeds")
 
             try:
-                verdicts.append(claims.check(cfg, check_dir, seeds, source, Path(source).parent, on_setting,
+                verdicts.append(claims.check(cfg, check_dir, count, source, Path(source).parent, on_setting,
                                              lambda k: bar[0].advance(k), plans[i - 1]))
             except KeyboardInterrupt:
                 bar[0].close()
                 claims.write_report(check_dir, verdicts)
                 complain("interrupted", "yellow", f"the claims checked so far are in {check_dir}")
                 raise typer.Exit(EXIT_INTERRUPTED) from None
+            except UserError as err:  # the verdicts already reached are kept, and the claim that failed named
+                bar[0].close()
+                claims.write_report(check_dir, verdicts)
+                raise UserError(f"{source}: {err} (the claims judged before it are in {check_dir})") from None
             finally:
                 bar[0].close()
         report = claims.write_report(check_dir, verdicts)
@@ -80,3 +93,17 @@ def check(
         say(f"written: {report}")
     if any(v.verdict != claims.HOLDS for v in verdicts):
         raise typer.Exit(EXIT_RUN_FAILED)
+
+
+def _seed_count(text: str | None) -> int | None:
+    """--seeds as a count of seeds per setting (a claim's settings run seeds 0..N-1); raises UserError."""
+    if text is None:
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UserError(f"--seeds: a count of seeds per setting, at least 1 (got {text!r}); a claim runs seeds "
+                        "0..N-1 for every setting")
+    return count
