@@ -25,7 +25,8 @@ def table(claims: list[dict]) -> str:
     lines = ["| claim (config in `configs/claims/`) | source | measured (95 % interval) | verdict |",
              "|---|---|---|---|"]
     for c in claims:
-        figures = "<br>".join(f"{m['expectation']}: {Measured(**m).text()} ({m['verdict']})" for m in c["measured"])
+        figures = "<br>".join(f"{m['expectation']}: {Measured(**m).text()}" + (f" ({m['note']})" if m["note"] else "")
+                              + f" ({m['verdict']})" for m in c["measured"])
         lines.append(f"| **{c['name']}**: {c['statement']} | {c['source']} | {figures} | **{c['verdict']}** |")
     return "\n".join(lines)
 

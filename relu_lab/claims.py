@@ -296,8 +296,7 @@ def measure_trend(e: Expectation, run_dirs: list[Path], plans: list[SweepPlan]) 
     verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
     per_setting = min(v.size for v in ys)  # the seeds to decide are per setting
     seeds = _seeds_to_decide(sign * rho, low, high, per_setting, 0.0) if verdict == INCONCLUSIVE else None
-    return Measured(str(e), rho, lo, hi, n, None, verdict, seeds, note="; ".join(
-        ["Spearman's rho between the setting's position and each member's value"] + notes))
+    return Measured(str(e), rho, lo, hi, n, None, verdict, seeds, note="; ".join(notes))
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -438,10 +437,15 @@ def write_report(check_dir: Path, verdicts: list[Verdict]) -> Path:
             head = f"**{v.name}**: {v.statement} ({v.source}; {v.seeds} seeds)" if i == 0 else ""
             overall = v.verdict if i == 0 else ""
             decide = f"; about {m.seeds_to_decide} seeds would decide it" if m.seeds_to_decide else ""
-            lines.append(f"| {head} | {overall} | {m.expectation} | {m.text()} | {m.verdict}{decide} |")
+            note = f" ({m.note})" if m.note else ""
+            lines.append(f"| {head} | {overall} | {m.expectation} | {m.text()}{note} | {m.verdict}{decide} |")
     lines += ["", "Proportions: Wilson intervals. Medians and means: bootstrap percentile intervals "
-              f"({BOOTSTRAP} resamples). A claim holds when every expectation's interval lies on the right side "
-              "of its threshold, fails when one lies on the wrong side, and is inconclusive otherwise.", ""]
+              f"({BOOTSTRAP} resamples). Differences between two settings (`minus`): Newcombe's hybrid score "
+              "interval for two proportions, a bootstrap of the difference otherwise. Trends: Spearman's rank "
+              "correlation between a setting's position and each member's value, with a bootstrap interval "
+              "that resamples each setting's members apart. A claim holds when every expectation's interval "
+              "lies on the right side of its threshold, fails when one lies on the wrong side, and is "
+              "inconclusive otherwise.", ""]
     path = check_dir / "report.md"
     atomic_write(path, "\n".join(lines))
     return path

@@ -283,5 +283,6 @@ def claims_table(verdicts) -> Table:
             style = VERDICT_STYLE[m.verdict]
             decide = f" (~{m.seeds_to_decide} seeds to decide)" if m.seeds_to_decide else ""
             claim = f"[bold]{escape(v.name)}[/]: [{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]" if i == 0 else ""
-            table.add_row(claim, escape(m.expectation), escape(m.text()), f"[{style}]{m.verdict}[/]{decide}")
+            measured = escape(m.text()) + (f"\n[dim]{escape(m.note)}[/]" if m.note else "")
+            table.add_row(claim, escape(m.expectation), measured, f"[{style}]{m.verdict}[/]{decide}")
     return table

@@ -61,6 +61,7 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
     """The config with every data-dependent default filled in, and its dataset; raises UserError."""
     spec = DATASETS[cfg.data.name]
     cfg = cfg.model_copy(deep=True)
+    cfg._warnings = []  # said afresh: a resolved config resolved again (show, resume) would repeat them
     if spec.fixed and cfg.data.n not in (None, spec.n):
         raise _fail(cfg, source, "data.n", f"dataset '{spec.name}' is a fixed table of {spec.n} points")
     if spec.fixed and cfg.data.test_n:

@@ -41,11 +41,12 @@ from .runfiles import (
     short_value,
 )
 
-KINDS = ("train", "sweep", "compare")
+KINDS = ("train", "sweep", "compare", "check")
 UNREADABLE = "unreadable"  # the kind of a folder under root that is not a readable run
 GRIDS = ("sweep", "compare")
 STAMP = re.compile(r"(\d{8}-\d{6})-")  # runs/<YYYYmmdd-HHMMSS>-<name>
-STATUS_STYLE = {"completed": "green", "diverged": "red", "interrupted": "yellow"}
+STATUS_STYLE = {"completed": "green", "diverged": "red", "interrupted": "yellow",
+                "holds": "green", "fails": "red", "inconclusive": "yellow"}
 ESSENTIALS = (("dataset", ("data.name", "data")), ("layers", ("model.layers",)), ("hidden", ("model.hidden",)),
               ("output", ("model.output",)), ("loss", ("loss.name", "loss")), ("lr", ("train.lr",)),
               ("epochs", ("train.epochs",)))  # show_run's config rows: (label, the dotted keys to try)
@@ -59,7 +60,7 @@ class RunInfo:
     path: Path
     date: datetime | None
     name: str
-    kind: str  # train, sweep, compare or unreadable
+    kind: str  # train, sweep, compare, check or unreadable
     status: str | None = None
     members: int | None = None  # planned (1 for a train run)
     members_done: int | None = None
@@ -73,6 +74,11 @@ class RunInfo:
     grid: dict[str, Any] = field(default_factory=dict, repr=False)  # grid.json
 
     @property
+    def claims(self) -> list[dict[str, Any]]:
+        """A check's claims as claims.json holds them (each with its verdict and measured figures)."""
+        return [c for c in _sequence(self.summary.get("claims")) if isinstance(c, dict)]
+
+    @property
     def headline(self) -> str:
         """'success 94% (lr=0.1)', 'median cost 0.03 (lr=0.1)', 'acc. 1.00  cost 0.0075' or '-'."""
         if self.kind in GRIDS:
@@ -80,6 +86,9 @@ class RunInfo:
             if self.success is not None:
                 return f"success {100 * self.success:.0f}%{where}"
             return f"median cost {_num(self.cost)}{where}" if self.cost is not None else "-"
+        if self.kind == "check" and self.members is not None:
+            held = sum(c.get("verdict") == "holds" for c in self.claims)
+            return f"{held} of {self.members} claim{'s' if self.members != 1 else ''} hold"
         if self.kind == "train" and self.score_name is not None:
             label = "R²" if self.score_name == "r2" else "acc."
             return f"{label} {_num(self.score, '.2f')}  cost {_num(self.cost)}"
@@ -120,6 +129,8 @@ def list_runs(root: str | Path, name: str | None = None, kind: str | None = None
 def read_run(path: str | Path) -> RunInfo:
     """A run directory's kind, status and headline figures; raises UserError if it is not a run."""
     path = Path(path)
+    if (path / "claims.json").is_file() and not (path / "config.yaml").exists():
+        return _read_check(path)
     info = RunInfo(path, run_date(path), STAMP.sub("", path.name, count=1), run_kind(path))
     if not (path / "summary.json").exists():  # a train run still going, or killed before it could write one
         info.error = "no summary.json yet: still running, or stopped hard"
@@ -141,6 +152,16 @@ def read_run(path: str | Path) -> RunInfo:
         info.success = _figure(best.get("success_rate"))
         info.score_name = score_key(best)
         info.score, info.cost = _figure(best.get(f"{info.score_name}_median")), _figure(best.get("cost_median"))
+    return info
+
+
+def _read_check(path: Path) -> RunInfo:
+    """A `relu-lab check` directory: its claims.json, one claim a member, the overall verdict as status."""
+    info = RunInfo(path, run_date(path), "check", "check")
+    info.summary = read_json(path / "claims.json")
+    verdicts = {c.get("verdict") for c in info.claims}
+    info.status = "fails" if "fails" in verdicts else "inconclusive" if "inconclusive" in verdicts else "holds"
+    info.members = info.members_done = len(info.claims)
     return info
 
 
@@ -197,6 +218,13 @@ def show_run(path: str | Path) -> Group:
     info = read_run(path)
     s = info.summary
     rows: list[tuple[str, RenderableType]] = [("run", Text(str(info.path))), ("kind", Text(info.kind))]
+    if info.kind == "check":
+        rows.append(("status", Text(info.headline, style=STATUS_STYLE[info.status])))
+        for c in info.claims:
+            rows.append(("claim", Text(f"{_text(c.get('name'))}: ").append(_status(c.get("verdict")))
+                         .append(f" ({_text(c.get('seeds'))} seeds; {_text(c.get('statement'))})", style="default")))
+        rows.append(("files", Text(", ".join(_files(info.path)))))
+        return Group(_fields(rows))
     status = _status(info.status)
     if info.kind == "train":
         status.append(f", {_text(s.get('epochs_done'))} of {_text(s.get('epochs'))} epochs", style="default")

@@ -137,3 +137,10 @@ def test_prelu_slope_is_logged_and_learned():
     result = fit([cfg], data)
     slopes = [row.metrics["slope_L1"][0] for row in result.history]
     assert slopes[0] == 0.25 and slopes[-1] != 0.25
+
+
+def test_a_config_resolved_twice_warns_once():
+    cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1], "init": "zeros"}})
+    once, _ = resolve(cfg)
+    twice, _ = resolve(once)
+    assert len(once._warnings) == 1 and twice._warnings == once._warnings

@@ -396,3 +396,16 @@ def test_a_short_row_gives_empty_labels_not_a_crash():
 
     assert short_value(None) == "" and short_value("0.0010000") == "0.001" and short_value("relu") == "relu"
     assert short_value("  ") == "  "
+
+
+def test_a_check_directory_is_listed_and_shown_with_its_verdicts(tmp_path):
+    check_dir = tmp_path / "20250101-130000-check"
+    check_dir.mkdir()
+    claims = [{"name": "c1", "statement": "s1", "seeds": 8, "verdict": "holds", "measured": []},
+              {"name": "c2", "statement": "s2", "seeds": 8, "verdict": "inconclusive", "measured": []}]
+    (check_dir / "claims.json").write_text(json.dumps({"claims": claims, "all_hold": False}))
+    (info,) = list_runs(tmp_path)
+    assert (info.kind, info.status, info.members, info.headline) == ("check", "inconclusive", 2, "1 of 2 claims hold")
+    assert list_runs(tmp_path, kind="check") == [info]
+    text = render(show_run(check_dir))
+    assert "c1: holds (8 seeds; s1)" in text and "c2: inconclusive" in text
