@@ -179,8 +179,8 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
                         "their own (which would win); remove 'hidden' from the phases to compare activations")
     members = math.prod(len(a.values) for a in axes) * len(seeds)
     if members > MAX_MEMBERS:
-        sizes = " x ".join(f"{len(a.values)} {a.key}" for a in axes)
-        raise UserError(f"sweep: {sizes} x {len(seeds)} seeds = {members:,} members; a sweep has at most "
+        sizes = "".join(f"{len(a.values)} {a.key} x " for a in axes)
+        raise UserError(f"sweep: {sizes}{len(seeds)} seeds = {members:,} members; a sweep has at most "
                         f"{MAX_MEMBERS:,} (planning them would take about {2 * members / 1e6:.1f} GB): split the grid "
                         "or the seeds over several sweeps")
     grid_notes: list[str] = []

@@ -49,8 +49,12 @@ def find_member(sweep_dir: Path, member: int | None = None, seed: int | None = N
     if member is not None and not 0 <= member < len(plan.members):
         raise UserError(f"--member {member}: the sweep has members 0..{len(plan.members) - 1}")
     if len(chosen) != 1:
-        raise UserError(f"{len(chosen)} members match; narrow the choice down to one (--member N is the surest)"
-                        if chosen else "no member matches that choice")
+        if chosen:
+            raise UserError(f"{len(chosen)} members match; narrow the choice down to one (--member N is the surest)")
+        there = "; ".join(f"{a.key}: {', '.join(map(str, a.values))}" for a in plan.axes)
+        contiguous = plan.seeds == list(range(plan.seeds[0], plan.seeds[-1] + 1))
+        seeds = f"seeds {plan.seeds[0]}..{plan.seeds[-1]}" if contiguous else f"seeds {', '.join(map(str, plan.seeds))}"
+        raise UserError(f"no member matches that choice; this sweep has {seeds}" + (f"; {there}" if there else ""))
     m = chosen[0]
     if m.index not in rows:
         raise UserError(f"member {m.index} has not finished (the sweep was interrupted): nothing to compare it with;"

@@ -59,7 +59,8 @@ def test_choosing_by_seed_and_grid_values(sweep_dir, tmp_path):
     assert done.row["seed"] == "1" and done.row["model.hidden"] == "tanh" and done.row["train.lr"] == "0.5"
     with pytest.raises(UserError, match="2 members match"):
         retrain(sweep_dir, where=["lr=0.5", "hidden=tanh"], out=tmp_path)
-    with pytest.raises(UserError, match="no member matches"):
+    with pytest.raises(UserError, match=r"no member matches that choice; this sweep has seeds 0..1; "
+                                        r"train.lr: 0.05, 0.5, 40.0; model.hidden: relu, tanh"):
         retrain(sweep_dir, seed=7, where=["lr=0.5"], out=tmp_path)
     with pytest.raises(UserError, match=r"--where 'depth=3': expected key=value with a grid key"):
         retrain(sweep_dir, seed=0, where=["depth=3"], out=tmp_path)
