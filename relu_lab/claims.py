@@ -143,8 +143,10 @@ def _cannot_measure(e: Expectation, plan: SweepPlan) -> str | None:
         if f"{kind}_L{e.layer}" not in columns:
             allowed = [int(c.split("_L")[1]) for c in columns if c.startswith(f"{kind}_L")]
             what = "hidden layers" + (" and a ReLU-like output" if kind == "dead" else "")
+            which = ("none" if not allowed else f"that is layer {allowed[0]}" if len(allowed) == 1
+                     else f"those are layers {', '.join(map(str, allowed))}")
             return (f"layer {e.layer} has no {kind}_L{e.layer} figure ({kind} is logged for {what}; in this net "
-                    f"of layers {layers} that is layer {', '.join(map(str, allowed)) or 'none'})")
+                    f"of layers {layers} {which})")
         if kind == "identical" and layers[e.layer] < 2:
             return f"layer {e.layer} has 1 unit: 'all its units identical' says nothing"
     return None
