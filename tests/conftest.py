@@ -1,6 +1,7 @@
-"""Shared fixture: run a test with every floating-point problem turned into an error."""
+"""Shared fixtures: every floating-point problem turned into an error; Ctrl-C that raises."""
 
 import os
+import signal
 import warnings
 
 import numpy as np
@@ -19,6 +20,16 @@ def strict_numpy():
         warnings.simplefilter("error")
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             yield
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_raises():
+    """Ctrl-C raises KeyboardInterrupt in every test, as in a terminal. A test suite started in the
+    background by a non-interactive shell (`cmd &`, some CI runners) inherits SIGINT ignored, and the
+    tests that press Ctrl-C in-process (signal.raise_signal) would then see their run complete."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
 
 
 # Property tests explore new random examples on every local run; CI (where CI is set, as
