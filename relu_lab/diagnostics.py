@@ -132,7 +132,8 @@ def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], k: i
         what = "output" if l == L else f"layer {l}"
         out.append(f"{what}: {counts[-1]} of {layers[l]} units dead {where}")
     for l in range(1, L):
-        if layers[l] > 1 and float(metrics[-1].get(f"identical_L{l}", [0.0] * (k + 1))[k]) == 1.0:
+        identical = metrics[-1].get(f"identical_L{l}")  # NaN for a layer of one unit
+        if identical is not None and float(identical[k]) == 1.0:
             out.append(f"layer {l}: all {layers[l]} units are identical (one function; the symmetry of equal "
                        "initial weights was never broken)")
     first, last = "grad_L1", f"grad_L{L}"
