@@ -20,22 +20,36 @@ PLAIN_LINES = 10  # lines printed over a run when the output is not a terminal
 
 
 class Survivable(io.TextIOBase):
-    """sys.stdout or sys.stderr (looked up at each write) for the consoles: when the reader has gone
-    (`| head -1`: a closed pipe) or the device is full, what is printed is dropped and the run goes
-    on; nothing a run writes to its directory depends on its output being read."""
+    """sys.stdout or sys.stderr (looked up at each write, so a test's capture is seen) for the consoles:
+    when the reader has gone (`| head -1`: a closed pipe), the stream was closed (`>&-`) or the device
+    is full, what is printed is dropped and the run goes on; nothing a run writes to its directory
+    depends on its output being read.
+
+    While rich draws a live display it puts a FileProxy in sys.stdout and sys.stderr that prints
+    through the display's console. That console writes to the file behind the proxy (writing into
+    the proxy would loop back into itself forever); the stderr console writes through the proxy
+    when stderr is a terminal (its lines then appear above the bar, not across it) and to the file
+    behind it otherwise (`2> log` keeps what it was sent).
+    """
 
     def __init__(self, name: str):
         self.name, self.lost = name, False
 
     @property
     def stream(self):
-        return getattr(sys, self.name)
+        stream = getattr(sys, self.name)
+        behind = getattr(stream, "rich_proxied_file", None)
+        if behind is None:
+            return stream
+        if self.name == "stderr" and _is_tty(behind):
+            return stream
+        return behind
 
     def write(self, text: str) -> int:
         if not self.lost:
             try:
                 self.stream.write(text)
-            except (OSError, ValueError):
+            except (OSError, ValueError, AttributeError):  # AttributeError: no stream at all (`>&-`)
                 self._lose()
         return len(text)
 
@@ -43,7 +57,7 @@ class Survivable(io.TextIOBase):
         if not self.lost:
             try:
                 self.stream.flush()
-            except (OSError, ValueError):
+            except (OSError, ValueError, AttributeError):
                 self._lose()
 
     def _lose(self) -> None:
@@ -57,10 +71,7 @@ class Survivable(io.TextIOBase):
             pass
 
     def isatty(self) -> bool:
-        try:
-            return not self.lost and self.stream.isatty()
-        except (OSError, ValueError, AttributeError):
-            return False
+        return not self.lost and _is_tty(self.stream)
 
     def fileno(self) -> int:
         return self.stream.fileno()
@@ -68,6 +79,13 @@ class Survivable(io.TextIOBase):
     @property
     def encoding(self) -> str:
         return getattr(self.stream, "encoding", None) or "utf-8"
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def figure(x: float) -> str:
