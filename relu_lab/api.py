@@ -74,18 +74,21 @@ class Grid:
 
 @dataclass
 class Checked:
-    """The verdicts of `check`: one per claim, each with its measured figures."""
+    """The verdicts of `check`: one per claim judged, each with its measured figures. An interrupted check
+    (Ctrl-C) has status "interrupted", no verdict for the claims in not_judged, and all_hold False."""
 
     claims: list[dict[str, Any]] = field(default_factory=list)
     run_dir: Path | None = None
+    status: str = "completed"  # or "interrupted"
+    not_judged: list[str] = field(default_factory=list)  # the names of the claims without a verdict
 
     @property
     def all_hold(self) -> bool:
-        return all(c["verdict"] == "holds" for c in self.claims)
+        return self.status == "completed" and all(c["verdict"] == "holds" for c in self.claims)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"claims": self.claims, "all_hold": self.all_hold,
-                "run_dir": str(self.run_dir) if self.run_dir else None}
+        return {"status": self.status, "claims": self.claims, "not_judged": self.not_judged,
+                "all_hold": self.all_hold, "run_dir": str(self.run_dir) if self.run_dir else None}
 
     def rows(self) -> list[dict[str, Any]]:
         """A row per measured figure: the claim (name, its verdict) beside the figure, its interval and verdict."""
@@ -133,7 +136,13 @@ def check(config: ConfigLike, overrides: Mapping[str, Any] | None = None, *, see
     cfg, source, base = _config(config, overrides, None)
     with _place(out) as where:
         check_dir = new_run_dir(where, "check")
-        verdict = claims.check(cfg, check_dir, seeds, source, base)
+        try:
+            verdict = claims.check(cfg, check_dir, seeds, source, base)
+        except KeyboardInterrupt as stop:  # as train and sweep do: what was done is kept and said, not judged
+            if not isinstance(stop, claims.CheckInterrupted):
+                stop = claims.CheckInterrupted(cfg.name, "", {})
+            claims.write_report(check_dir, [], [cfg.name], interrupted=stop)
+            return Checked([], check_dir if out is not None else None, "interrupted", [cfg.name])
         claims.write_report(check_dir, [verdict])
         claim = verdict.to_dict()
         if out is None:  # the settings' sweeps were in the temporary directory, now gone

@@ -86,6 +86,25 @@ class Verdict:
         return asdict(self) | {"verdict": self.verdict}
 
 
+class CheckInterrupted(KeyboardInterrupt):
+    """Ctrl-C while a claim's settings trained: the claim is not judged. `runs` holds the sweeps kept
+    (the settings that finished, and the interrupted one's when it had trained something to resume)."""
+
+    def __init__(self, claim: str, setting: str | None, runs: dict[str, str]):
+        super().__init__(f"{claim}: interrupted {self.during(setting)}")
+        self.claim, self.setting, self.runs = claim, setting, runs
+
+    @staticmethod
+    def during(setting: str | None) -> str:
+        """'while setting relu trained'; None: 'while its figures were measured'; '': 'before a setting trained'."""
+        if setting is None:
+            return "while its figures were measured"
+        return f"while setting {setting} trained" if setting else "before a setting trained"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim": self.claim, "setting": self.setting, "runs": self.runs}
+
+
 def settings_of(cfg: Config, source: str = "config") -> dict[str, Config]:
     """Each named setting of cfg's claim as a Config (the claim and sweep blocks dropped); raises UserError."""
     if cfg.claim is None:
@@ -165,13 +184,27 @@ def check(cfg: Config, out: Path, seeds: int | None = None, source: str = "confi
     for name, plan in plans.items():
         if name not in needed:
             continue
-        if on_setting is not None:
-            on_setting(name, plan)
-        report = run_sweep(plan, out, on_progress=on_progress)
-        if report.status != "completed":
-            raise KeyboardInterrupt  # the sweep kept what it did; the check stops here
+        before = _folders(out)
+        try:
+            if on_setting is not None:
+                on_setting(name, plan)
+            report = run_sweep(plan, out, on_progress=on_progress)
+        except KeyboardInterrupt:  # before the sweep could say so itself (creating or closing its folder)
+            kept = _keep_trained(_folders(out) - before)
+            raise CheckInterrupted(cfg.name, name, verdict.runs | ({name: kept} if kept else {})) from None
+        if report.status != "completed":  # the sweep says "interrupted" and kept what it did; the check stops
+            kept = _keep_trained({report.run_dir})
+            raise CheckInterrupted(cfg.name, name, verdict.runs | ({name: kept} if kept else {}))
         verdict.runs[name] = str(report.run_dir)
-    for e in claim.expect:
+    try:
+        _measure_all(claim.expect, verdict, plans)
+    except KeyboardInterrupt:  # the bootstraps take a moment: a Ctrl-C there leaves the claim not judged
+        raise CheckInterrupted(cfg.name, None, dict(verdict.runs)) from None
+    return verdict
+
+
+def _measure_all(expect: list[Expectation], verdict: Verdict, plans: dict[str, SweepPlan]) -> None:
+    for e in expect:
         if e.trend is not None:
             verdict.measured.append(measure_trend(e, [Path(verdict.runs[s]) for s in e.settings],
                                                   [plans[s] for s in e.settings]))
@@ -180,7 +213,27 @@ def check(cfg: Config, out: Path, seeds: int | None = None, source: str = "confi
                                                             for s in (e.setting, e.versus)]))
         else:
             verdict.measured.append(measure(e, Path(verdict.runs[e.setting]), plans[e.setting]))
-    return verdict
+
+
+def _folders(out: Path) -> set[Path]:
+    return {p for p in Path(out).iterdir() if p.is_dir()} if Path(out).is_dir() else set()
+
+
+def _keep_trained(folders: set[Path]) -> str | None:
+    """The interrupted setting's sweep folder, kept when it holds trained work (a finished member's row
+    or a chunk's checkpoint: `relu-lab sweep --resume` goes on from it); removed when it holds none (an
+    interrupt while it was being created), so no empty or half-made folder is left. Its path, or None."""
+    import shutil
+
+    kept = None
+    for folder in folders:
+        members = folder / "members.csv"
+        rows = members.read_text(encoding="utf-8").count("\n") - 1 if members.is_file() else 0
+        if rows > 0 or any((folder / "checkpoints").glob("*.npz")):
+            kept = str(folder)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    return kept
 
 
 def _sample(e: Expectation, run_dir: Path, plan: SweepPlan) -> tuple[np.ndarray, int, str]:
@@ -426,14 +479,32 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def write_report(check_dir: Path, verdicts: list[Verdict]) -> Path:
-    """claims.json and report.md in `check_dir`: every claim, its measured figures and verdicts."""
+def write_report(check_dir: Path, verdicts: list[Verdict], not_judged: list[str] = (),
+                 interrupted: CheckInterrupted | None = None, error: str | None = None) -> Path:
+    """claims.json and report.md in `check_dir`: every claim judged, its measured figures and verdicts.
+
+    A check that stopped before its last claim (`interrupted` by Ctrl-C, or an `error` in a claim) has
+    status "interrupted" or "failed", names the claims it did not judge, and all_hold false: the claims
+    it judged hold, perhaps, but the check does not."""
     from .rundir import atomic_write, write_json
 
-    write_json(check_dir / "claims.json", {"claims": [v.to_dict() for v in verdicts],
-                                           "all_hold": all(v.verdict == HOLDS for v in verdicts)})
-    lines = ["# relu-lab check", "", "| claim | verdict | expectation | measured (95 % interval) | verdict |",
-             "|---|---|---|---|---|"]
+    status = "interrupted" if interrupted is not None else "failed" if error is not None else "completed"
+    stopped = {"interrupted": interrupted.to_dict()} if interrupted is not None else {"error": error} if error else {}
+    write_json(check_dir / "claims.json", {
+        "status": status, "claims": [v.to_dict() for v in verdicts], "not_judged": list(not_judged), **stopped,
+        "all_hold": status == "completed" and all(v.verdict == HOLDS for v in verdicts)})
+    lines = ["# relu-lab check", ""]
+    if status != "completed":
+        why = (f"Ctrl-C, claim {interrupted.claim} {interrupted.during(interrupted.setting)}"
+               if interrupted is not None else f"an error: {error}")
+        lines += [f"**{status.capitalize()}**: {why}. {len(verdicts)} of {len(verdicts) + len(not_judged)} claims "
+                  f"judged; not judged: {', '.join(not_judged)}. The check as a whole has no verdict.", ""]
+        if interrupted is not None and interrupted.runs:
+            lines += [f"Sweeps kept for {interrupted.claim}: " + ", ".join(
+                f"setting {s} `{Path(d).name}`" + (" (interrupted; `relu-lab sweep --resume` finishes it)"
+                                                   if s == interrupted.setting else "")
+                for s, d in interrupted.runs.items()) + ".", ""]
+    lines += ["| claim | verdict | expectation | measured (95 % interval) | verdict |", "|---|---|---|---|---|"]
     for v in verdicts:
         for i, m in enumerate(v.measured):
             head = f"**{v.name}**: {v.statement} ({v.source}; {v.seeds} seeds)" if i == 0 else ""
@@ -441,6 +512,8 @@ def write_report(check_dir: Path, verdicts: list[Verdict]) -> Path:
             decide = f"; about {m.seeds_to_decide} seeds would decide it" if m.seeds_to_decide else ""
             note = f" ({m.note})" if m.note else ""
             lines.append(f"| {head} | {overall} | {m.expectation} | {m.text()}{note} | {m.verdict}{decide} |")
+    for name in not_judged:
+        lines.append(f"| **{name}** | not judged ({status}) | | | |")
     lines += ["", "Proportions: Wilson intervals. Medians and means: bootstrap percentile intervals "
               f"({BOOTSTRAP} resamples). Differences between two settings (`minus`): Newcombe's hybrid score "
               "interval for two proportions, a bootstrap of the difference otherwise. Trends: Spearman's rank "

@@ -2,7 +2,8 @@
 
 A member's config in the sweep's plan (its grid point, its seed, the sweep's log spacing) trains
 to the same figures alone as inside its ensemble, bit for bit. `retrain` says whether it did:
-every figure of the new run against the member's row in members.csv.
+every figure of the new run against the member's row in members.csv. A retraining interrupted by
+Ctrl-C is not compared: it is an interrupted train run, resumable with `relu-lab train --resume`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ class Retrained:
     report: RunReport
     member: Member
     row: dict[str, str]  # the member's row in members.csv
-    compared: list[str]  # the figures compared
+    compared: list[str]  # the figures compared (none when interrupted)
     differ: list[str]  # 'cost: 0.1 (members.csv 0.2)' for each that differs
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by Ctrl-C before the end: a partial member, not compared with its members.csv row."""
+        return self.report.summary["status"] == "interrupted"
 
 
 def find_member(sweep_dir: Path, member: int | None = None, seed: int | None = None,
@@ -80,6 +86,8 @@ def retrain(sweep_dir: Path, member: int | None = None, seed: int | None = None,
     cfg = m.config.model_copy(update={"name": f"{m.config.name}-member{m.index}"})
     report = train_run(cfg, out=out or sweep_dir / MEMBERS_DIR, source=str(sweep_dir / "config.yaml"),
                        base_dir=sweep_dir, on_start=on_start, on_log=on_log)
+    if report.summary["status"] == "interrupted":  # half a member equals no row: nothing to compare
+        return Retrained(report, m, row, [], [])
     compared, differ = compare_with_row(report, row)
     return Retrained(report, m, row, compared, differ)
 

@@ -85,6 +85,7 @@ def test_check_writes_its_report_and_exits_0_only_when_every_claim_holds(tmp_pat
     (run,) = (tmp_path / "a").iterdir()
     report = json.loads((run / "claims.json").read_text(), parse_constant=lambda c: pytest.fail(c))
     assert report["all_hold"] is True and report["claims"][0]["verdict"] == HOLDS
+    assert report["status"] == "completed" and report["not_judged"] == []
     assert "| **claim004_lr_kills**" in (run / "report.md").read_text()
     bad = CliRunner().invoke(app, ["check", str(CLAIMS / "lit_leaky_prevents_dead.yaml"), "--seeds", "8",
                                    "--out", str(tmp_path / "b")])
@@ -263,3 +264,32 @@ def test_a_malformed_trend_is_refused(item, words, tmp_path):
         "statement": "s", "source": "t", "settings": {"a": {}, "b": {}}, "expect": [item]}}))
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2 and words in result.output, result.output
+
+
+def test_a_check_stopped_by_an_error_in_its_second_claim_does_not_say_all_hold(tmp_path, monkeypatch):
+    import relu_lab.claims as claims_module
+
+    paths = []
+    for name in ("first", "second"):
+        paths.append(tmp_path / f"{name}.yaml")
+        paths[-1].write_text(yaml.safe_dump({
+            "name": name, "data": {"name": "xor"}, "model": {"layers": [2, 8, 1]}, "train": {"epochs": 100},
+            "success": {"metric": "accuracy", "at_least": 1.0}, "claim": {
+                "statement": "s", "source": "t", "settings": {"a": {}},
+                "expect": [{"setting": "a", "figure": "cost", "at_most": 10}]}}))
+    real, calls = claims_module.measure, []
+
+    def measure(e, run_dir, plan):  # the second claim's figure cannot be read
+        calls.append(run_dir)
+        if len(calls) == 2:
+            raise UserError("a figure that cannot be read")
+        return real(e, run_dir, plan)
+
+    monkeypatch.setattr(claims_module, "measure", measure)
+    result = CliRunner().invoke(app, ["check", *map(str, paths), "--seeds", "2", "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 2 and "a figure that cannot be read" in result.output, result.output
+    (run,) = (tmp_path / "runs").iterdir()
+    report = json.loads((run / "claims.json").read_text())
+    assert report["status"] == "failed" and report["all_hold"] is False and report["not_judged"] == ["second"]
+    assert [c["name"] for c in report["claims"]] == ["first"] and "a figure that cannot be read" in report["error"]
+    assert "**Failed**" in (run / "report.md").read_text()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from ..console import SweepProgress, print_wide
 from ..errors import UserError
@@ -52,7 +53,6 @@ def check(
     Example: relu-lab check configs/claims/seed003_deep_xor.yaml --seeds 16
     """
     from .. import claims
-    from ..console import claims_table
     from ..rundir import new_run_dir
 
     notes_to_stderr()
@@ -74,25 +74,44 @@ def check(
             try:
                 verdicts.append(claims.check(cfg, check_dir, count, source, Path(source).parent, on_setting,
                                              lambda k: bar[0].advance(k), plans[i - 1]))
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as stop:  # the claims judged so far are kept; this one and the rest are not
                 bar[0].close()
-                claims.write_report(check_dir, verdicts)
-                complain("interrupted", "yellow", f"the claims checked so far are in {check_dir}")
+                if not isinstance(stop, claims.CheckInterrupted):  # as the claim began, before a setting trained
+                    stop = claims.CheckInterrupted(cfg.name, "", {})
+                not_judged = [c.name for _, c in found[i - 1:]]
+                report = claims.write_report(check_dir, verdicts, not_judged, interrupted=stop)
+                _show(verdicts, not_judged, "interrupted", check_dir, report, quiet)
+                complain("interrupted", "yellow", f"claim {cfg.name} {stop.during(stop.setting)}; {len(verdicts)} of "
+                         f"{len(found)} claims judged, not judged: {', '.join(not_judged)}; what was done is in "
+                         f"{check_dir}")
                 raise typer.Exit(EXIT_INTERRUPTED) from None
             except UserError as err:  # the verdicts already reached are kept, and the claim that failed named
                 bar[0].close()
-                claims.write_report(check_dir, verdicts)
-                raise UserError(f"{source}: {err} (the claims judged before it are in {check_dir})") from None
+                message = f"{source}: {err}"
+                claims.write_report(check_dir, verdicts, [c.name for _, c in found[i - 1:]], error=message)
+                raise UserError(f"{message} (the claims judged before it are in {check_dir})") from None
             finally:
                 bar[0].close()
         report = claims.write_report(check_dir, verdicts)
-    if quiet:
-        say(str(check_dir))
-    else:
-        print_wide(console, claims_table(verdicts))
-        say(f"written: {report}")
+    _show(verdicts, [], "completed", check_dir, report, quiet)
     if any(v.verdict != claims.HOLDS for v in verdicts):
         raise typer.Exit(EXIT_RUN_FAILED)
+
+
+def _show(verdicts, not_judged: list[str], status: str, check_dir: Path, report: Path, quiet: bool) -> None:
+    """The table of the claims judged (and a row for each claim not judged), or only the directory with --quiet."""
+    from ..console import claims_table
+
+    if quiet:
+        say(str(check_dir))
+        return
+    table = claims_table(verdicts)
+    for name in not_judged:
+        table.add_row(f"[bold]{escape(name)}[/]: [yellow]not judged[/]", "", "", f"[yellow]{status}[/]")
+    if not_judged:
+        table.caption = f"{status}: {len(verdicts)} of {len(verdicts) + len(not_judged)} claims judged"
+    print_wide(console, table)
+    say(f"written: {report}")
 
 
 def _seed_count(text: str | None) -> int | None:

@@ -126,6 +126,7 @@ def show(
     """Retrain one member of a sweep or compare alone, with all its plots, checked against members.csv.
 
     The member's figures must equal its row in members.csv bit for bit; a difference is a warning.
+    Interrupted (Ctrl-C), it is not compared: its run directory is an interrupted train run.
 
     Example: relu-lab show runs/20261123-120000-sweep-xor_relu --seed 3 --where lr=0.1
     """
@@ -141,6 +142,16 @@ def show(
             return done.report
 
         report = train_shown(start, quiet, no_plots)
+    if done.interrupted:  # a partial member is not the member: it is neither compared nor said to differ
+        if quiet:
+            say(str(report.run_dir))
+        else:
+            console.print(summary_table(report.summary))
+            say(f"run directory: {report.run_dir}")
+        complain("interrupted", "yellow", f"member {done.member.index} at epoch {report.summary['epochs_done']} of "
+                 f"{report.summary['epochs']}, not compared with members.csv; what was logged is in {report.run_dir}; "
+                 f"continue with: relu-lab train --resume {report.run_dir}")
+        raise typer.Exit(EXIT_INTERRUPTED)
     if done.differ:
         complain("warning", "yellow", f"member {done.member.index} alone differs from its members.csv row: "
                  + "; ".join(done.differ))
