@@ -9,33 +9,62 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 
+from click.utils import PacifyFlushWrapper
+
 from ..console import Survivable
-from .base import EXIT_INTERRUPTED, EXIT_RUN_FAILED, app, complain, err_console
+from .base import EXIT_RUN_FAILED, app, complain
 
 for _commands in ("train", "grids", "plot", "past_runs", "check", "configs"):  # in the order --help lists them
     import_module(f"{__name__}.{_commands}")
 
-__all__ = ["app", "run"]
+__all__ = ["app", "run", "exit_code"]
 
 
-def run() -> None:  # console-script entry point
+def run() -> None:
+    """The console script's entry point (relu_lab.entry.run: Ctrl-C handled until the process exits)."""
+    from ..entry import run as entry_run
+
+    entry_run()
+
+
+def _closed_pipe(done: SystemExit) -> bool:
+    """Whether this exit(1) is click's or rich's answer to a closed pipe (their own output: --help,
+    usage), not a failure: click wraps the streams in PacifyFlushWrapper, rich exits from on_broken_pipe."""
+    if isinstance(sys.stdout, PacifyFlushWrapper):
+        return True
+    tb = done.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "on_broken_pipe":
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def exit_code() -> int:
+    """Run the command line in sys.argv and return its exit code; errors become one line on stderr.
+
+    A KeyboardInterrupt that no command turned into its own line comes out of here (to relu_lab.entry)."""
     try:
         app()
-    except KeyboardInterrupt:  # an interrupt outside training (e.g. while loading)
-        err_console.print("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
-    except BrokenPipeError:  # click's own output (--help) into a pipe its reader closed
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        if code == 1 and _closed_pipe(done):  # click's or rich's own output (--help) into a pipe its reader
+            Survivable("stdout")._lose()  # closed (`relu-lab --help | head -1`): not a failure
+            return 0
+        return code
+    except BrokenPipeError:  # the same, should click let it through
         Survivable("stdout")._lose()
-        sys.exit(0)
+        return 0
     except OSError as err:  # a full disk, a file that cannot be written: which one, and what now
         if "--debug" in sys.argv:
             raise
         where = f"{err.filename}: " if err.filename else ""
         complain("failed", "red", f"{where}{err.strerror or err}; the run directory keeps what was written "
                  "before (a sweep or compare goes on from there with --resume once the cause is fixed)")
-        sys.exit(EXIT_RUN_FAILED)
+        return EXIT_RUN_FAILED
     except Exception as err:  # a failure during a run: one line, the traceback only with --debug
         if "--debug" in sys.argv:
             raise
         complain("failed", "red", f"{type(err).__name__}: {err} (run again with --debug for the traceback)")
-        sys.exit(EXIT_RUN_FAILED)
+        return EXIT_RUN_FAILED
+    return 0

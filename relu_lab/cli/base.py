@@ -4,6 +4,8 @@ one-line errors, exit codes, and Ctrl-C handling."""
 from __future__ import annotations
 
 import functools
+import inspect
+import json
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .. import __version__
+from .. import __version__, entry
 from ..console import Survivable
 from ..errors import UserError
 
@@ -83,6 +85,8 @@ def complain(tag: str, style: str, text: str) -> None:
         cut = len(one_line) - LONGEST_LINE
         one_line = f"{one_line[:LONGEST_LINE - 100]} [... {cut} characters ...] {one_line[-100:]}"
     err_console.print(f"[{style}]{tag}:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
+    if tag == "interrupted" and entry.current is not None:
+        entry.current.reported = True
 
 
 @contextmanager
@@ -97,34 +101,94 @@ def user_errors(debug: bool) -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-class _Interrupts:
+def _answer() -> None:
+    complain("interrupt", "yellow", "saving what the run did, one moment; it then exits by itself")
+
+
+def _Interrupts() -> entry.Interrupts:  # noqa: N802 - the handler a command installs for itself
     """Ctrl-C and SIGTERM during a command. The first stops training cleanly (KeyboardInterrupt: the
     files say "interrupted"); one that comes while the run saves its files is answered, not obeyed,
     so the save that makes --resume possible is never cut short."""
+    return entry.Interrupts(_answer)
 
-    def __init__(self):
-        self.count = 0
 
-    def __call__(self, signum, frame) -> None:
-        self.count += 1
-        if self.count == 1:
-            raise KeyboardInterrupt
-        complain("interrupt", "yellow", "saving what the run did, one moment; it then exits by itself")
+def _arguments(command, args, kwargs) -> dict:
+    try:
+        return inspect.signature(command).bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        return {}
+
+
+def _entries(folder) -> set[str]:
+    try:
+        return {p.name for p in Path(folder).iterdir()} if folder is not None and Path(folder).is_dir() else set()
+    except OSError:
+        return set()
+
+
+def _out(name: str, arguments: dict):
+    """Where the command makes its run directory (show: RUN_DIR/members unless --out)."""
+    if name == "show" and arguments.get("out") is None and arguments.get("run_dir") is not None:
+        return Path(arguments["run_dir"]) / "members"
+    return arguments.get("out")
+
+
+def _what_was_kept(name: str, arguments: dict, before: set[str]) -> str:
+    """The line for a Ctrl-C that the command did not answer itself (while it loaded, planned, drew
+    the plots or printed its table): what is on disk, and what to do with it."""
+    kind = "train" if name == "show" else arguments.get("kind", name)  # show makes a train run directory
+    run_dir = arguments.get("resume")
+    out = _out(name, arguments)
+    if run_dir is None and out is not None:
+        new = sorted(_entries(out) - before)
+        run_dir = Path(out) / new[0] if len(new) == 1 else None
+    if run_dir is None:
+        target = arguments.get("run_dir")
+        if target is not None:
+            return f"relu-lab {name} stopped before it finished; {target} keeps the files it had"
+        return f"relu-lab {name} stopped before a run directory was made; nothing was written"
+    run_dir = Path(run_dir)
+    status = None
+    try:
+        status = json.loads((run_dir / "summary.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        pass
+    if status in ("completed", "diverged"):
+        return (f"the run had finished ({status}): its results are in {run_dir}; "
+                f"draw or redraw its plots with: relu-lab plot {run_dir}")
+    if (run_dir / "checkpoint.npz").is_file() or (run_dir / "checkpoints").is_dir() or status == "interrupted":
+        return f"what was done is in {run_dir}; continue with: relu-lab {kind} --resume {run_dir}"
+    return f"stopped as the run began: {run_dir} holds no results yet; start the run again"
 
 
 def interruptible(command):
-    """Ctrl-C and SIGTERM go to a fresh _Interrupts while `command` runs; the old handlers come back
-    after it (a command may run inside a longer Python process: a test, a notebook)."""
+    """Ctrl-C and SIGTERM go to a fresh handler while `command` runs; the old handlers come back
+    after it (a command may run inside a longer Python process: a test, a notebook). Under the console
+    script (relu_lab.entry), its handler stays instead: it answers every Ctrl-C until the process exits.
+
+    An interrupt the command does not answer itself (while loading, plotting, printing) ends in one
+    line saying what was kept, and exit code 130."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        handler = _Interrupts()
-        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        arguments = _arguments(command, args, kwargs)
+        name = arguments.get("kind", command.__name__.strip("_"))
+        before = _entries(_out(name, arguments))
         try:
-            return command(*args, **kwargs)
-        finally:
-            for sig, previous in old.items():
-                signal.signal(sig, previous)
+            current = signal.getsignal(signal.SIGINT)
+            if isinstance(current, entry.Interrupts):  # the console script's, or an outer command's
+                current.answer = _answer
+                return command(*args, **kwargs)
+            handler = _Interrupts()
+            old = {sig: signal.signal(sig, handler) for sig in entry.SIGNALS}
+            try:
+                return command(*args, **kwargs)
+            finally:
+                for sig, previous in old.items():
+                    signal.signal(sig, previous)
+        except KeyboardInterrupt:
+            complain("interrupted", "yellow", _what_was_kept(name, arguments, before))
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper
 
@@ -137,8 +201,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """relu-lab: experiments on activation functions in small neural networks."""
+    if entry.current is not None:  # for the line an interrupt from here on ends with
+        entry.current.started = ctx.invoked_subcommand

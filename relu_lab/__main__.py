@@ -1,0 +1,5 @@
+"""python -m relu_lab: the same as the relu-lab console script."""
+
+from .entry import run
+
+run()
