@@ -14,6 +14,8 @@ An expectation with `versus` judges the difference of a figure between two setti
 Newcombe's hybrid score interval for two proportions, a bootstrap of the difference otherwise
 (the settings' members are taken as independent samples, though they share seeds).
 A claim holds when all its expectations hold, fails when any fails, else is inconclusive.
+A check stopped by Ctrl-C (CheckInterrupted) judges nothing it did not finish: claims.json says
+"interrupted", names the claims not judged, and never says all hold.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ def check(
     """Measure each config's claim over seeds and judge it: holds, fails or inconclusive.
 
     An inconclusive figure says about how many seeds would decide it. Exits 0 only when every claim holds.
+    Ctrl-C exits 130: the claims judged so far are kept, the others named as not judged.
 
     --set and --engine apply to every claim's config before its settings do.
 
