@@ -25,6 +25,7 @@ import numpy as np
 from .activations import Activation
 from .losses import Loss
 from .network import Ensemble
+from .tally import Tally
 
 # The one place that knows how a diagnostic column is named: kind, then the 1-based layer.
 COLUMN = re.compile(r"(dead|sparsity|identical|grad|wnorm|slope)_L(\d+)")
@@ -101,7 +102,15 @@ def can_die(act: Activation) -> bool:
 
 
 def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], k: int = 0) -> list[str]:
-    """Warnings a user would want about member k, from its logged history.
+    """The warnings of member k from its logged rows (see `warnings_of`)."""
+    tally = Tally()
+    for epoch, row in zip(epochs, metrics):
+        tally.add(epoch, row)
+    return warnings_of(tally, layers, k)
+
+
+def warnings_of(tally: Tally, layers: list[int], k: int = 0) -> list[str]:
+    """Warnings a user would want about member k, from the tally of its logged rows with a finite cost.
 
     Units that died (a dead_L column above 0 at the end), e.g.
     "layer 2: 17 of 20 units dead since epoch 40"; a hidden layer whose units all
@@ -110,36 +119,30 @@ def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], k: i
     last layer received.
     """
     out = []
+    if tally.last_ok is None or tally.last_ok[k] < 0:  # no row with a finite cost
+        return out
     L = len(layers) - 1
     for l in range(1, L + 1):
         key = f"dead_L{l}"
-        if key not in metrics[-1]:
+        if key not in tally.dead or tally.dead_known[key][k] < 0:  # no such column, or NaN from the start
             continue
-        known = [(e, float(m[key][k])) for e, m in zip(epochs, metrics) if np.isfinite(m[key][k])]
-        if not known:  # the layer was NaN from the start
+        count = int(round(float(tally.dead[key][k]) * layers[l]))
+        if count == 0:
             continue
-        counts = [int(round(share * layers[l])) for _, share in known]
-        if counts[-1] == 0:
-            continue
-        since = known[-1][0]
-        for (e, _), c in zip(reversed(known), reversed(counts)):
-            if c != counts[-1]:
-                break
-            since = e
-        where = "from the start" if since == epochs[0] else f"since epoch {since}"
-        if known[-1][0] != epochs[-1]:
-            where += f" (last known at epoch {known[-1][0]}, before the run diverged)"
+        since = int(tally.dead_since[key][k])
+        where = "from the start" if since == tally.first_ok[k] else f"since epoch {since}"
+        if tally.dead_known[key][k] != tally.last_ok[k]:
+            where += f" (last known at epoch {tally.dead_known[key][k]}, before the run diverged)"
         what = "output" if l == L else f"layer {l}"
-        out.append(f"{what}: {counts[-1]} of {layers[l]} units dead {where}")
+        out.append(f"{what}: {count} of {layers[l]} units dead {where}")
     for l in range(1, L):
-        identical = metrics[-1].get(f"identical_L{l}")  # NaN for a layer of one unit
+        identical = tally.identical.get(f"identical_L{l}")  # NaN for a layer of one unit
         if identical is not None and float(identical[k]) == 1.0:
             out.append(f"layer {l}: all {layers[l]} units are identical (one function; the symmetry of equal "
                        "initial weights was never broken)")
     first, last = "grad_L1", f"grad_L{L}"
-    if L > 1 and first in metrics[-1]:
-        top_first, top_last = (max((v for m in metrics if np.isfinite(v := float(m[key][k]))), default=0.0)
-                               for key in (first, last))
+    if L > 1 and first in tally.grad_max:
+        top_first, top_last = float(tally.grad_max[first][k]), float(tally.grad_max[last][k])
         if top_last > 0 and top_first / top_last < VANISHING_RATIO:
             out.append(f"vanishing gradient: layer 1's largest gradient norm was {top_first / top_last:.1e} times "
                        f"layer {L}'s")

@@ -1,8 +1,8 @@
 """Running a sweep's chunks on a Dask cluster (the local executor lives in grid.py).
 
 A chunk is a slice of one ensemble group: its members train together in one
-stacked `fit` on a worker, and the worker returns the whole `TrainResult`
-(history and fates, without the network). Each member's randomness comes from
+stacked `fit` on a worker, and the worker returns the `TrainResult` (without the
+network) and the chunk's log rows, as arrays. Each member's randomness comes from
 its own seed, and a member's arithmetic does not depend on which other members
 share its ensemble, so a distributed sweep gives the same members.csv and
 summary.csv as a local one.
@@ -34,15 +34,18 @@ CHUNKS_PER_WORKER = 4
 INSTALL_HINT = "--executor dask needs Dask's distributed scheduler: pip install 'relu-lab[dask]'"
 
 
-def train_members(configs: list[Config], data: Dataset, resume: Checkpoint | None = None) -> TrainResult:
-    """What a worker runs for one chunk: the stacked training, returned without the network.
+def train_members(configs: list[Config], data: Dataset, resume: Checkpoint | None = None
+                  ) -> tuple[TrainResult, list[LogRow]]:
+    """What a worker runs for one chunk: the stacked training, returned without the network, and its
+    log rows (those after `resume`'s, which the sweep logged before).
 
     The arrays are copied first: unpickled arrays can sit at other memory alignments than
     freshly allocated ones, and NumPy's SIMD loops may then round differently in the last bit.
     """
     fresh = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
     fresh = {k: v.copy() if hasattr(v, "copy") else v for k, v in fresh.items()}
-    return dataclasses.replace(fit(configs, Dataset(**fresh), resume=resume), net=None)
+    rows: list[LogRow] = []
+    return dataclasses.replace(fit(configs, Dataset(**fresh), rows.append, resume=resume), net=None), rows
 
 
 class DaskExecutor:
@@ -87,8 +90,7 @@ class DaskExecutor:
 
     def run(self, plan: SweepPlan, chunks: list[Chunk], log: Callable[[Chunk, LogRow], None],
             resume: Callable[[Chunk], Checkpoint | None] = lambda chunk: None) -> Iterator[tuple[Chunk, TrainResult]]:
-        """Submit every chunk, then hand back results as they finish (logging their history first;
-        a chunk resumed from a checkpoint logs only the rows after it)."""
+        """Submit every chunk, then hand back results as they finish (logging their rows first)."""
         from dask.distributed import as_completed
 
         data = {g: self.client.scatter(plan.groups[g].data, broadcast=True) for g in {c.group for c in chunks}}
@@ -100,12 +102,9 @@ class DaskExecutor:
         }
         try:
             for future in as_completed(futures):
-                chunk, result = futures[future], future.result()
-                state = states[id(chunk)]
-                logged = state.history[-1].epoch if state is not None and state.history else -1
-                for row in result.history:
-                    if row.epoch > logged:
-                        log(chunk, row)
+                chunk, (result, rows) = futures[future], future.result()
+                for row in rows:
+                    log(chunk, row)
                 yield chunk, result
         finally:
             for future in futures:

@@ -363,7 +363,7 @@ class SweepFiles:
                     self.checkpoints[tuple(members)] = ckpt
             # an unfinished chunk's rows are kept up to its checkpoint's last log row, the rest dropped
             # (and a line an interrupt cut short); then the files grow from there
-            upto = {m: c.history[-1].epoch for ms, c in self.checkpoints.items() for m in ms if c.history}
+            upto = {m: c.tally.last_epoch for ms, c in self.checkpoints.items() for m in ms if c.tally.rows}
             kept = [line for line in read_lines(resume / "metrics.csv")[1:] if _keep(line, done, upto)]
             atomic_write(resume / "metrics.csv", "".join([",".join(metric_cols) + "\n", *kept]))
             atomic_write(resume / "members.csv", "".join(read_lines(resume / "members.csv")))

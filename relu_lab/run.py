@@ -14,7 +14,7 @@ import numpy as np
 from . import checkpoint
 from .config import Config
 from .datasets import Dataset
-from .diagnostics import warnings_for
+from .diagnostics import warnings_of
 from .errors import UserError
 from .experiment import make_dataset, resolve
 from .loading import dump_config, load_config
@@ -76,14 +76,14 @@ def train_run(
     diag = diagnostic_columns(cfg)
     header = ["epoch", "step", "lr", *cols]
     if state is not None:  # keep the rows up to the checkpoint's last log row, then append
-        upto = state.history[-1].epoch if state.history else -1
+        upto = state.tally.last_epoch
         lines = (run_dir / "metrics.csv").read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [line for line in lines[1:] if line.endswith("\n") and int(line.split(",", 1)[0]) <= upto]
         atomic_write(run_dir / "metrics.csv", "".join([",".join(header) + "\n", *kept]))
     log = CsvLog(run_dir / "metrics.csv", header, append=state is not None)
     snapshots = SnapshotLog.for_run(cfg)
     if state is not None:
-        snapshots.resume_from(run_dir, upto, len(state.history))
+        snapshots.resume_from(run_dir, upto, state.tally.rows)
 
     def record(row: LogRow) -> None:
         log.write([[row.epoch, row.step, float(row.lr[0]), *(float(row.metrics[c][0]) for c in cols)]])
@@ -136,10 +136,7 @@ def run_warnings(result: TrainResult, cfg: Config, k: int = 0) -> list[str]:
         out.append(f"diverged at epoch {result.diverged_epoch[k]}: the cost became NaN or infinite")
     else:
         out += hidden_blow_up(result, cfg, k)
-    finite = [r for r in result.history if np.isfinite(r.metrics["cost"][k])]
-    if finite:
-        out += warnings_for([r.epoch for r in finite], [r.metrics for r in finite], cfg.model.layers, k)
-    return out
+    return out + warnings_of(result.tally, cfg.model.layers, k)
 
 
 CLIPPED_SHARE = 0.5  # clipping active in more steps than this: the raw gradient keeps blowing up

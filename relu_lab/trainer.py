@@ -1,7 +1,7 @@
 """SGD over phases for an ensemble: the engine runs the steps, the trainer everything around them.
 
 The trainer never prints. It reports each logged epoch through a callback and
-returns a `TrainResult` holding the history and each member's fate.
+returns a `TrainResult` holding what the end of the run needs (a `Tally`) and each member's fate.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .engines import Plan
 from .experiment import compiled_unsupported
 from .losses import LOSSES
 from .network import Act, Ensemble
+from .tally import Tally
 
 COMPLETED, DIVERGED, INTERRUPTED = "completed", "diverged", "interrupted"
 
@@ -40,7 +41,7 @@ class LogRow:
 
 @dataclass
 class TrainResult:
-    history: list[LogRow]
+    tally: Tally  # what the end of the run needs from its log rows (the rows went to the callback)
     status: list[str]  # per member: completed | diverged | interrupted
     diverged_epoch: np.ndarray  # (K,), -1 where the member did not diverge
     success_epoch: np.ndarray  # (K,), first logged epoch meeting the criterion, -1 if never
@@ -54,7 +55,7 @@ class TrainResult:
 
     @property
     def final(self) -> dict[str, np.ndarray]:
-        return self.history[-1].metrics if self.history else {}
+        return self.tally.final
 
 
 def member_rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -178,7 +179,7 @@ class Checkpoint:
     success_epoch: np.ndarray
     flat: np.ndarray  # the parameters, laid out for the phase's activations
     order_states: list[dict]  # each member's sample-order Generator state
-    history: list[LogRow]  # the regular log rows so far
+    tally: Tally  # of the regular log rows so far (the rows themselves are in the caller's log)
     clipped: np.ndarray | None = None  # steps whose gradient the clip scaled down, per member
 
 
@@ -197,6 +198,7 @@ def fit(
     that epoch; the others go on. Ctrl-C ends training cleanly with status `interrupted` and a
     `checkpoint` in the result: `fit(..., resume=checkpoint)` then goes on bit for bit as if
     nothing had happened (the rows already logged are not logged again).
+    Each logged row goes to `callback` and is not kept: memory does not grow with the run.
     """
     base = configs[0]
     K = len(configs)
@@ -214,7 +216,7 @@ def fit(
     log_every = base.log_every or 1
     n = len(data.X)
 
-    history: list[LogRow] = []
+    tally = Tally()
     diverged_epoch = np.full(K, -1)
     success_epoch = np.full(K, -1)
     alive = np.ones(K, dtype=bool)
@@ -237,7 +239,7 @@ def fit(
             newly = (success_epoch < 0) & alive & success.met(metrics[success.metric])
             success_epoch[newly] = epoch
         row = LogRow(epoch, step, np.where(alive, lr, 0.0), metrics)
-        history.append(row)
+        tally.add(epoch, metrics)
         if callback is not None:
             callback(row)
         if on_weights is not None:  # the weights of this logged epoch and the phase under way (snapshots.py)
@@ -247,14 +249,14 @@ def fit(
         if p > 0 or phases[0][p].hidden != base.model.hidden:
             net.set_hidden([bind(base, h) for h in base.model.hidden_list(phases[0][p].hidden)])
 
-    if resume is not None and not resume.history:
+    if resume is not None and not resume.tally.rows:
         resume = None  # stopped before its first log: nothing was trained, start afresh
     if resume is not None:
         enter_phase(resume.phase)
         net.flat[...] = resume.flat
         for rng, state in zip(order_rngs, resume.order_states):
             rng.bit_generator.state = state
-        history = list(resume.history)
+        tally = resume.tally.copy()
         lr, alive = resume.lr.copy(), resume.alive.copy()
         diverged_epoch, success_epoch = resume.diverged_epoch.copy(), resume.success_epoch.copy()
         epoch, step, at = resume.epoch, resume.step, [resume.phase, resume.left]
@@ -299,10 +301,10 @@ def fit(
         interrupted = True
         checkpoint = Checkpoint(at[0], at[1], epoch, step, lr.copy(), alive.copy(), diverged_epoch.copy(),
                                 success_epoch.copy(), net.flat.copy(), [r.bit_generator.state for r in order_rngs],
-                                list(history), None if clipped is None else clipped.copy())
-    if not history or history[-1].epoch != epoch:
+                                tally.copy(), None if clipped is None else clipped.copy())
+    if tally.last_epoch != epoch:
         with np.errstate(all="ignore"):
             log()
     status = [DIVERGED if d >= 0 else INTERRUPTED if interrupted else COMPLETED for d in diverged_epoch]
-    return TrainResult(history, status, diverged_epoch, success_epoch, epoch, step,
+    return TrainResult(tally, status, diverged_epoch, success_epoch, epoch, step,
                        time.perf_counter() - started, net, engine_name, checkpoint, clipped)

@@ -14,6 +14,7 @@ from relu_lab.experiment import resolve
 from relu_lab.grid import Axis, plan_sweep, run_sweep
 from relu_lab.loading import config_from_dict, load_config
 from relu_lab.trainer import fit
+from tests.logged import logged
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -39,8 +40,8 @@ def test_seed003_sigmoid_almost_never_solves_deep_xor_relu_clearly_more_often(tm
 
 def never_moved_with_zero_output(configs, data) -> np.ndarray:
     """Members whose output is 0 on every point and whose cost never changed (seed 002's dead net)."""
-    result = fit(configs, data)
-    costs = np.array([row.metrics["cost"] for row in result.history])  # (logs, K)
+    result, rows = logged(configs, data)
+    costs = np.array([row.metrics["cost"] for row in rows])  # (logs, K)
     frozen = np.all(costs == costs[0], axis=0)
     silent = np.all(result.net.predict(data.X) == 0.0, axis=(1, 2))
     return frozen & silent, result

@@ -12,7 +12,7 @@ from relu_lab.experiment import resolve
 from relu_lab.loading import config_from_dict, load_config
 from relu_lab.losses import LOSSES
 from relu_lab.network import Act, Ensemble
-from relu_lab.trainer import fit
+from tests.logged import logged
 
 ROOT = Path(__file__).resolve().parents[1]
 relu = Act(ACTIVATIONS["relu"], {})
@@ -84,8 +84,8 @@ def test_a_member_with_non_finite_values_has_no_dead_share():
 
 def test_warnings_use_the_last_known_dead_count_of_a_diverged_run():
     epochs = [0, 20, 40]
-    metrics = [{"dead_L1": np.array([d]), "grad_L1": np.array([g]), "grad_L2": np.array([1.0])}
-               for d, g in ((0.0, 1.0), (0.5, 1.0), (np.nan, np.nan))]
+    metrics = [{"cost": np.array([1.0]), "dead_L1": np.array([d]), "grad_L1": np.array([g]),
+                "grad_L2": np.array([1.0])} for d, g in ((0.0, 1.0), (0.5, 1.0), (np.nan, np.nan))]
     assert warnings_for(epochs, metrics, [2, 20, 1]) == [
         "layer 1: 10 of 20 units dead since epoch 20 (last known at epoch 20, before the run diverged)"]
 
@@ -108,11 +108,12 @@ def test_warnings_name_the_layer_the_count_and_the_epoch():
     layers = [2, 20, 1]
     epochs = [0, 20, 40, 60]
     dead = [0.0, 0.1, 0.85, 0.85]
-    metrics = [{"dead_L1": np.array([d]), "grad_L1": np.array([1.0]), "grad_L2": np.array([1.0])} for d in dead]
+    metrics = [{"cost": np.array([1.0]), "dead_L1": np.array([d]), "grad_L1": np.array([1.0]),
+                "grad_L2": np.array([1.0])} for d in dead]
     assert warnings_for(epochs, metrics, layers) == ["layer 1: 17 of 20 units dead since epoch 40"]
     alive = [m | {"dead_L1": np.array([0.0])} for m in metrics]  # e.g. a leaky layer: never dead
     assert warnings_for(epochs, alive, layers) == []
-    twins = alive[:-1] + [alive[-1] | {"identical_L1": np.array([1.0])}]
+    twins = [m | {"identical_L1": np.array([0.0 if i < 3 else 1.0])} for i, m in enumerate(alive)]
     assert warnings_for(epochs, twins, layers) == [
         "layer 1: all 20 units are identical (one function; the symmetry of equal initial weights was never broken)"]
 
@@ -123,8 +124,7 @@ def test_deep_sigmoid_gradient_vanishes_towards_the_input_and_relu_does_not():
         cfg = load_config(ROOT / "configs" / "seed003_deep_xor_relu.yaml",
                           [f"model.hidden={act}", "train.epochs=200", "log_every=50"])
         cfg, data = resolve(cfg)
-        result = fit([cfg], data)
-        first = result.history[0].metrics
+        first = logged([cfg], data)[1][0].metrics
         ratios[act] = first["grad_L1"][0] / first["grad_L11"][0]
     assert ratios["sigmoid"] < 1e-4  # orders of magnitude below the last layer
     assert ratios["relu"] > 1e-2
@@ -134,8 +134,7 @@ def test_prelu_slope_is_logged_and_learned():
     cfg, data = resolve(config_from_dict({
         "data": {"name": "xor"}, "model": {"layers": [2, 6, 1], "hidden": "prelu"},
         "train": {"lr": 0.5, "epochs": 40, "order": "sequential"}, "log_every": 20}))
-    result = fit([cfg], data)
-    slopes = [row.metrics["slope_L1"][0] for row in result.history]
+    slopes = [row.metrics["slope_L1"][0] for row in logged([cfg], data)[1]]
     assert slopes[0] == 0.25 and slopes[-1] != 0.25
 
 

@@ -19,6 +19,7 @@ from relu_lab.loading import config_from_dict, load_config
 from relu_lab.losses import LOSSES
 from relu_lab.network import Ensemble
 from relu_lab.trainer import _orders, fit
+from tests.logged import logged
 from tests.test_network import LOSS_OUTPUTS, act, make_data, make_net, numerical_gradients
 
 ENGINES = {"numpy": numpy_engine, "compiled": compiled}
@@ -167,14 +168,16 @@ def fit_with(engine: str, seeds=range(5), lrs=(0.05, 0.2, 0.4), **over):
             if cfg.train.phases:
                 train["phases"] = [cfg.train.phases[0].model_copy(update={"lr": lr}), *cfg.train.phases[1:]]
             members.append(cfg.model_copy(update={"seed": s, "train": cfg.train.model_copy(update=train)}))
-    return fit(members, data)
+    result, rows = logged(members, data)
+    result.rows = rows  # the test's own attribute: the rows the trainer handed over
+    return result
 
 
 def test_whole_runs_agree_across_phases_schedules_and_orders():
     ref, got = fit_with("numpy"), fit_with("compiled")
     assert got.engine == "compiled" and ref.engine == "numpy"
-    assert [r.epoch for r in got.history] == [r.epoch for r in ref.history]
-    for a, b in zip(got.history, ref.history):
+    assert [r.epoch for r in got.rows] == [r.epoch for r in ref.rows]
+    for a, b in zip(got.rows, ref.rows):
         assert a.step == b.step
         np.testing.assert_allclose(a.lr, b.lr, rtol=1e-12)
         for key in b.metrics:
@@ -202,7 +205,7 @@ def test_compiled_results_do_not_depend_on_threads_or_blocks(monkeypatch):
     monkeypatch.setattr(compiled, "BLOCK", 4)  # 15 members in blocks of 4, 4, 4, 3 on two threads
     two = fit_with("compiled")
     np.testing.assert_array_equal(one.net.flat, two.net.flat)
-    for a, b in zip(one.history, two.history):
+    for a, b in zip(one.rows, two.rows):
         for key in a.metrics:
             np.testing.assert_array_equal(a.metrics[key], b.metrics[key])
 
@@ -265,15 +268,16 @@ def interrupt_at(epoch: int):
 def test_an_interrupted_fit_resumes_bit_for_bit(engine, stop):
     cfg, data = resolve(config_from_dict(config(engine=engine)))
     members = [cfg.model_copy(update={"seed": s}) for s in range(4)]
-    full = fit(members, data)
-    part = fit(members, data, callback=interrupt_at(stop))
+    full, full_rows = logged(members, data)
+    part, part_rows = logged(members, data, callback=interrupt_at(stop))
     assert part.status == ["interrupted"] * 4 and part.checkpoint is not None
-    assert part.checkpoint.epoch == stop and part.checkpoint.history[-1].epoch == stop
-    rest = fit(members, data, resume=part.checkpoint)
+    assert part.checkpoint.epoch == stop and part.checkpoint.tally.last_epoch == stop
+    assert part_rows[-1].epoch == stop and part.checkpoint.tally.rows == len(part_rows)
+    rest, rest_rows = logged(members, data, resume=part.checkpoint)
     assert rest.status == full.status
     np.testing.assert_array_equal(rest.net.flat, full.net.flat)
-    assert [r.epoch for r in rest.history] == [r.epoch for r in full.history]
-    for a, b in zip(rest.history, full.history):
+    assert [r.epoch for r in part_rows + rest_rows] == [r.epoch for r in full_rows]  # nothing logged twice
+    for a, b in zip(part_rows + rest_rows, full_rows):
         for key in b.metrics:
             np.testing.assert_array_equal(a.metrics[key], b.metrics[key])
     np.testing.assert_array_equal(rest.success_epoch, full.success_epoch)

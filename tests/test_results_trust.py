@@ -20,6 +20,7 @@ from relu_lab.errors import UserError
 from relu_lab.grid import Axis, plan_sweep, run_sweep
 from relu_lab.loading import config_from_dict
 from relu_lab.run import train_run
+from tests.logged import logged
 
 XOR = {"name": "x", "data": {"name": "xor"}, "model": {"layers": [2, 8, 1], "hidden": "relu", "init": "uniform",
                                                          "init_scale": 1.0}, "train": {"epochs": 40}}
@@ -501,14 +502,13 @@ def test_a_set_that_reaches_some_phase_is_accepted():
 
 def test_the_first_log_shows_the_net_with_its_first_phases_activations():
     from relu_lab.experiment import resolve
-    from relu_lab.trainer import fit
 
     def first_cost(model_hidden: str, phase_hidden: str | None) -> float:
         phase = {"epochs": 3, "lr": 0.1} | ({"hidden": phase_hidden} if phase_hidden else {})
         raw = XOR | {"model": XOR["model"] | {"hidden": model_hidden},
                      "train": {"epochs": 3, "phases": [phase]}, "log_every": 3}
         cfg, data = resolve(config_from_dict(raw))
-        return float(fit([cfg], data).history[0].metrics["cost"][0])
+        return float(logged([cfg], data)[1][0].metrics["cost"][0])
 
     # a net that trains with ReLU from the start is evaluated with ReLU at epoch 0, whatever model.hidden says
     assert first_cost("silu", "relu") == first_cost("relu", None)

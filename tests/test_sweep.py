@@ -17,6 +17,7 @@ from relu_lab.experiment import resolve
 from relu_lab.grid import Axis, chunk_size, grid_from, parse_param, plan_sweep, run_sweep, wilson
 from relu_lab.loading import config_from_dict
 from relu_lab.trainer import fit
+from tests.logged import logged
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -89,12 +90,12 @@ def test_every_member_reproduces_exactly_when_run_alone():
     cfg = config_from_dict(small(train__order="random"))
     plan = plan_sweep(cfg, [Axis("train.lr", [0.03, 0.3])], [5, 6, 7])
     group = plan.groups[0]
-    together = fit([m.config for m in group.members], group.data)
+    _, together = logged([m.config for m in group.members], group.data)
     for k, m in enumerate(group.members):
         alone_cfg, data = resolve(config_from_dict(small(seed=m.seed, train__order="random",
                                                          train__lr=m.config.train.lr)))
-        alone = fit([alone_cfg], data)
-        for row_t, row_a in zip(together.history, alone.history, strict=True):
+        _, alone = logged([alone_cfg], data)
+        for row_t, row_a in zip(together, alone, strict=True):
             for key in row_a.metrics:
                 assert row_t.metrics[key][k] == row_a.metrics[key][0]  # bit for bit
 
