@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 
 import pytest
 
@@ -62,23 +60,23 @@ def test_chunk_size_rule(cluster):
 
 
 def test_a_killed_worker_costs_a_retry_not_the_sweep(tmp_path, cluster):
+    """A worker is killed while it holds chunks, at a moment the test chooses rather than a timer: as
+    the first chunk's result arrives (its progress), with most of the sweep still to train."""
     local = run_sweep(plan(seeds=16), tmp_path / "local")
-    killed, finished = [], threading.Event()
-
     pids = cluster.client.run(os.getpid)  # worker address -> process id
+    killed = []
 
-    def kill_one_worker_soon():
-        time.sleep(0.5)
-        address, pid = next(iter(pids.items()))
-        os.kill(pid, signal.SIGKILL)  # dies mid-chunk; its nanny starts a new worker
-        killed.append((address, finished.is_set()))
+    def kill_a_busy_worker(member_epochs: int) -> None:
+        if killed:
+            return
+        busy = {address: keys for address, keys in cluster.client.processing().items() if keys and address in pids}
+        address = next(iter(busy))  # a worker with a chunk in hand (StopIteration: nothing left to kill)
+        os.kill(pids[address], signal.SIGKILL)  # dies mid-chunk; its nanny starts a new worker
+        killed.append((address, len(busy[address])))
 
-    thread = threading.Thread(target=kill_one_worker_soon)
-    thread.start()
-    dist = run_sweep(plan(seeds=16), tmp_path / "dist", executor=cluster, budget=2**16)  # one member per chunk
-    finished.set()
-    thread.join()
-    assert killed and killed[0][1] is False  # the worker died while the sweep was running
+    dist = run_sweep(plan(seeds=16), tmp_path / "dist", executor=cluster, budget=2**16,  # one member per chunk
+                     on_progress=kill_a_busy_worker)
+    assert killed and killed[0][1] > 0  # the worker died holding chunks, while the sweep was running
     assert dist.status == "completed"
     same_results(local, dist)
 
