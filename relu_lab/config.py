@@ -8,7 +8,10 @@ one-line error still names the key path.
 
 from __future__ import annotations
 
+import json
 import re
+import types
+import typing
 from typing import Any, Literal
 
 import numpy as np
@@ -34,6 +37,64 @@ class PathError(ValueError):
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        """`true` where a number is expected is refused (pydantic would read it as 1): a YAML boolean
+        is no layer size, epoch count or seed. The error names the key, and the item of a list."""
+        if isinstance(data, dict):
+            for name, numeric in _numeric_fields(cls).items():
+                where = _boolean_at(numeric, data.get(name))
+                if where is not None:
+                    what = "a whole number" if numeric.get("int") else "a number"
+                    raise PathError((name, *where), f"expected {what}, not a boolean")
+        return data
+
+
+_NUMERIC_FIELDS: dict[type, dict[str, dict[str, Any]]] = {}
+
+
+def _numeric_shape(ann: Any) -> dict[str, Any]:
+    """What of an annotation takes numbers: {'int': True} / {'float': True} for the scalar itself,
+    {'items': shape} for list members, {'values': shape} for dict values ({} when none do)."""
+    members = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+    if bool in members:
+        return {}
+    shape: dict[str, Any] = {}
+    for m in members:
+        origin = typing.get_origin(m)
+        if m is int:
+            shape["int"] = True
+        elif m is float:
+            shape["float"] = True
+        elif origin is list and (inner := _numeric_shape(typing.get_args(m)[0])):
+            shape["items"] = inner
+        elif origin is dict and (inner := _numeric_shape(typing.get_args(m)[1])):
+            shape["values"] = inner
+    return shape
+
+
+def _numeric_fields(cls: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    if cls not in _NUMERIC_FIELDS:
+        shapes = {name: _numeric_shape(f.annotation) for name, f in cls.model_fields.items()}
+        _NUMERIC_FIELDS[cls] = {name: shape for name, shape in shapes.items() if shape}
+    return _NUMERIC_FIELDS[cls]
+
+
+def _boolean_at(shape: dict[str, Any], value: Any) -> tuple | None:
+    """The path within `value` of a boolean standing where `shape` takes a number (None: there is none)."""
+    if isinstance(value, bool):
+        return () if shape.get("int") or shape.get("float") else None
+    if isinstance(value, list) and "items" in shape:
+        for i, item in enumerate(value):
+            if (where := _boolean_at(shape["items"], item)) is not None:
+                return (i, *where)
+    if isinstance(value, dict) and "values" in shape:
+        for key, item in value.items():
+            if (where := _boolean_at(shape["values"], item)) is not None:
+                return (key, *where)
+    return None
 
 
 class DataConfig(Strict):
@@ -70,10 +131,18 @@ class CustomActivation(Strict):
                                "config.yaml, so that a rerun from anywhere finds it; default: the config's folder)")
 
 
+MIN_SIZE, MAX_SIZE = 1, 100_000  # a layer's units (model.layers), in validation and in the JSON Schema
+
+
 class ModelConfig(Strict):
-    layers: list[int] = Field([2, 8, 1], min_length=2, description="sizes from input to output, e.g. [2, 5, 1]")
-    hidden: str | list[str] = Field("relu", description="hidden activation, or one per hidden layer")
-    output: str | None = Field(None, description="output activation (default: fits the loss)")
+    layers: list[int] = Field([2, 8, 1], min_length=2, description="sizes from input to output, e.g. [2, 5, 1] "
+                              f"(each {MIN_SIZE} to {MAX_SIZE})")
+    hidden: str | list[str] = Field("relu", description="hidden activation, or one per hidden layer: "
+                                    + ", ".join(HIDDEN_ACTIVATIONS) + ", or your own name declared under "
+                                    "model.custom_activations")
+    output: str | None = Field(None, description="output activation (default: fits the loss): "
+                               + ", ".join(OUTPUT_ACTIVATIONS) + ", or your own name declared under "
+                               "model.custom_activations")
     activation_params: dict[str, dict[str, float]] = Field(
         {}, description="per activation, e.g. {leaky_relu: {slope: 0.1}}"
     )
@@ -88,8 +157,8 @@ class ModelConfig(Strict):
     @classmethod
     def _positive(cls, v: list[int]) -> list[int]:
         for i, size in enumerate(v):
-            if size < 1 or size > 100_000:
-                raise ValueError(f"layer {i} has size {size}; sizes must be between 1 and 100000")
+            if size < MIN_SIZE or size > MAX_SIZE:
+                raise ValueError(f"layer {i} has size {size}; sizes must be between {MIN_SIZE} and {MAX_SIZE}")
         return v
 
     @field_validator("init")
@@ -369,9 +438,48 @@ def parse_lr_spec(spec: str | list | float) -> list[float]:
     for v in values:
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"learning rates must be finite and > 0, got {v}")
+    if (i := first_duplicate(values)) is not None:
+        raise ValueError(f"learning rate {values[i]:g} is listed twice; give each once")
     return values
 
 
+def _same_key(value: Any, budget: list[int]) -> Any:
+    """A hashable stand-in for a grid value: equal numbers alike (1 and 1.0), booleans apart from them;
+    None once more than `budget` nodes were looked at (a YAML bomb is not expanded to compare it)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return (type(value).__name__, value)
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    if isinstance(value, (list, tuple)):
+        items = tuple(_same_key(v, budget) for v in value)
+        return None if budget[0] < 0 else ("list", items)
+    if isinstance(value, dict):
+        items = tuple(sorted(((str(k), _same_key(v, budget)) for k, v in value.items()), key=lambda kv: kv[0]))
+        return None if budget[0] < 0 else ("dict", items)
+    return ("other", repr(value))
+
+
+def first_duplicate(values: list[Any]) -> int | None:
+    """The index of the first value equal to one before it (1 and 1.0 are equal, true and 1 are not);
+    None when all differ. Values too large to compare cheaply (over 10,000 nodes) count as distinct."""
+    seen: set[Any] = set()
+    for i, value in enumerate(values):
+        key = _same_key(value, [10_000])
+        if key is None:
+            continue
+        if key in seen:
+            return i
+        seen.add(key)
+    return None
+
+
+def grid_value_text(value: Any) -> str:
+    """A grid value as YAML would spell it, for messages: relu, 0.5, true, [2, 5, 1] (cut when long)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:60] + "..." + text[-10:]
 
 
 def _few_enough(n: int) -> None:
@@ -383,7 +491,7 @@ def _few_enough(n: int) -> None:
 def parse_seeds(spec: str | int | list) -> list[int]:
     """A count N (seeds 0..N-1), a list '3,5,7' or a range 'a:b' (seeds a..b-1) -> the seeds."""
     if isinstance(spec, bool):
-        raise ValueError(f"'{spec}' is not a seed count, list or range")
+        raise ValueError(f"'{spec}' is a boolean, not a seed count, list or range")
     if isinstance(spec, list):
         seeds = spec
     else:
@@ -409,8 +517,8 @@ def parse_seeds(spec: str | int | list) -> list[int]:
         seeds = numbers
     if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
         raise ValueError("a seed list must be non-empty, with whole seeds >= 0")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError("a seed is listed twice")
+    if (i := first_duplicate(seeds)) is not None:
+        raise ValueError(f"seed {seeds[i]} is listed twice; give each once")
     _few_enough(len(seeds))
     return list(seeds)
 
@@ -441,6 +549,8 @@ class SweepConfig(Strict):
         for key, values in v.items():
             if not values:
                 raise ValueError(f"'{key}' has an empty list of values")
+            if (i := first_duplicate(values)) is not None:
+                raise ValueError(f"'{key}': the value {grid_value_text(values[i])} is listed twice; give each once")
         return v
 
 
@@ -525,12 +635,18 @@ def json_schema() -> dict[str, Any]:
     schema["properties"]["loss"] = {"anyOf": [{"enum": list(LOSSES)}, {"$ref": "#/$defs/LossConfig"}],
                                     "description": "a loss name, or {name: ..., reduction: mean | sum}"}
     model = defs["ModelConfig"]["properties"]
+    model["layers"]["items"] = {"type": "integer", "minimum": MIN_SIZE, "maximum": MAX_SIZE}
     model["init"]["enum"] = list(INITIALIZERS)
     # the registry's names first (editors offer them); any other string may name a custom activation
-    hidden = {"anyOf": [{"enum": HIDDEN_ACTIVATIONS}, {"type": "string"}]}
+    custom = {"type": "string", "description": "your own activation: a name declared under model.custom_activations"}
+    hidden = {"anyOf": [{"enum": HIDDEN_ACTIVATIONS, "description": "a built-in activation"}, custom]}
     model["hidden"]["anyOf"] = [hidden, {"type": "array", "items": hidden}]
-    model["output"]["anyOf"] = [{"enum": OUTPUT_ACTIVATIONS}, {"type": "string"}, {"type": "null"}]
+    model["output"]["anyOf"] = [{"enum": OUTPUT_ACTIVATIONS, "description": "a built-in activation"}, custom,
+                                {"type": "null"}]
     model["activation_params"]["propertyNames"] = {"enum": [n for n, a in ACTIVATIONS.items() if a.params]}
     phase = defs["PhaseConfig"]["properties"]
     phase["hidden"]["anyOf"] = [hidden, {"type": "array", "items": hidden}, {"type": "null"}]
+    phase["hidden"]["description"] = ("this phase's hidden activation, or one per hidden layer (default: "
+                                      "model.hidden); names as in model.hidden, custom ones declared under "
+                                      "model.custom_activations")
     return schema

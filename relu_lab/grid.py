@@ -26,7 +26,7 @@ import yaml
 
 from . import checkpoint
 from .activations import HIDDEN_ACTIVATIONS
-from .config import MAX_MEMBERS, PHASE_FIELDS, Config, parse_lr_spec, parse_seeds
+from .config import MAX_MEMBERS, PHASE_FIELDS, Config, first_duplicate, grid_value_text, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import UserError
 from .experiment import resolve, training_bytes
@@ -121,6 +121,8 @@ def parse_param(item: str) -> Axis:
         raise UserError(f"--param '{item}': cannot read the values as a comma-separated list") from None
     if not values:
         raise UserError(f"--param '{item}': the list of values is empty")
+    if (i := first_duplicate(values)) is not None:
+        raise UserError(f"--param '{item}': the value {grid_value_text(values[i])} is listed twice; give each once")
     return Axis(key, values)
 
 

@@ -8,7 +8,9 @@ the line and the key path, with the allowed values and a did-you-mean.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -213,17 +215,43 @@ def _check_reaches_phases(cfg: Config, item: str, source: str) -> None:
                     f"(train.phases.{own[0]}.{field}); set {instead} instead")
 
 
-def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
-    """Read, check and validate a YAML config file; raises UserError with one line."""
-    p = Path(path)
+MAX_CONFIG_BYTES = 2**20  # a config is a few KB; parsing YAML takes about 5 s per MiB and far more memory
+
+
+def size_text(n: int) -> str:
+    """'37.0 MiB', '1.0 GiB', '812 bytes'."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n // size} {unit}" if n % size == 0 else f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def read_config_text(p: Path) -> str:
+    """A config file's text, refused before parsing when it is larger than MAX_CONFIG_BYTES: a regular
+    file by its size, a pipe or device (no size to ask) once the read passes the limit."""
+    limit = f"a config file may be at most {size_text(MAX_CONFIG_BYTES)} ({MAX_CONFIG_BYTES:,} bytes)"
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(p, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if stat.S_ISREG(st.st_mode) and st.st_size > MAX_CONFIG_BYTES:
+                raise UserError(f"{p}: the file is {size_text(st.st_size)} ({st.st_size:,} bytes); {limit}")
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise UserError(f"{p}: more than {size_text(MAX_CONFIG_BYTES)} to read (not a regular file: read "
+                            f"up to the limit and stopped); {limit}")
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise UserError(f"{p}: no such config file") from None
     except IsADirectoryError:
         raise UserError(f"{p}: is a directory, expected a YAML config file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(f"{p}: cannot read the config file: {getattr(err, 'strerror', None) or err}") from None
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
+    """Read, check and validate a YAML config file; raises UserError with one line."""
+    p = Path(path)
+    text = read_config_text(p)
     raw = parse_yaml(text, str(p))
     try:
         tree = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -9,7 +9,9 @@ rich renderables, which `relu-lab runs` (cli.py) prints:
     diff_runs(a, b)               two runs: changed config keys, then their results side by side
 
 A folder under root that is not a readable run is listed as kind 'unreadable' with the reason;
-a figure that cannot be read is None (shown '-'), never a guess.
+a figure that cannot be read is None (shown '-'), never a guess. The files a listing reads are
+looked at first: what is not a regular file (a FIFO would block forever) or is larger than
+MAX_RUN_FILE_BYTES is never opened, and the folder is listed as unreadable saying so.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +32,7 @@ from rich.text import Text
 
 from .console import sweep_table
 from .errors import UserError, did_you_mean
+from .loading import size_text
 from .runfiles import (
     SweepDir,
     cell_float,
@@ -51,6 +55,10 @@ ESSENTIALS = (("dataset", ("data.name", "data")), ("layers", ("model.layers",)),
               ("output", ("model.output",)), ("loss", ("loss.name", "loss")), ("lr", ("train.lr",)),
               ("epochs", ("train.epochs",)))  # show_run's config rows: (label, the dotted keys to try)
 ABSENT = "(absent)"  # a config key that one run of a diff does not have
+MAX_RUN_FILE_BYTES = 16 * 2**20  # summary.json, grid.json, claims.json, config.yaml, summary.csv: a few KB to a few MB
+READ_FILES = ("summary.json", "grid.json", "claims.json", "config.yaml", "summary.csv")  # what reading a run opens
+RESULT_FILES = ("metrics.csv", "summary.json", "grid.json", "members.csv", "claims.json")
+STARTED = "started, no results (killed before its first log?)"  # a folder with config.yaml and nothing else yet
 
 
 @dataclass
@@ -109,6 +117,7 @@ def list_runs(root: str | Path, name: str | None = None, kind: str | None = None
     if not root.is_dir():
         raise UserError(f"{root}: not a directory; give the folder that holds run directories (e.g. runs)")
     try:
+        check_files(root)
         own = run_kind(root)
     except UserError:
         own = None
@@ -129,8 +138,11 @@ def list_runs(root: str | Path, name: str | None = None, kind: str | None = None
 def read_run(path: str | Path) -> RunInfo:
     """A run directory's kind, status and headline figures; raises UserError if it is not a run."""
     path = Path(path)
+    check_files(path)
     if (path / "claims.json").is_file() and not (path / "config.yaml").exists():
         return _read_check(path)
+    if (path / "config.yaml").is_file() and not any((path / name).exists() for name in RESULT_FILES):
+        raise _Started(f"{path}: {STARTED}")
     info = RunInfo(path, run_date(path), STAMP.sub("", path.name, count=1), run_kind(path))
     if not (path / "summary.json").exists():  # a train run still going, or killed before it could write one
         info.error = "no summary.json yet: still running, or stopped hard"
@@ -165,9 +177,39 @@ def _read_check(path: Path) -> RunInfo:
     return info
 
 
+class _Started(UserError):
+    """A run directory with its config.yaml and nothing else: killed before its first log (or just started)."""
+
+
+_FILE_TYPES = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def check_files(run_dir: Path) -> None:
+    """Raise UserError for a file of READ_FILES in run_dir that must not be opened: one that is not a
+    regular file (a FIFO blocks the reader forever, a device never ends) or one larger than
+    MAX_RUN_FILE_BYTES (read whole, it would fill the memory). Missing files are left to the reader."""
+    for name in READ_FILES:
+        file = run_dir / name
+        try:
+            st = file.stat()  # follows a symbolic link: what it points to is what would be read
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            raise UserError(f"{file}: cannot look at the file: {err.strerror or err}") from None
+        if not stat.S_ISREG(st.st_mode):
+            what = next((text for test, text in _FILE_TYPES if test(st.st_mode)), "not a file")
+            raise UserError(f"{file}: not a regular file ({what}), not opened; a run's {name} is a plain file")
+        if st.st_size > MAX_RUN_FILE_BYTES:
+            raise UserError(f"{file}: {size_text(st.st_size)} ({st.st_size:,} bytes), not read; a run's files "
+                            f"are at most {size_text(MAX_RUN_FILE_BYTES)} here")
+
+
 def _read_or_unreadable(path: Path) -> RunInfo:
     try:
         return read_run(path)
+    except _Started:
+        return RunInfo(path, run_date(path), path.name, UNREADABLE, error=STARTED)
     except Exception as err:  # whatever a folder holds, the listing goes on
         error = str(err) if isinstance(err, UserError) else f"{type(err).__name__}: {err}"
         return RunInfo(path, run_date(path), path.name, UNREADABLE, error=error)

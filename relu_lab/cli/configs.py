@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
 
 from ..config import json_schema
+from ..console import Survivable
 from ..experiment import resolve
 from ..grid import grid_from, plan_sweep
 from ..loading import dump_config, load_config
-from .base import ConfigArg, DebugOpt, LrOpt, ParamOpt, SeedsOpt, SetOpt, app, say, user_errors
+from .base import EXIT_RUN_FAILED, ConfigArg, DebugOpt, LrOpt, ParamOpt, SeedsOpt, SetOpt, app, complain, user_errors
+
+
+def print_out(lines: list[str], what: str) -> None:
+    """`lines` on stdout, where what these commands print is their whole result: a stdout that cannot
+    take it (a full device) is said in one line naming `what`, exit 1. A reader that went away
+    (`| head -1`) or a closed stdout (`>&-`) is no failure: what is left is dropped."""
+    stream = sys.stdout
+    if stream is None:
+        return
+    try:
+        stream.write("".join(line + "\n" for line in lines))
+        stream.flush()
+    except BrokenPipeError:
+        Survivable("stdout")._lose()
+    except OSError as err:
+        Survivable("stdout")._lose()  # the exit's own flush of what is left goes nowhere, quietly
+        complain("failed", "red", f"could not write {what} to stdout: {err.strerror or err}")
+        raise typer.Exit(EXIT_RUN_FAILED) from None
 
 
 @app.command()
@@ -40,15 +60,15 @@ def validate(
             from ..claims import plan_claim
 
             plan_claim(cfg, None, config, Path(config).parent)
-    say(dump_config(resolved).rstrip("\n"))
-    say(f"# valid: {data!r}")
+    lines = [dump_config(resolved).rstrip("\n"), f"# valid: {data!r}"]
     if cfg.claim is not None:
-        say(f"# claim: {len(cfg.claim.settings)} settings, {len(cfg.claim.expect)} expectations, "
-            f"{cfg.claim.seeds} seeds each (relu-lab check)")
+        lines.append(f"# claim: {len(cfg.claim.settings)} settings, {len(cfg.claim.expect)} expectations, "
+                     f"{cfg.claim.seeds} seeds each (relu-lab check)")
     if grid is not None:
         axes_text = ", ".join(f"{a.key} x {len(a.values)}" for a in grid.axes)
-        say(f"# sweep grid: {axes_text}, {len(grid.seeds)} seeds -> {len(grid.members)} members in "
-            f"{len(grid.groups)} group(s)")
+        lines.append(f"# sweep grid: {axes_text}, {len(grid.seeds)} seeds -> {len(grid.members)} members in "
+                     f"{len(grid.groups)} group(s)")
+    print_out(lines, "the resolved config")
 
 
 @app.command()
@@ -57,4 +77,4 @@ def schema() -> None:
 
     Example: relu-lab schema > relu-lab.schema.json
     """
-    typer.echo(json.dumps(json_schema(), indent=2))
+    print_out([json.dumps(json_schema(), indent=2)], "the schema")
