@@ -45,9 +45,9 @@ class Strict(BaseModel):
         is no layer size, epoch count or seed. The error names the key, and the item of a list."""
         if isinstance(data, dict):
             for name, numeric in _numeric_fields(cls).items():
-                where = _boolean_at(numeric, data.get(name))
-                if where is not None:
-                    what = "a whole number" if numeric.get("int") else "a number"
+                found = _boolean_at(numeric, data.get(name))
+                if found is not None:
+                    where, what = found
                     raise PathError((name, *where), f"expected {what}, not a boolean")
         return data
 
@@ -82,18 +82,21 @@ def _numeric_fields(cls: type[BaseModel]) -> dict[str, dict[str, Any]]:
     return _NUMERIC_FIELDS[cls]
 
 
-def _boolean_at(shape: dict[str, Any], value: Any) -> tuple | None:
-    """The path within `value` of a boolean standing where `shape` takes a number (None: there is none)."""
+def _boolean_at(shape: dict[str, Any], value: Any) -> tuple[tuple, str] | None:
+    """Where within `value` a boolean stands for a number of `shape`, and what that number is ('a whole
+    number', 'a number'); None when there is none."""
     if isinstance(value, bool):
-        return () if shape.get("int") or shape.get("float") else None
+        if shape.get("int") or shape.get("float"):
+            return (), "a number" if shape.get("float") else "a whole number"
+        return None
     if isinstance(value, list) and "items" in shape:
         for i, item in enumerate(value):
-            if (where := _boolean_at(shape["items"], item)) is not None:
-                return (i, *where)
+            if (found := _boolean_at(shape["items"], item)) is not None:
+                return (i, *found[0]), found[1]
     if isinstance(value, dict) and "values" in shape:
         for key, item in value.items():
-            if (where := _boolean_at(shape["values"], item)) is not None:
-                return (key, *where)
+            if (found := _boolean_at(shape["values"], item)) is not None:
+                return (key, *found[0]), found[1]
     return None
 
 

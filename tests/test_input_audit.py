@@ -323,11 +323,13 @@ def test_a_boolean_where_a_whole_number_is_expected_is_refused(tmp_path, text, w
     path.write_text(f"name: ok\n{text}\n", encoding="utf-8")
     line = error_line(invoke("validate", path))
     assert f": {where}: " in line and "boolean" in line, line
+    number = "a number" if where in ("train.lr", "model.activation_params.leaky_relu.slope") else "a whole number"
+    assert f"expected {number}, not a boolean" in line, line
 
 
 def test_a_boolean_size_given_with_set_is_refused(good):
     line = error_line(invoke("validate", good, "--set", "model.layers=[2,true,1]"))
-    assert "model.layers.1" in line and "boolean" in line and "(with --set)" in line
+    assert "model.layers.1: expected a whole number, not a boolean" in line and "(with --set)" in line
 
 
 def test_a_boolean_size_in_a_param_grid_is_refused(good):
