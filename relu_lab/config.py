@@ -556,6 +556,13 @@ class SweepConfig(Strict):
                 raise ValueError(f"'{key}': the value {grid_value_text(values[i])} is listed twice; give each once")
         return v
 
+    @field_validator("activations")
+    @classmethod
+    def _activations(cls, v):
+        if v is not None and (i := first_duplicate(v)) is not None:
+            raise ValueError(f"activation {v[i]} is listed twice; give each once")
+        return v
+
 
 class Config(Strict):
     name: str = Field("run", description="names the run directory: letters, digits, _ . + -")

@@ -300,6 +300,9 @@ def test_a_config_sweep_block_with_duplicates_is_refused(tmp_path):
     path.write_text(GOOD + "sweep: {params: {model.init_scale: [1, 2, 2]}}\n", encoding="utf-8")
     line = error_line(invoke("validate", path))
     assert "sweep.params" in line and "model.init_scale" in line and "2 is listed twice" in line
+    path.write_text(GOOD + "sweep: {activations: [relu, tanh, relu]}\n", encoding="utf-8")
+    line = error_line(invoke("validate", path))
+    assert "sweep.activations" in line and "activation relu is listed twice" in line
 
 
 # --- 6. booleans are not whole numbers --------------------------------------------------------
