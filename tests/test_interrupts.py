@@ -1,4 +1,6 @@
-"""Ctrl-C and SIGTERM on real relu-lab processes: nothing half-written, sweeps resume to the same result."""
+"""Ctrl-C and SIGTERM on real relu-lab processes: nothing half-written, sweeps resume to the same result.
+
+Each signal is sent at a point of the run the test names (see PRESSED), never after a delay."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,17 +17,34 @@ import yaml
 
 RELU_LAB = [sys.executable, "-c", "from relu_lab.cli import run; run()"]
 
+# relu-lab in a process that presses Ctrl-C (sends itself a real signal) at a moment the test names:
+# the first call of `target` for which `when` holds, once its original has run. The signal then takes
+# the path an outside Ctrl-C at that moment takes; no race between the test and the run's speed.
+PRESSED = """
+import importlib, os, signal, sys
+module, _, attribute = {target!r}.rpartition(":")
+owner_name, _, method = attribute.rpartition(".")
+owner = getattr(importlib.import_module(module), owner_name)
+original, calls, pressed = getattr(owner, method), [0], []
 
-def wait_for_lines(out: Path, name: str, lines: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Wait until the run directory under `out` has a file `name` with more than `lines` lines."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the process ended before it could be interrupted"
-        files = list(out.glob(f"*/{name}")) if out.exists() else []
-        if files and files[0].read_text().count("\n") > lines:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{name} under {out} did not reach {lines} lines in {timeout} s")
+def hooked(*args, **kwargs):
+    result = original(*args, **kwargs)
+    calls[0] += 1
+    if not pressed and ({when}):
+        pressed.append(calls[0])
+        os.kill(os.getpid(), {sig})
+    return result
+
+setattr(owner, method, hooked)
+from relu_lab.entry import run
+run()
+"""
+
+
+def relu_lab_pressed(target: str, when: str, sig: int = signal.SIGINT) -> list[str]:
+    """The command line of relu-lab that sends itself `sig` when `target` (module:Class.method) is
+    called and `when` (an expression of `calls`, the calls so far, and `args`) holds."""
+    return [sys.executable, "-c", PRESSED.format(target=target, when=when, sig=int(sig))]
 
 
 def no_temporary_files(run_dir: Path) -> None:
@@ -40,11 +58,10 @@ def test_interrupted_train_keeps_its_metrics_and_says_interrupted(tmp_path, sig)
                                    "model": {"layers": [2, 32, 32, 1]},
                                    "train": {"lr": 0.05, "epochs": 100000, "batch_size": 4}, "log_every": 1}))
     out = tmp_path / "runs"
-    proc = subprocess.Popen([*RELU_LAB, "train", str(cfg), "--out", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    wait_for_lines(out, "metrics.csv", 3, proc)
-    proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=60)
+    pressed = relu_lab_pressed("relu_lab.console:TrainProgress.update", "calls[0] == 4", sig)  # epoch 3 logged
+    proc = subprocess.run([*pressed, "train", str(cfg), "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    stdout, stderr = proc.stdout, proc.stderr
     assert proc.returncode == 130, (stdout, stderr)
     assert "Traceback" not in stderr and "interrupted" in stderr
     run = next(out.iterdir())
@@ -69,11 +86,10 @@ def test_interrupted_sweep_resumes_to_the_same_results(tmp_path):
     ref_dir = Path(ref.stdout.strip())
 
     out = tmp_path / "cut"
-    proc = subprocess.Popen([*RELU_LAB, *args, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    wait_for_lines(out, "members.csv", 1, proc)  # at least one group finished
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    # Ctrl-C as the second group logs its first trained epoch: the first group is finished, the second mid-chunk
+    pressed = relu_lab_pressed("relu_lab.grid:SweepFiles.log", "args[1].group == 1 and args[2].epoch > 0")
+    proc = subprocess.run([*pressed, *args, "--out", str(out)], capture_output=True, text=True, timeout=300)
+    stdout, stderr = proc.stdout, proc.stderr
     assert proc.returncode == 130, (stdout, stderr)
     assert "Traceback" not in stderr and "--resume" in stderr
     run = next(out.iterdir())
@@ -116,11 +132,9 @@ def test_a_sweep_interrupted_inside_its_only_chunk_keeps_its_progress(tmp_path):
     ref_dir = Path(ref.stdout.strip())
 
     out = tmp_path / "cut"
-    proc = subprocess.Popen([*RELU_LAB, *args, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    wait_for_lines(out, "metrics.csv", 32 * 3, proc)  # a few log rows in, no member finished
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    pressed = relu_lab_pressed("relu_lab.grid:SweepFiles.log", "calls[0] == 4")  # a few log rows in, none finished
+    proc = subprocess.run([*pressed, *args, "--out", str(out)], capture_output=True, text=True, timeout=300)
+    stdout, stderr = proc.stdout, proc.stderr
     assert proc.returncode == 130, (stdout, stderr)
     assert "Traceback" not in stderr and "--resume" in stderr and "error" not in stderr
     run = next(out.iterdir())
@@ -152,11 +166,10 @@ def test_an_interrupted_train_run_resumes_to_the_run_it_would_have_been(tmp_path
                          capture_output=True, text=True, check=True)
     ref_dir = Path(ref.stdout.strip())
     out = tmp_path / "cut"
-    proc = subprocess.Popen([*RELU_LAB, "train", str(cfg), "--out", str(out), "--no-plots"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    wait_for_lines(out, "metrics.csv", 5, proc)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    pressed = relu_lab_pressed("relu_lab.console:TrainProgress.update", "calls[0] == 6")  # epoch 50 logged
+    proc = subprocess.run([*pressed, "train", str(cfg), "--out", str(out), "--no-plots"], capture_output=True,
+                          text=True, timeout=300)
+    stdout, stderr = proc.stdout, proc.stderr
     assert proc.returncode == 130, (stdout, stderr)
     assert "relu-lab train --resume" in stderr
     run = next(out.iterdir())
