@@ -10,6 +10,7 @@ so it reproduces exactly when its config is run alone with `train`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
@@ -32,9 +33,9 @@ from .errors import UserError
 from .experiment import resolve, training_bytes
 from .loading import apply_override, config_from_dict, dump_config, load_config
 from .run import CLIPPED_SHARE, metric_columns
-from .rundir import CsvLog, atomic_write, new_run_dir, versions, write_json
+from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, versions, write_json
 from .runfiles import cell_float, lr_key
-from .trainer import DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit
+from .trainer import DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit, held_interrupts
 
 SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
 # A logged epoch evaluates (forward and backward, for the diagnostics) the whole training set:
@@ -365,10 +366,8 @@ class SweepFiles:
                     self.checkpoints[tuple(members)] = ckpt
             # an unfinished chunk's rows are kept up to its checkpoint's last log row, the rest dropped
             # (and a line an interrupt cut short); then the files grow from there
-            upto = {m: c.tally.last_epoch for ms, c in self.checkpoints.items() for m in ms if c.tally.rows}
-            kept = [line for line in read_lines(resume / "metrics.csv")[1:] if _keep(line, done, upto)]
-            atomic_write(resume / "metrics.csv", "".join([",".join(metric_cols) + "\n", *kept]))
-            atomic_write(resume / "members.csv", "".join(read_lines(resume / "members.csv")))
+            kept_log(resume, ",".join(metric_cols) + "\n", self.rows, self.checkpoints)
+            filter_lines(resume / "members.csv", ",".join(self.member_cols) + "\n", lambda line: True)
         append = resume is not None
         self.members_log = CsvLog(self.run_dir / "members.csv", self.member_cols, append=append)
         self.metrics_log = CsvLog(self.run_dir / "metrics.csv", metric_cols, append=append)
@@ -493,8 +492,16 @@ def run_sweep(
     `executors.DaskExecutor` on a cluster; both give the same members.csv and summary.csv.
     `resume` names the run directory of an interrupted sweep: only its unfinished members train.
     """
-    executor = executor or LocalExecutor()
-    files = SweepFiles(plan, kind, out, budget, resume, on_progress)
+    with contextlib.ExitStack() as held:
+        if resume is not None:  # held before its files are cut back: one process writes a run at a time
+            held.enter_context(holding(resume))
+        files = SweepFiles(plan, kind, out, budget, resume, on_progress)
+        if resume is None:
+            held.enter_context(holding(files.run_dir))
+        return _sweep_into(files, plan, on_start, budget, executor or LocalExecutor())
+
+
+def _sweep_into(files: SweepFiles, plan: SweepPlan, on_start, budget: int, executor) -> SweepReport:
     if on_start is not None:
         on_start(plan, files.run_dir)
     done = files.done()
@@ -505,15 +512,17 @@ def run_sweep(
     status = "completed"
     try:
         for chunk, result in executor.run(plan, chunks, files.log, files.resume_state):
-            if INTERRUPTED in result.status:
-                status = "interrupted"
-                if result.checkpoint is not None:  # the chunk goes on from here with --resume
-                    files.save_checkpoint(chunk, result.checkpoint)
-                break
-            files.finish(chunk, result)
+            with held_interrupts():  # a chunk's files are written whole
+                if INTERRUPTED in result.status:
+                    status = "interrupted"
+                    if result.checkpoint is not None:  # the chunk goes on from here with --resume
+                        files.save_checkpoint(chunk, result.checkpoint)
+                    break
+                files.finish(chunk, result)
     except KeyboardInterrupt:  # between chunks; inside one, fit() stops cleanly by itself
         status = "interrupted"
-    return files.close(status, time.perf_counter() - t0)
+    with held_interrupts():  # and so is the summary: a Ctrl-C now counts once it is written
+        return files.close(status, time.perf_counter() - t0)
 
 
 
@@ -535,12 +544,41 @@ def resume_plan(run_dir: Path) -> tuple[SweepPlan, str, int]:
 CHECKPOINTS = "checkpoints"  # the folder of an interrupted sweep's chunk checkpoints
 
 
-def _keep(line: str, done: set[int], upto: dict[int, int]) -> bool:
-    """Whether a metrics.csv line survives a resume: a finished member's, or a checkpointed one's
-    up to the checkpoint's last log row."""
-    member, epoch = line.split(",", 2)[:2]
-    m = int(member)
-    return m in done or (m in upto and int(epoch) <= upto[m])
+def kept_log(run_dir: Path, header: str, rows: list[dict | None], checkpoints: dict[tuple[int, ...], Checkpoint]
+             ) -> None:
+    """Cut an interrupted sweep's metrics.csv back to what goes on: a finished member's rows, and a
+    checkpointed one's up to its checkpoint's last log row. A file that lacks some of them (cut short,
+    edited) is refused and left as it was: a finished member's rows end at its last epoch, and a
+    checkpointed one has every row its checkpoint counted."""
+    ends = {m: r["epochs_done"] for m, r in enumerate(rows) if r is not None}
+    upto = {m: c.tally.last_epoch for ms, c in checkpoints.items() for m in ms if c.tally.rows}
+    expected = {m: c.tally.rows for ms, c in checkpoints.items() for m in ms if c.tally.rows}
+    seen: dict[int, int] = {}  # a checkpointed member's rows kept; a finished member's last epoch
+    path = run_dir / "metrics.csv"
+
+    def keep(line: str) -> bool:
+        try:
+            member, epoch = (int(x) for x in line.split(",", 2)[:2])
+        except ValueError:
+            raise UserError(f"--resume {run_dir}: metrics.csv has a line that is not a log row "
+                            f"({line[:60].strip()!r}); the sweep cannot go on from a damaged log") from None
+        if member in ends:
+            seen[member] = max(seen.get(member, -1), epoch)
+            return True
+        if member in upto and epoch <= upto[member]:
+            seen[member] = seen.get(member, 0) + 1
+            return True
+        return False
+
+    def complete(kept: int) -> None:
+        short = [m for m, e in ends.items() if seen.get(m) != e] + [m for m, n in expected.items() if seen.get(m) != n]
+        if short:
+            raise UserError(f"--resume {run_dir}: metrics.csv lacks rows of {len(short)} member(s) (member "
+                            f"{min(short)} first; cut short or edited?); the sweep cannot go on from a damaged log")
+
+    if not path.is_file():
+        raise UserError(f"--resume {run_dir}: no metrics.csv there; the sweep cannot go on without its log")
+    filter_lines(path, header, keep, complete)
 
 
 def read_lines(path: Path) -> list[str]:

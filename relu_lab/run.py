@@ -19,9 +19,10 @@ from .errors import UserError
 from .experiment import make_dataset, resolve
 from .loading import dump_config, load_config
 from .network import Ensemble
-from .rundir import CsvLog, atomic_write, new_run_dir, save_params, versions, write_json
+from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, save_params, versions, write_json
 from .snapshots import SNAPSHOTS, SnapshotLog
-from .trainer import LogRow, TrainResult, bind, diagnostic_columns, fit
+from .tally import Tally
+from .trainer import Checkpoint, LogRow, TrainResult, bind, diagnostic_columns, fit, held_interrupts
 
 CHECKPOINT = "checkpoint.npz"  # what an interrupted train run leaves to be resumed from
 
@@ -70,20 +71,26 @@ def train_run(
         if not path.is_file():
             raise UserError(f"--resume {run_dir}: no {CHECKPOINT} there (only an interrupted train run has one)")
         _, state = checkpoint.load(path)
+    with holding(run_dir):
+        return _train_in(run_dir, cfg, data, state, on_start, on_log)
+
+
+def _train_in(run_dir: Path, cfg: Config, data: Dataset, state: Checkpoint | None,
+              on_start: Callable[[Config, Dataset, Path], None] | None,
+              on_log: Callable[[LogRow], None] | None) -> RunReport:
     if on_start is not None:
         on_start(cfg, data, run_dir)
     cols = metric_columns(data, cfg)
     diag = diagnostic_columns(cfg)
     header = ["epoch", "step", "lr", *cols]
+    notes = []
     if state is not None:  # keep the rows up to the checkpoint's last log row, then append
-        upto = state.tally.last_epoch
-        lines = (run_dir / "metrics.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-        kept = [line for line in lines[1:] if line.endswith("\n") and int(line.split(",", 1)[0]) <= upto]
-        atomic_write(run_dir / "metrics.csv", "".join([",".join(header) + "\n", *kept]))
+        keep_logged_rows(run_dir, ",".join(header) + "\n", state.tally)
     log = CsvLog(run_dir / "metrics.csv", header, append=state is not None)
     snapshots = SnapshotLog.for_run(cfg)
-    if state is not None:
-        snapshots.resume_from(run_dir, upto, state.tally.rows)
+    if state is not None and not snapshots.resume_from(run_dir, state.tally.last_epoch, state.tally.rows):
+        notes.append(f"{SNAPSHOTS} was missing when the run was resumed: the snapshots (unit pictures over time) "
+                     f"start at epoch {state.tally.last_epoch}")
 
     def record(row: LogRow) -> None:
         log.write([[row.epoch, row.step, float(row.lr[0]), *(float(row.metrics[c][0]) for c in cols)]])
@@ -96,37 +103,60 @@ def train_run(
         result = fit([cfg], data, record, resume=state, on_weights=snapshots)
     finally:
         log.close()
-    snapshots.finish()
-    snapshots.write(run_dir / SNAPSHOTS)
-    if result.checkpoint is not None:  # interrupted: `relu-lab train --resume RUN_DIR` goes on from here
-        checkpoint.save(run_dir / CHECKPOINT, [0], result.checkpoint)
-    elif state is not None:
-        (run_dir / CHECKPOINT).unlink(missing_ok=True)
-    summary = {
-        "name": cfg.name,
-        "status": result.status[0],
-        "epochs": cfg.total_epochs(),
-        "epochs_done": result.epochs_done,
-        "steps": result.steps_done,
-        "diverged_epoch": int(result.diverged_epoch[0]) if result.diverged_epoch[0] >= 0 else None,
-        "final": {c: float(result.final[c][0]) for c in cols if c not in diag},
-        "diagnostics": {c: float(result.final[c][0]) for c in diag},
-        "warnings": cfg._warnings + run_warnings(result, cfg),
-        "success": None,
-        "started": started,
-        "seconds": round(time.perf_counter() - t0, 3),
-        "train_seconds": round(result.seconds, 3),
-        "engine": result.engine,
-        "engine_note": cfg._engine_note,
-        "versions": versions(),
-    }
-    if cfg.success is not None:
-        epoch = int(result.success_epoch[0])
-        met = bool(cfg.success.met(result.final[cfg.success.metric][0])) and result.status[0] != "diverged"
-        summary["success"] = {"criterion": str(cfg.success), "met": met, "first_epoch": epoch if epoch >= 0 else None}
-    save_params(run_dir / "params.npz", result.net)
-    write_json(run_dir / "summary.json", summary)
+    with held_interrupts():  # what makes the run finished or resumable is written whole, then Ctrl-C counts
+        snapshots.finish()
+        snapshots.write(run_dir / SNAPSHOTS)
+        if result.checkpoint is not None:  # interrupted: `relu-lab train --resume RUN_DIR` goes on from here
+            checkpoint.save(run_dir / CHECKPOINT, [0], result.checkpoint)
+        summary = {
+            "name": cfg.name,
+            "status": result.status[0],
+            "epochs": cfg.total_epochs(),
+            "epochs_done": result.epochs_done,
+            "steps": result.steps_done,
+            "diverged_epoch": int(result.diverged_epoch[0]) if result.diverged_epoch[0] >= 0 else None,
+            "final": {c: float(result.final[c][0]) for c in cols if c not in diag},
+            "diagnostics": {c: float(result.final[c][0]) for c in diag},
+            "warnings": cfg._warnings + notes + run_warnings(result, cfg),
+            "success": None,
+            "started": started,
+            "seconds": round(time.perf_counter() - t0, 3),
+            "train_seconds": round(result.seconds, 3),
+            "engine": result.engine,
+            "engine_note": cfg._engine_note,
+            "versions": versions(),
+        }
+        if cfg.success is not None:
+            epoch = int(result.success_epoch[0])
+            met = bool(cfg.success.met(result.final[cfg.success.metric][0])) and result.status[0] != "diverged"
+            summary["success"] = {"criterion": str(cfg.success), "met": met,
+                                  "first_epoch": epoch if epoch >= 0 else None}
+        save_params(run_dir / "params.npz", result.net)
+        write_json(run_dir / "summary.json", summary)
+        if result.checkpoint is None and state is not None:  # finished: the checkpoint is spent
+            (run_dir / CHECKPOINT).unlink(missing_ok=True)
     return RunReport(run_dir, cfg, data, result, summary)
+
+
+def keep_logged_rows(run_dir: Path, header: str, tally: Tally) -> None:
+    """Cut metrics.csv back to the rows logged up to a checkpoint, refusing a file that lacks some of them."""
+    path = run_dir / "metrics.csv"
+
+    def logged_by_then(line: str) -> bool:
+        try:
+            return int(line.split(",", 1)[0]) <= tally.last_epoch
+        except ValueError:
+            raise UserError(f"--resume {run_dir}: metrics.csv has a line that is not a log row "
+                            f"({line[:60].strip()!r}); the run cannot go on from a damaged log") from None
+
+    def complete(kept: int) -> None:
+        if kept != tally.rows:
+            raise UserError(f"--resume {run_dir}: metrics.csv holds {kept} of the {tally.rows} rows logged before "
+                            "the interrupt (cut short or edited?); the run cannot go on from a damaged log")
+
+    if not path.is_file():
+        raise UserError(f"--resume {run_dir}: no metrics.csv there; the run cannot go on without its log")
+    filter_lines(path, header, logged_by_then, complete)
 
 
 def run_warnings(result: TrainResult, cfg: Config, k: int = 0) -> list[str]:

@@ -8,12 +8,13 @@ interrupted run logged is on disk and parseable.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
 import platform
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +82,52 @@ def replacing(path: Path) -> Iterator[Path]:
         raise OSError(err.errno, err.strerror, str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def filter_lines(path: Path, header: str, keep: Callable[[str], bool],
+                 accept: Callable[[int], None] = lambda kept: None) -> None:
+    """Rewrite the CSV log `path` (atomically) with `header` and those of its complete lines after the
+    first that `keep` accepts; a last line without its newline was cut short and is dropped. Read and
+    written a line at a time: a file of gigabytes costs no more memory than a line. `accept` is shown
+    the number of lines kept before the file is replaced: an error it raises leaves the file as it was.
+    """
+    kept = 0
+    with replacing(path) as tmp, open(path, encoding="utf-8", newline="") as src, \
+            open(tmp, "w", encoding="utf-8", newline="") as dst:
+        dst.write(header)
+        next(src, None)
+        for line in src:
+            if line.endswith("\n") and keep(line):
+                dst.write(line)
+                kept += 1
+        accept(kept)
+
+
+@contextmanager
+def holding(run_dir: Path) -> Iterator[None]:
+    """Hold `run_dir` for this process while the block runs: a second relu-lab writing into the same
+    directory (two `--resume` of one run) is refused, naming the process that holds it."""
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = f"process {int((run_dir / LOCK).read_text())}"
+            except (OSError, ValueError):
+                holder = "another process"
+            raise UserError(f"{run_dir}: in use by {holder} (another relu-lab is writing into it); "
+                            "wait until it ends, or stop it first") from None
+        (run_dir / LOCK).write_text(str(os.getpid()))
+        try:
+            yield
+        finally:
+            (run_dir / LOCK).unlink(missing_ok=True)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+LOCK = ".relu-lab-pid"  # in a run directory while a process holds it: that process's id
 
 
 def atomic_write(path: Path, text: str) -> None:

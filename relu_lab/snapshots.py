@@ -56,15 +56,18 @@ class SnapshotLog:
         if self._latest is not None and (not self.epochs or self.epochs[-1] != self._latest[0]):
             self._keep(*self._latest)
 
-    def resume_from(self, run_dir: Path, upto: int, logs_before: int) -> None:
-        """Go on from an interrupted run's file: its snapshots up to epoch `upto` are kept."""
+    def resume_from(self, run_dir: Path, upto: int, logs_before: int) -> bool:
+        """Go on from an interrupted run's file: its snapshots up to epoch `upto` are kept.
+        False when the run had logged epochs but the file is gone (the snapshots start anew here)."""
         path = run_dir / SNAPSHOTS
-        if path.exists():
-            on_stride = -(-logs_before // self.stride)  # the logs the stride kept; finish() added one more
-            for e, p, s in list(zip(*load(path)))[:on_stride]:
-                if e <= upto:
-                    self._keep(e, p, s)
         self._seen = logs_before
+        if not path.exists():
+            return logs_before == 0
+        on_stride = -(-logs_before // self.stride)  # the logs the stride kept; finish() added one more
+        for e, p, s in list(zip(*load(path)))[:on_stride]:
+            if e <= upto:
+                self._keep(e, p, s)
+        return True
 
     def write(self, path: Path) -> None:
         """All snapshots to `path`, atomically."""

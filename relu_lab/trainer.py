@@ -137,7 +137,7 @@ CALL_SAMPLES = 2**21
 
 
 @contextlib.contextmanager
-def _deferred_interrupts():
+def held_interrupts():
     """Hold Ctrl-C (and SIGTERM) until the block is done, then hand it to the handler it was held
     from (Python's raises KeyboardInterrupt; so does the CLI's for the first one).
 
@@ -263,18 +263,18 @@ def fit(
         if clipped is not None and resume.clipped is not None:
             clipped[...] = resume.clipped
 
-    # Every change of state happens inside a _deferred_interrupts block, so a Ctrl-C surfaces
+    # Every change of state happens inside a held_interrupts block, so a Ctrl-C surfaces
     # only between them, when the weights, the counters and the sample orders agree.
     try:
         with np.errstate(all="ignore"):  # overflow is detected and reported as divergence
             if resume is None:
-                with _deferred_interrupts():
+                with held_interrupts():
                     enter_phase(0)  # the first log shows the net with the activations it trains with
                     log()
             for p in range(at[0], len(phases[0])):
                 phase = phases[0][p]
                 if p > at[0]:
-                    with _deferred_interrupts():
+                    with held_interrupts():
                         # lr: each member's own; None continues the previous phase's decayed value
                         lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
                         enter_phase(p)
@@ -284,7 +284,7 @@ def fit(
                             base.train.clip, base.train.weight_decay, clipped)
                 per_call = max(1, CALL_SAMPLES // (K * n))
                 while at[1] > 0 and alive.any():
-                    with _deferred_interrupts():
+                    with held_interrupts():
                         # up to the next log point, drawn and trained in one engine call
                         E = min(at[1], log_every - epoch % log_every, per_call)
                         orders = _orders(phase.order, order_rngs, n, E)

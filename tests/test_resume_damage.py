@@ -1,0 +1,120 @@
+"""--resume of a damaged or busy run directory: refused in one line with the files left as they were,
+or repaired and said; never resumed to a "completed" run that lacks part of its log."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from relu_lab.cli import app
+from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.loading import load_config
+from relu_lab.run import train_run
+from relu_lab.rundir import holding
+
+ROOT = Path(__file__).resolve().parents[1]
+XOR = str(ROOT / "configs" / "xor_relu.yaml")
+
+
+def press_ctrl_c_at(epoch: int):
+    def on_log(row):
+        if row.epoch == epoch:
+            signal.raise_signal(signal.SIGINT)
+    return on_log
+
+
+@pytest.fixture
+def cut_train(tmp_path) -> Path:
+    """A train run interrupted at epoch 200 of 600 (log every 10: 21 rows before the interrupt)."""
+    report = train_run(load_config(XOR, ["train.epochs=600"]), tmp_path / "runs", on_log=press_ctrl_c_at(200))
+    assert report.summary["status"] == "interrupted"
+    return report.run_dir
+
+
+@pytest.fixture
+def cut_sweep(tmp_path) -> Path:
+    """A sweep of 2 x 4 members in chunks of 2, interrupted in its third chunk."""
+    cfg = load_config(XOR, ["train.epochs=300"])
+    plan = plan_sweep(cfg, [Axis("train.lr", [0.1, 1.0])], list(range(4)), XOR)
+    seen = []
+
+    def progress(n):
+        seen.append(n)
+        if sum(seen) >= 5 * 300:
+            signal.raise_signal(signal.SIGINT)
+
+    report = run_sweep(plan, tmp_path / "runs", on_progress=progress, budget=1)  # budget 1: small chunks
+    assert report.status == "interrupted" and 0 < len(report.rows) < 8
+    return report.run_dir
+
+
+def resume(kind: str, run_dir: Path):
+    return CliRunner().invoke(app, [kind, "--resume", str(run_dir), "--no-plots", "-q"])
+
+
+@pytest.mark.parametrize("damage", ["cut", "emptied", "garbled"])
+def test_train_resume_refuses_a_damaged_log_and_leaves_it_as_it_was(cut_train, damage):
+    metrics = cut_train / "metrics.csv"
+    lines = metrics.read_text().splitlines(keepends=True)
+    metrics.write_text({"cut": "".join(lines[:15]), "emptied": "",
+                        "garbled": "".join(lines[:5] + ["not,a,row\n"] + lines[5:])}[damage])
+    before = metrics.read_bytes()
+    result = resume("train", cut_train)
+    assert result.exit_code == 2, result.output
+    assert "metrics.csv" in result.output and "damaged log" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert metrics.read_bytes() == before
+    assert json.loads((cut_train / "summary.json").read_text())["status"] == "interrupted"
+
+
+def test_train_resume_without_snapshots_goes_on_and_says_so(cut_train):
+    (cut_train / "snapshots.npz").unlink()
+    result = resume("train", cut_train)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((cut_train / "summary.json").read_text())
+    assert summary["status"] == "completed"
+    assert any("snapshots.npz was missing" in w and "epoch 200" in w for w in summary["warnings"])
+
+
+@pytest.mark.parametrize("damage", ["cut", "emptied"])
+def test_sweep_resume_refuses_a_damaged_log(cut_sweep, damage):
+    metrics = cut_sweep / "metrics.csv"
+    lines = metrics.read_text().splitlines(keepends=True)
+    metrics.write_text("".join(lines[:len(lines) // 2]) if damage == "cut" else lines[0])
+    before = metrics.read_bytes()
+    result = resume("sweep", cut_sweep)
+    assert result.exit_code == 2, result.output
+    assert "metrics.csv lacks rows" in result.output and "damaged log" in result.output
+    assert metrics.read_bytes() == before
+
+
+def test_an_undamaged_sweep_still_resumes(cut_sweep):
+    result = resume("sweep", cut_sweep)
+    assert result.exit_code == 0, result.output
+    assert json.loads((cut_sweep / "summary.json").read_text())["status"] == "completed"
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 cut short"])
+def test_a_damaged_checkpoint_is_one_line_naming_it(cut_train, content):
+    (cut_train / "checkpoint.npz").write_bytes(content)
+    result = resume("train", cut_train)
+    assert result.exit_code == 2, result.output
+    assert "checkpoint.npz: not a readable relu-lab checkpoint" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_second_resume_of_a_busy_directory_names_the_process_that_holds_it(cut_sweep):
+    with holding(cut_sweep):  # this test process is the first resume
+        proc = subprocess.run([sys.executable, "-c", "from relu_lab.cli import run; run()", "sweep", "--resume",
+                               str(cut_sweep), "--no-plots", "-q"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert f"in use by process {os.getpid()}" in proc.stderr and "Traceback" not in proc.stderr
+    assert not list(cut_sweep.glob(".*"))  # the holder's mark is gone with it
+    assert resume("sweep", cut_sweep).exit_code == 0  # free again
