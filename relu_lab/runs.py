@@ -50,7 +50,7 @@ UNREADABLE = "unreadable"  # the kind of a folder under root that is not a reada
 GRIDS = ("sweep", "compare")
 STAMP = re.compile(r"(\d{8}-\d{6})-")  # runs/<YYYYmmdd-HHMMSS>-<name>
 STATUS_STYLE = {"completed": "green", "diverged": "red", "interrupted": "yellow",
-                "holds": "green", "fails": "red", "inconclusive": "yellow"}
+                "holds": "green", "fails": "red", "inconclusive": "yellow", "failed": "red"}
 ESSENTIALS = (("dataset", ("data.name", "data")), ("layers", ("model.layers",)), ("hidden", ("model.hidden",)),
               ("output", ("model.output",)), ("loss", ("loss.name", "loss")), ("lr", ("train.lr",)),
               ("epochs", ("train.epochs",)))  # show_run's config rows: (label, the dotted keys to try)
@@ -96,6 +96,8 @@ class RunInfo:
             return f"median cost {_num(self.cost)}{where}" if self.cost is not None else "-"
         if self.kind == "check" and self.members is not None:
             held = sum(c.get("verdict") == "holds" for c in self.claims)
+            if self.members_done is not None and self.members_done != self.members:
+                return f"{held} of {self.members_done} judged hold, {self.members - self.members_done} not judged"
             return f"{held} of {self.members} claim{'s' if self.members != 1 else ''} hold"
         if self.kind == "train" and self.score_name is not None:
             label = "R²" if self.score_name == "r2" else "acc."
@@ -173,7 +175,11 @@ def _read_check(path: Path) -> RunInfo:
     info.summary = read_json(path / "claims.json")
     verdicts = {c.get("verdict") for c in info.claims}
     info.status = "fails" if "fails" in verdicts else "inconclusive" if "inconclusive" in verdicts else "holds"
-    info.members = info.members_done = len(info.claims)
+    if info.summary.get("status") in ("interrupted", "failed"):  # stopped before its last claim: no overall verdict
+        info.status = info.summary["status"]
+    not_judged = [n for n in _sequence(info.summary.get("not_judged")) if isinstance(n, str)]
+    info.members_done = len(info.claims)
+    info.members = info.members_done + len(not_judged)
     return info
 
 
@@ -265,6 +271,9 @@ def show_run(path: str | Path) -> Group:
         for c in info.claims:
             rows.append(("claim", Text(f"{_text(c.get('name'))}: ").append(_status(c.get("verdict")))
                          .append(f" ({_text(c.get('seeds'))} seeds; {_text(c.get('statement'))})", style="default")))
+        not_judged = [str(n) for n in _sequence(s.get("not_judged"))]
+        if not_judged:
+            rows.append(("not judged", Text(f"{', '.join(not_judged)} ({info.status})", style="yellow")))
         rows.append(("files", Text(", ".join(_files(info.path)))))
         return Group(_fields(rows))
     status = _status(info.status)

@@ -194,3 +194,14 @@ def test_an_interrupted_show_does_not_compare_and_leaves_a_resumable_train_run(t
         row = next(r for r in csv.DictReader(fh) if r["member"] == "3")
     assert summary["status"] == row["status"] == "completed"
     assert {k: repr(v) for k, v in summary["final"].items()} == {k: row[k] for k in summary["final"]}
+
+
+def test_runs_lists_an_interrupted_check_as_interrupted_with_what_it_did_not_judge(tmp_path):
+    check_dir = tmp_path / "20261204-120000-check"
+    check_dir.mkdir()
+    (check_dir / "claims.json").write_text(json.dumps({
+        "status": "interrupted", "all_hold": False, "not_judged": ["claim_b"],
+        "claims": [{"name": "claim_a", "verdict": "holds", "seeds": 4, "statement": "a"}]}))
+    info = read_run(check_dir)
+    assert info.status == "interrupted" and (info.members_done, info.members) == (1, 2)
+    assert info.headline == "1 of 1 judged hold, 1 not judged"
