@@ -93,7 +93,7 @@ def _say_interrupted(started: str | None) -> None:
     if started is None:
         text = "interrupted: relu-lab stopped while starting; nothing was written"
     else:
-        text = f"interrupted: relu-lab {started} stopped before it finished; the files it had written are kept"
+        text = f"interrupted: relu-lab {started} was stopped; the files it had written are kept"
     try:
         sys.stderr.write(text + "\n")
     except (OSError, ValueError, AttributeError):
