@@ -366,8 +366,12 @@ def test_a_full_stdout_is_said_in_one_line(good, what):
 @pytest.mark.parametrize("what", ["schema", "validate"])
 def test_a_reader_that_goes_away_is_no_error(good, what):
     args = ["schema"] if what == "schema" else ["validate", str(good)]
-    proc = subprocess.Popen([*RELU_LAB, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    proc.stdout.close()  # the reader has gone before anything was written
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before anything was written (before the process even starts)
+    try:
+        proc = subprocess.Popen([*RELU_LAB, *args], stdout=write, stderr=subprocess.PIPE)
+    finally:
+        os.close(write)
     err = proc.stderr.read().decode()
     assert proc.wait() == 0, err
     assert err == ""
