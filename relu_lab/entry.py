@@ -11,6 +11,7 @@ one, at any moment until the process has exited, is answered, not obeyed: the sa
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -41,7 +42,7 @@ class Interrupts:
             self._answered = now
             try:
                 self.answer()
-            except Exception:  # noqa: BLE001 - an answer that cannot be printed (a closed pipe) is not a reason to stop
+            except Exception:  # an answer that cannot be printed (a closed pipe) is no reason to stop
                 pass
 
 
@@ -84,8 +85,13 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
+        except (OSError, ValueError, AttributeError):  # a reader that has gone: the exit's own flush stays quiet
+            try:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, stream.fileno())
+                os.close(null)
+            except (OSError, ValueError, AttributeError):
+                pass
     sys.exit(code)
 
 

@@ -163,3 +163,38 @@ def test_interrupted_while_a_sweep_plots(tmp_path):
         "sweep", XOR, "--lr", "0.1,0.5", "--seeds", "2", "--set", "train.epochs=50", "--out", str(out)])
     (run,) = out.iterdir()
     assert f"relu-lab plot {run}" in one_interrupted_line(returncode, stderr)
+
+
+# --- in a longer Python process (a notebook, CliRunner): the command's own handler, the same one line ---
+
+def test_in_process_an_interrupt_while_plotting_is_one_line_and_130(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import relu_lab.cli.train as train
+    from relu_lab.cli import app
+
+    def draw_plots(run_dir, after_run=False):
+        raise KeyboardInterrupt  # what Ctrl-C does while matplotlib draws
+
+    monkeypatch.setattr(train, "draw_plots", draw_plots)
+    result = CliRunner().invoke(app, ["train", XOR, "--set", "train.epochs=50", "--out", str(tmp_path)])
+    (run,) = tmp_path.iterdir()
+    assert result.exit_code == 130, result.output
+    assert f"interrupted: the run had finished (completed): its results are in {run}" in result.output
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the process's own handler is back
+
+
+def test_in_process_an_interrupt_as_the_run_begins_says_there_is_nothing_to_resume(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from relu_lab.cli import app
+    from relu_lab.console import TrainProgress
+
+    def start(self, *args, **kwargs):
+        raise KeyboardInterrupt  # the run directory is made, training has not begun
+
+    monkeypatch.setattr(TrainProgress, "start", start)
+    result = CliRunner().invoke(app, ["train", XOR, "--out", str(tmp_path), "--no-plots"])
+    (run,) = tmp_path.iterdir()
+    assert result.exit_code == 130, result.output
+    assert f"interrupted: stopped as the run began: {run} holds no results yet" in result.output

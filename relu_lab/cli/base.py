@@ -149,15 +149,21 @@ def _what_was_kept(name: str, arguments: dict, before: set[str]) -> str:
         return f"relu-lab {name} stopped before a run directory was made; nothing was written"
     run_dir = Path(run_dir)
     status = None
-    try:
-        status = json.loads((run_dir / "summary.json").read_text()).get("status")
-    except (OSError, ValueError, AttributeError):
-        pass
+    for name in ("summary.json", "claims.json"):  # a run's, a check's
+        try:
+            status = status or json.loads((run_dir / name).read_text()).get("status")
+        except (OSError, ValueError, AttributeError):
+            pass
+    if status in ("completed", "diverged") and kind == "check":
+        return f"the check had finished: its verdicts are in {run_dir}"
     if status in ("completed", "diverged"):
         return (f"the run had finished ({status}): its results are in {run_dir}; "
                 f"draw or redraw its plots with: relu-lab plot {run_dir}")
-    if (run_dir / "checkpoint.npz").is_file() or (run_dir / "checkpoints").is_dir() or status == "interrupted":
+    resumable = (run_dir / "checkpoint.npz").is_file() or (run_dir / "checkpoints").is_dir() or status == "interrupted"
+    if resumable and kind != "check":
         return f"what was done is in {run_dir}; continue with: relu-lab {kind} --resume {run_dir}"
+    if status is not None or kind == "check":
+        return f"what was done is in {run_dir}"
     return f"stopped as the run began: {run_dir} holds no results yet; start the run again"
 
 
