@@ -117,7 +117,7 @@ def _train_in(run_dir: Path, cfg: Config, data: Dataset, state: Checkpoint | Non
             "diverged_epoch": int(result.diverged_epoch[0]) if result.diverged_epoch[0] >= 0 else None,
             "final": {c: float(result.final[c][0]) for c in cols if c not in diag},
             "diagnostics": {c: float(result.final[c][0]) for c in diag},
-            "warnings": cfg._warnings + notes + run_warnings(result, cfg),
+            "warnings": cfg._warnings + notes + cut_note(result) + run_warnings(result, cfg),
             "success": None,
             "started": started,
             "seconds": round(time.perf_counter() - t0, 3),
@@ -157,6 +157,14 @@ def keep_logged_rows(run_dir: Path, header: str, tally: Tally) -> None:
     if not path.is_file():
         raise UserError(f"--resume {run_dir}: no metrics.csv there; the run cannot go on without its log")
     filter_lines(path, header, logged_by_then, complete)
+
+
+def cut_note(result: TrainResult) -> list[str]:
+    return [CUT_NOTE] if result.cut else []
+
+
+CUT_NOTE = ("stopped inside a training step that did not end when Ctrl-C was pressed again (a custom activation "
+            "that hangs?): the weights may be part-way through a step, so this run cannot be resumed")
 
 
 def run_warnings(result: TrainResult, cfg: Config, k: int = 0) -> list[str]:

@@ -52,6 +52,7 @@ class TrainResult:
     engine: str = "numpy"  # the engine that ran the steps
     checkpoint: Checkpoint | None = field(default=None, repr=False)  # set when interrupted: fit(resume=...)
     clipped_steps: np.ndarray | None = None  # (K,) steps whose gradient train.clip scaled down (None: no clip)
+    cut: bool = False  # interrupted inside a block that would not end (see Cut): no checkpoint
 
     @property
     def final(self) -> dict[str, np.ndarray]:
@@ -132,35 +133,53 @@ def _orders(order: str, rngs: list[np.random.Generator], n: int, epochs: int) ->
 
 
 # One engine call covers at most this many member-samples (K x n x epochs): it bounds the sample
-# orders' memory (8 bytes each) and how long a Ctrl-C waits for a compiled call to return.
+# orders' memory (8 bytes each) and how long a Ctrl-C waits for a compiled call to return. A NumPy
+# call also covers at most NUMPY_CALL_STEPS steps (each costs Python's overhead, whatever its size),
+# so that Ctrl-C is answered within a fraction of a second whatever the batching and log_every.
 CALL_SAMPLES = 2**21
+NUMPY_CALL_STEPS = 2000
+PATIENCE = 1.0  # seconds: Ctrl-C pressed again this long after a held one stops the block where it is
+
+
+class Cut(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) pressed again while a held training block would not end (a custom
+    activation that hangs): the block is stopped where it was, so its state cannot be resumed."""
 
 
 @contextlib.contextmanager
-def held_interrupts():
+def held_interrupts(patience: float | None = None):
     """Hold Ctrl-C (and SIGTERM) until the block is done, then hand it to the handler it was held
     from (Python's raises KeyboardInterrupt; so does the CLI's for the first one).
 
     An engine call and the bookkeeping after it must not be cut apart: a compiled call cannot be
     interrupted inside, and an interrupt just after it would leave the weights ahead of the counters.
+    With `patience`, a signal that comes that many seconds or more after a held one raises `Cut`
+    inside the block: a block that does not end is not a trap. Without it (the writes that make a
+    run finished or resumable) nothing cuts the block short.
     Only the main thread can handle signals; elsewhere (a Dask worker) the block runs as it is.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    caught = []
+    caught: list[tuple[int, float]] = []  # (signal, when)
+
+    def hold(signum, frame) -> None:
+        if patience is not None and caught and time.monotonic() - caught[0][1] >= patience:
+            raise Cut
+        caught.append((signum, time.monotonic()))
+
     old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in old:
-        signal.signal(sig, lambda signum, frame: caught.append(signum))
+        signal.signal(sig, hold)
     try:
         yield
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
     if caught:  # the held signal goes to the handler it was held from (the CLI's counts them)
-        handler = old[caught[0]]
+        handler = old[caught[0][0]]
         if callable(handler):
-            handler(caught[0], None)  # raises KeyboardInterrupt, or answers without stopping
+            handler(caught[0][0], None)  # raises KeyboardInterrupt, or answers without stopping
         elif handler != signal.SIG_IGN:
             raise KeyboardInterrupt
 
@@ -224,7 +243,7 @@ def fit(
     epoch = step = 0
     clipped = np.zeros(K, dtype=np.int64) if base.train.clip is not None else None  # steps the clip scaled
     at = [0, phases[0][0].epochs]  # the phase under way and its epochs left
-    interrupted = False
+    interrupted = cut = False
     checkpoint = None
     started = time.perf_counter()
 
@@ -268,13 +287,13 @@ def fit(
     try:
         with np.errstate(all="ignore"):  # overflow is detected and reported as divergence
             if resume is None:
-                with held_interrupts():
+                with held_interrupts(PATIENCE):
                     enter_phase(0)  # the first log shows the net with the activations it trains with
                     log()
             for p in range(at[0], len(phases[0])):
                 phase = phases[0][p]
                 if p > at[0]:
-                    with held_interrupts():
+                    with held_interrupts(PATIENCE):
                         # lr: each member's own; None continues the previous phase's decayed value
                         lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
                         enter_phase(p)
@@ -283,8 +302,10 @@ def fit(
                 plan = Plan(loss, reduction, B, np.array([ph[p].lr_decay for ph in phases]),
                             base.train.clip, base.train.weight_decay, clipped)
                 per_call = max(1, CALL_SAMPLES // (K * n))
+                if engine_name == "numpy":
+                    per_call = min(per_call, max(1, NUMPY_CALL_STEPS // -(-n // B)))
                 while at[1] > 0 and alive.any():
-                    with held_interrupts():
+                    with held_interrupts(PATIENCE):
                         # up to the next log point, drawn and trained in one engine call
                         E = min(at[1], log_every - epoch % log_every, per_call)
                         orders = _orders(phase.order, order_rngs, n, E)
@@ -297,14 +318,16 @@ def fit(
                             log()
                 if not alive.any():
                     break
+    except Cut:  # the weights may be part-way through a step: nothing to resume from, nothing more to evaluate
+        interrupted = cut = True
     except KeyboardInterrupt:
         interrupted = True
         checkpoint = Checkpoint(at[0], at[1], epoch, step, lr.copy(), alive.copy(), diverged_epoch.copy(),
                                 success_epoch.copy(), net.flat.copy(), [r.bit_generator.state for r in order_rngs],
                                 tally.copy(), None if clipped is None else clipped.copy())
-    if tally.last_epoch != epoch:
+    if tally.last_epoch != epoch and not cut:
         with np.errstate(all="ignore"):
             log()
     status = [DIVERGED if d >= 0 else INTERRUPTED if interrupted else COMPLETED for d in diverged_epoch]
     return TrainResult(tally, status, diverged_epoch, success_epoch, epoch, step,
-                       time.perf_counter() - started, net, engine_name, checkpoint, clipped)
+                       time.perf_counter() - started, net, engine_name, checkpoint, clipped, cut)

@@ -83,7 +83,8 @@ def train_shown(start, quiet: bool, no_plots: bool):
         report = start(on_start, progress.update)
     finally:
         progress.close()
-    report.pictures = [] if no_plots else draw_plots(report.run_dir, after_run=True)
+    # a run cut inside a step (a hanging activation) is not drawn: drawing would call that activation again
+    report.pictures = [] if no_plots or report.result.cut else draw_plots(report.run_dir, after_run=True)
     return report
 
 
@@ -102,8 +103,10 @@ def end_of_train(report, quiet: bool) -> None:
                  "try a smaller learning rate or --set train.clip=1")
         raise typer.Exit(EXIT_RUN_FAILED)
     if summary["status"] == "interrupted":
+        then = (f"continue with: relu-lab train --resume {report.run_dir}" if report.result.checkpoint is not None
+                else "it cannot be resumed (stopped inside a step)")
         complain("interrupted", "yellow", f"at epoch {summary['epochs_done']}; what was logged is in {report.run_dir}; "
-                 f"continue with: relu-lab train --resume {report.run_dir}")
+                 + then)
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
