@@ -134,3 +134,19 @@ def test_ctrl_c_in_a_terminal_mid_sweep_leaves_a_resumable_sweep(tmp_path):
     (run,) = out.iterdir()
     assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
     assert list((run / "checkpoints").glob("*.npz"))
+
+
+@pytest.mark.parametrize("args", [["train", XOR], ["train", XOR, "-q"], ["sweep", XOR, "--lr", "0.5", "--seeds", "2"]])
+def test_a_closed_stdout_is_not_a_failure(tmp_path, args):
+    """`relu-lab train ... >&-`: nothing can be printed, and the run is complete all the same."""
+    import shlex
+    import subprocess
+
+    cmd = shlex.join([sys.executable, "-c", "from relu_lab.cli import run; run()", *args, "--no-plots",
+                      "--out", str(tmp_path / "runs")])
+    proc = subprocess.run(["bash", "-c", f"{cmd} >&-"], capture_output=False, stderr=subprocess.PIPE, text=True,
+                          timeout=GUARD)
+    assert proc.returncode == 0, proc.stderr
+    assert "AttributeError" not in proc.stderr and "failed" not in proc.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    assert json.loads((run / "summary.json").read_text())["status"] == "completed"
