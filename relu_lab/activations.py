@@ -299,11 +299,22 @@ def check_activation(act: Activation) -> str | None:
     not match f's slope (a deliberately wrong derivative is a legitimate experiment: seed 000)."""
 
     def call(what: str, fn: Callable[..., Array], x: Array) -> Array:
+        name = getattr(fn, "__qualname__", None)
+        what = f"{what} ({getattr(fn, '__module__', '?')}:{name})" if name else what
         try:
             with np.errstate(all="ignore"):
-                y = np.asarray(fn(x.copy()), dtype=float)
+                y = fn(x.copy())
         except Exception as err:  # a user's code: any failure is reported, not raised through
             raise ValueError(f"{what} failed on an array of {x.size} points ({type(err).__name__}: {err})") from None
+        if not isinstance(y, np.ndarray) or y.dtype.kind != "f":
+            try:
+                shape = np.shape(y)
+            except Exception:  # noqa: BLE001 - whatever the user's function returned
+                shape = "?"
+            got = f"{y.dtype} values, not floats" if isinstance(y, np.ndarray) else \
+                f"a {type(y).__name__}, not a NumPy array"
+            raise ValueError(f"{what} returned shape {shape} ({got}) for a float array of shape {x.shape}; it "
+                             "must return a NumPy float array of its input's shape (e.g. np.maximum(z, 0.0))")
         if y.shape != x.shape:
             raise ValueError(f"{what} returned shape {y.shape} for an input of shape {x.shape}; it must work "
                              "elementwise and return an array of its input's shape")
@@ -312,7 +323,10 @@ def check_activation(act: Activation) -> str | None:
         return y
 
     z, h = CHECK_POINTS, CHECK_STEP
+    stacked = z.reshape(1, -1, 1)  # as training calls them: (members, samples, units)
     call("f", act.f, z)
+    call("f", act.f, stacked)
+    call("df", act.df, stacked)
     df = call("df", act.df, z)
     slope = (call("f", act.f, z + h) - call("f", act.f, z - h)) / (2 * h)
     gap = np.abs(df - slope) / np.maximum(1.0, np.abs(slope))

@@ -9,6 +9,7 @@ The resolved config is what a run saves: rerunning it reproduces the run.
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 
 import numpy as np
@@ -209,3 +210,84 @@ def _used_activations(cfg: Config) -> list[str]:
         if phase.hidden is not None:
             names |= set(cfg.model.hidden_list(phase.hidden))
     return sorted(names)
+
+
+def parameter_shapes(cfg: Config, phase: int | None = None) -> dict[str, tuple[int, ...]]:
+    """One member's parameter arrays (named as Ensemble.state(), without the member axis) of the
+    network `cfg` builds, with the hidden activations of `phase` (the last phase when None)."""
+    layers = cfg.model.layers
+    phases = cfg.phases()
+    hidden = phases[-1 if phase is None else phase].hidden
+    shapes: dict[str, tuple[int, ...]] = {}
+    for l in range(len(layers) - 1):
+        shapes[f"W{l}"] = (layers[l], layers[l + 1])
+        shapes[f"b{l}"] = (1, layers[l + 1])
+    for l, name in enumerate(cfg.model.hidden_list(hidden)):
+        act = ACTIVATIONS.get(name)
+        if act is not None and act.learned and l + 1 < len(layers):
+            shapes[f"learned{l}"] = (1, layers[l + 1])
+    return shapes
+
+
+def layers_text(layers: list[int]) -> str:
+    return "-".join(str(n) for n in layers)
+
+
+def _state_layers(state: dict[str, np.ndarray]) -> str | None:
+    """'2-8-1' for a state of weight arrays that chain, else None."""
+    try:
+        W = [state[f"W{l}"] for l in range(sum(1 for k in state if k.startswith("W")))]
+        return layers_text([int(W[0].shape[-2])] + [int(w.shape[-1]) for w in W]) if W else None
+    except (KeyError, IndexError, AttributeError):
+        return None
+
+
+def check_state_fits(cfg: Config, state: dict[str, np.ndarray], path: Path, phase: int | None = None,
+                     members: int | None = None, config_name: str = "config.yaml") -> None:
+    """Refuse parameter arrays (params.npz, one snapshot of snapshots.npz) that are not those of the
+    network `cfg` builds: a config edited after the run, or a damaged file. `members`: the leading
+    axis every array must have (None: the arrays have no member axis)."""
+    want = parameter_shapes(cfg, phase)
+    net = layers_text(cfg.model.layers)
+    edited = f"was {config_name} edited after the run?"
+    missing = [n for n in want if n not in state]
+    extra = [n for n in state if n not in want and not n.startswith("learned")]
+    if missing or extra:
+        held = _state_layers(state)
+        held = f"a {held} network" if held and held != net else ", ".join(sorted(state)) or "no arrays"
+        raise UserError(f"{path}: does not fit {config_name}: it holds {held}, but {config_name} builds a "
+                        f"{net} network (arrays {', '.join(want)}); {edited}")
+    for name, shape in want.items():
+        a = state[name]
+        full = shape if members is None else (members, *shape)
+        if isinstance(a, np.ndarray) and a.shape == full and a.dtype.kind != "f":
+            raise UserError(f"{path}: {name} holds {a.dtype} values, expected floating-point parameters "
+                            "(a damaged file?)")
+        if not isinstance(a, np.ndarray) or a.shape != full:
+            held = _state_layers(state)
+            held = f"a {held} network" if held and held != net else f"{name} of shape {getattr(a, 'shape', '?')}"
+            raise UserError(f"{path}: does not fit {config_name}: it holds {held}, but {config_name} builds a "
+                            f"{net} network ({name} of shape {full}); {edited}")
+
+
+def check_checkpoint_fits(cfg: Config, members: int, ckpt, path: Path, config_name: str = "config.yaml") -> None:
+    """Refuse a checkpoint (trainer.Checkpoint of `members` members) whose parameters are not those of
+    the network `cfg` builds, or whose position lies outside cfg's phases: the config was edited
+    after the interrupt (or the file is damaged), and training on would fail or mean nothing."""
+    phases = cfg.phases()
+    again = f"was {config_name} edited after the interrupt? put it back as it was to resume"
+    if not isinstance(ckpt.phase, int) or not 0 <= ckpt.phase < len(phases):
+        raise UserError(f"{path}: the checkpoint was saved in phase {ckpt.phase}, but {config_name} has "
+                        f"{len(phases)} phase(s); {again}")
+    if not isinstance(ckpt.left, int) or not 0 <= ckpt.left <= phases[ckpt.phase].epochs:
+        raise UserError(f"{path}: the checkpoint has {ckpt.left} epoch(s) left in phase {ckpt.phase}, but "
+                        f"{config_name} gives that phase {phases[ckpt.phase].epochs}; {again}")
+    want = sum(math.prod(s) for s in parameter_shapes(cfg, ckpt.phase).values())
+    flat = ckpt.flat
+    net = layers_text(cfg.model.layers)
+    if not isinstance(flat, np.ndarray) or flat.ndim != 2 or flat.shape[0] != members:
+        raise UserError(f"{path}: a damaged checkpoint: its parameters have shape {getattr(flat, 'shape', '?')}, "
+                        f"expected {members} member(s) x {want} parameters")
+    if flat.shape[1] != want:
+        raise UserError(f"{path}: the checkpoint's parameters do not fit {config_name}: it holds "
+                        f"{flat.shape[1]} per member, but {config_name} builds a {net} network of {want}; {again}")

@@ -30,12 +30,12 @@ from .activations import HIDDEN_ACTIVATIONS
 from .config import MAX_MEMBERS, PHASE_FIELDS, Config, first_duplicate, grid_value_text, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import UserError
-from .experiment import resolve, training_bytes
+from .experiment import check_checkpoint_fits, resolve, training_bytes
 from .loading import apply_override, config_from_dict, dump_config, load_config
 from .run import CLIPPED_SHARE, metric_columns
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, versions, write_json
 from .runfiles import cell_float, lr_key
-from .trainer import DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit, held_interrupts
+from .trainer import COMPLETED, DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit, held_interrupts
 
 SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
 # A logged epoch evaluates (forward and backward, for the diagnostics) the whole training set:
@@ -362,6 +362,7 @@ class SweepFiles:
             self.members_before = len(done)
             for path in sorted((resume / CHECKPOINTS).glob("*.npz")):
                 members, ckpt = checkpoint.load(path)
+                check_chunk_checkpoint(plan, members, ckpt, path, resume / "config.yaml")
                 if not any(m in done for m in members):
                     self.checkpoints[tuple(members)] = ckpt
             # an unfinished chunk's rows are kept up to its checkpoint's last log row, the rest dropped
@@ -531,14 +532,121 @@ def resume_plan(run_dir: Path) -> tuple[SweepPlan, str, int]:
     grid_path = run_dir / "grid.json"
     if not grid_path.is_file() or not (run_dir / "members.csv").is_file():
         raise UserError(f"--resume {run_dir}: not a sweep or compare run directory (no grid.json/members.csv)")
-    try:
-        grid = json.loads(grid_path.read_text())
-        axes = [Axis(k, v) for k, v in grid["axes"].items()]
-        seeds, kind, budget = grid["seeds"], grid["kind"], grid["budget"]
-    except (ValueError, KeyError, AttributeError) as err:
-        raise UserError(f"--resume {run_dir}: grid.json is damaged ({err})") from None
+    axes, seeds, kind, budget, count = _read_grid(grid_path)
     base = load_config(run_dir / "config.yaml")
-    return plan_sweep(base, axes, seeds, str(run_dir / "config.yaml"), run_dir), kind, budget
+    plan = plan_sweep(base, axes, seeds, str(run_dir / "config.yaml"), run_dir)
+    if count is not None and count != len(plan.members):
+        raise UserError(f"{grid_path}: says the sweep has {count} members, but its axes and seeds make "
+                        f"{len(plan.members)}; was grid.json edited?")
+    _check_member_rows(run_dir / "members.csv", plan)
+    return plan, kind, budget
+
+
+def check_chunk_checkpoint(plan: SweepPlan, members: list[int], ckpt: Checkpoint, path: Path, config: Path) -> None:
+    """Refuse a chunk's checkpoint that is not of this plan's members, or whose parameters do not fit the
+    network their config builds (config.yaml or grid.json edited after the interrupt)."""
+    n = len(plan.members)
+    if not members or any(not 0 <= m < n for m in members):
+        raise UserError(f"{path}: holds members {members[0] if members else '?'}..{members[-1] if members else '?'}, "
+                        f"but the sweep has members 0..{n - 1}; was grid.json or {config.name} edited after the "
+                        "interrupt?")
+    check_checkpoint_fits(plan.members[members[0]].config, len(members), ckpt, path, str(config))
+
+
+MAX_GRID_BYTES = 64 * 2**20
+GRID_KEYS = "kind ('sweep' or 'compare'), axes (config key: list of values), seeds (list of whole numbers), budget"
+
+
+def _read_grid(path: Path) -> tuple[list[Axis], list[int], str, int, int | None]:
+    """The axes, seeds, kind, memory budget and member count of a grid.json; UserError naming what is wrong."""
+    def bad(what: str) -> UserError:
+        return UserError(f"{path}: damaged: {what}; a grid.json holds {GRID_KEYS}")
+
+    def whole(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    try:
+        if path.stat().st_size > MAX_GRID_BYTES:  # a grid.json is a few KB (MBs for 250,000 seeds)
+            raise bad(f"{path.stat().st_size:,} bytes, more than a grid.json can hold ({MAX_GRID_BYTES:,})")
+        grid = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: cannot read it ({getattr(err, 'strerror', None) or err})") from None
+    except ValueError as err:
+        raise bad(f"not JSON ({err})") from None
+    if not isinstance(grid, dict):
+        raise bad(f"expected a mapping, got {_json_type(grid)}")
+    missing = [k for k in ("kind", "axes", "seeds", "budget") if k not in grid]
+    if missing:
+        raise bad(f"no {', '.join(repr(k) for k in missing)}")
+    kind, axes, seeds, budget = grid["kind"], grid["axes"], grid["seeds"], grid["budget"]
+    if kind not in ("sweep", "compare"):
+        raise bad(f"'kind' is {json.dumps(kind)[:40]}, expected 'sweep' or 'compare'")
+    if not isinstance(axes, dict):
+        raise bad(f"'axes' is {_json_type(axes)}, expected a mapping of config keys to lists of values")
+    for key, values in axes.items():
+        if not isinstance(values, list) or not values:
+            raise bad(f"axis {key!r} is {_json_type(values)}, expected a non-empty list of values")
+        if (i := first_duplicate(values)) is not None:
+            raise bad(f"axis {key!r} lists {grid_value_text(values[i])} twice")
+    if not isinstance(seeds, list) or not seeds or not all(whole(s) and s >= 0 for s in seeds):
+        raise bad(f"'seeds' is {json.dumps(seeds)[:40]}, expected a non-empty list of whole numbers >= 0")
+    try:
+        parse_seeds(seeds)  # no seed twice, not too many
+    except ValueError as err:
+        raise bad(f"'seeds': {err}") from None
+    if not whole(budget) or budget < 1:
+        raise bad(f"'budget' is {json.dumps(budget)[:40]}, expected a whole number of bytes >= 1")
+    count = grid.get("members")
+    if count is not None and not whole(count):
+        raise bad(f"'members' is {json.dumps(count)[:40]}, expected a whole number")
+    return [Axis(k, v) for k, v in axes.items()], seeds, kind, budget, count
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _check_member_rows(path: Path, plan: SweepPlan) -> None:
+    """Refuse a members.csv whose rows are not this sweep's: a member number out of range or twice, a
+    row of the wrong length, a status or epoch count that is not one."""
+    n = len(plan.members)
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            header_line = fh.readline()
+            if not header_line.endswith("\n"):
+                return  # empty, or a header an interrupt cut short: nothing finished
+            header = next(csv.reader([header_line]), [])
+            if not header or header[0] != "member" or "status" not in header or "epochs_done" not in header:
+                raise UserError(f"{path}: line 1 is not members.csv's header (member,...,status,...,epochs_done): "
+                                f"{header_line[:60].strip()!r}")
+            status_at, epochs_at = header.index("status"), header.index("epochs_done")
+            seen: set[int] = set()
+            for number, line in enumerate(fh, start=2):
+                if not line.endswith("\n"):
+                    break  # a last line an interrupt cut short: dropped on resume
+
+                def bad(what: str, line: str = line, number: int = number) -> UserError:
+                    return UserError(f"{path}: line {number} is not a member's row ({what}: "
+                                     f"{line[:60].strip()!r}); was members.csv edited or damaged?")
+
+                cells = next(csv.reader([line]), [])
+                if len(cells) != len(header):
+                    raise bad(f"{len(cells)} values, expected {len(header)}")
+                try:
+                    member, epochs = int(cells[0]), int(cells[epochs_at])
+                except ValueError:
+                    raise bad("the member number and epochs_done must be whole numbers") from None
+                if not 0 <= member < n:
+                    raise bad(f"member {member}, but the sweep has members 0..{n - 1}")
+                if member in seen:
+                    raise bad(f"member {member} is listed twice")
+                if cells[status_at] not in (COMPLETED, DIVERGED) or epochs < 0:
+                    raise bad(f"status {cells[status_at]!r}, expected completed or diverged, with epochs_done >= 0")
+                seen.add(member)
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: cannot read it ({getattr(err, 'strerror', None) or err})") from None
 
 
 CHECKPOINTS = "checkpoints"  # the folder of an interrupted sweep's chunk checkpoints

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,11 +17,11 @@ from .config import Config
 from .datasets import Dataset
 from .diagnostics import warnings_of
 from .errors import UserError
-from .experiment import make_dataset, resolve
+from .experiment import check_checkpoint_fits, check_state_fits, make_dataset, resolve
 from .loading import dump_config, load_config
 from .network import Ensemble
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, save_params, versions, write_json
-from .snapshots import SNAPSHOTS, SnapshotLog
+from .snapshots import SNAPSHOTS, SnapshotLog, npz_problem
 from .tally import Tally
 from .trainer import Checkpoint, LogRow, TrainResult, bind, diagnostic_columns, fit, held_interrupts
 
@@ -71,6 +72,7 @@ def train_run(
         if not path.is_file():
             raise UserError(f"--resume {run_dir}: no {CHECKPOINT} there (only an interrupted train run has one)")
         _, state = checkpoint.load(path)
+        check_checkpoint_fits(cfg, 1, state, path, str(run_dir / "config.yaml"))
     with holding(run_dir):
         return _train_in(run_dir, cfg, data, state, on_start, on_log)
 
@@ -207,6 +209,16 @@ def load_network(run_dir: str | Path) -> tuple[Config, Dataset, Ensemble]:
         raise UserError(f"{run_dir}: no params.npz (not a finished train run)")
     last_hidden = cfg.phases()[-1].hidden
     hidden = [bind(cfg, h) for h in cfg.model.hidden_list(last_hidden)]
-    with np.load(path) as state:
-        net = Ensemble.from_state(dict(state), hidden, bind(cfg, cfg.model.output))
+    state = read_params(path)
+    check_state_fits(cfg, state, path, members=1, config_name=str(run_dir / "config.yaml"))
+    net = Ensemble.from_state(state, hidden, bind(cfg, cfg.model.output))
     return cfg, data, net
+
+
+def read_params(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a params.npz, read safely; raises UserError for a file that is not one."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {name: z[name] for name in z.files}
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
+        raise UserError(f"{path}: not a readable params file ({npz_problem(path, err)})") from None

@@ -9,6 +9,7 @@ stacked over the snapshots; a learned slope (PReLU) absent in some phase is NaN 
 from __future__ import annotations
 
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +83,20 @@ class SnapshotLog:
             np.savez(tmp, **arrays)
 
 
+def npz_problem(path: Path, err: Exception) -> str:
+    """What is wrong with a .npz file numpy could not read, in words: empty, not an archive, or numpy's error."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        head = b"PK"
+    if not head:
+        return "the file is empty"
+    if not head.startswith(b"PK"):
+        return "not a .npz archive (garbage, or another kind of file)"
+    return f"{type(err).__name__}: {err}"
+
+
 def load(path: Path) -> tuple[list[int], list[int], list[dict[str, np.ndarray]]]:
     """The epochs, phases and parameter arrays (by name, as Ensemble.state()) of a snapshots file."""
     try:
@@ -90,8 +105,16 @@ def load(path: Path) -> tuple[list[int], list[int], list[dict[str, np.ndarray]]]
             phases = [int(p) for p in z["phase"]]
             names = [n for n in z.files if n not in ("epoch", "phase")]
             stacked = {n: z[n] for n in names}
-    except (OSError, ValueError, KeyError) as err:
-        raise UserError(f"{path}: not a readable snapshots file ({err})") from None
+    except KeyError as err:
+        raise UserError(f"{path}: not a readable snapshots file (no {err} array)") from None
+    except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as err:
+        raise UserError(f"{path}: not a readable snapshots file ({npz_problem(path, err)})") from None
+    if len(phases) != len(epochs):
+        raise UserError(f"{path}: a damaged snapshots file: {len(epochs)} epochs but {len(phases)} phases")
+    for n, a in stacked.items():
+        if a.ndim < 1 or len(a) != len(epochs) or a.dtype.kind != "f":
+            raise UserError(f"{path}: a damaged snapshots file: array {n} has shape {a.shape} ({a.dtype}), "
+                            f"expected {len(epochs)} snapshots of floating-point parameters")
     states = []
     for i in range(len(epochs)):
         state = {n: a[i] for n, a in stacked.items()}
@@ -101,9 +124,15 @@ def load(path: Path) -> tuple[list[int], list[int], list[dict[str, np.ndarray]]]
 
 def network_at(cfg: Config, state: dict[str, np.ndarray], phase: int) -> Ensemble:
     """A one-member network from a snapshot, with the hidden activations of its phase."""
+    from .experiment import check_state_fits
     from .trainer import bind
 
-    hidden = [bind(cfg, h) for h in cfg.model.hidden_list(cfg.phases()[phase].hidden)]
+    phases = cfg.phases()
+    if not 0 <= phase < len(phases):
+        raise UserError(f"{SNAPSHOTS}: a snapshot of phase {phase}, but the config has {len(phases)} phase(s); "
+                        "was config.yaml edited after the run?")
+    check_state_fits(cfg, state, Path(SNAPSHOTS), phase)
+    hidden = [bind(cfg, h) for h in cfg.model.hidden_list(phases[phase].hidden)]
     return Ensemble.from_state({k: v[None] for k, v in state.items()}, hidden, bind(cfg, cfg.model.output))
 
 
