@@ -18,19 +18,182 @@ import math
 import sys
 import tempfile
 import types
-from collections.abc import Callable, Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import Config
 from .errors import UserError
 from .loading import config_from_dict, load_config
-from .runfiles import read_json, read_rows
+from .runfiles import read_json, read_rows, row_chunks
 
 ConfigLike = str | Path | Mapping | Config
 USER_MODULE = "relu_lab._user_activations"  # where activations given as Python functions are found
+
+
+class History(Sequence):
+    """A train run's metrics.csv as a sequence of dicts, one per logged epoch ({column: int, float or None},
+    as _number reads each cell), kept as a NumPy array per column: 8 bytes a cell rather than a dict of
+    Python objects per row (a million-row log is ~100 MB, not ~1.5 GB). A row's dict is made when it is
+    asked for; `history == [...]` compares row by row; `list(history)` makes every dict at once."""
+
+    def __init__(self, path: Path):
+        header, chunks = row_chunks(path, fast=_fast_chunk)
+        self.columns: list[str] = list(dict.fromkeys(header))
+        where = {name: i for i, name in enumerate(header)}  # a repeated name: the last one, as DictReader
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in self.columns}
+        self._n = 0
+        width = len(header)
+        for chunk in chunks:
+            if isinstance(chunk, list):  # rows of cells: each column typed cell by cell where it must be
+                self._n += len(chunk)
+                if all(len(r) == width for r in chunk):
+                    by_column = list(zip(*chunk))
+                else:  # a short row's missing cells are None, as csv.DictReader gives them; extra cells are left out
+                    by_column = [[r[i] if i < len(r) else None for r in chunk] for i in range(width)]
+                del chunk
+                typed = [_typed(c) for c in by_column]
+            else:  # _fast_chunk's columns (a tuple), already typed
+                typed = chunk
+                self._n += len(typed[0])
+            for key in self.columns:
+                parts[key].append(typed[where[key]])
+        self._cols = {k: _joined(v) for k, v in parts.items()}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _row(self, i: int) -> dict[str, Any]:
+        out = {}
+        for k, col in self._cols.items():
+            v = col[i]
+            if col.dtype.kind == "f":
+                v = float(v) if math.isfinite(v) else None
+            elif col.dtype.kind == "i":
+                v = int(v)
+            out[k] = v
+        return out
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._row(j) for j in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
+            raise IndexError("history index out of range")
+        return self._row(i % self._n)
+
+    def __iter__(self):
+        return (self._row(i) for i in range(self._n))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, History):
+            return self.columns == other.columns and all(
+                np.array_equal(self._cols[k], other._cols[k], equal_nan=self._cols[k].dtype.kind == "f")
+                if self._cols[k].dtype == other._cols[k].dtype else list(self._cols[k]) == list(other._cols[k])
+                for k in self.columns) and len(self) == len(other)
+        if isinstance(other, (list, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"History({self._n} rows: {', '.join(self.columns)})"
+
+    def column(self, key: str) -> np.ndarray:
+        """One column as an array (floats with NaN where the cell is None; ints as int64)."""
+        return self._cols[key]
+
+    def frame(self):
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("frame() needs pandas, which relu-lab does not install: pip install pandas") from None
+        return pd.DataFrame(dict(self._cols), columns=self.columns)
+
+
+_MARKS = np.frombuffer(b".eEnNiI", dtype=np.uint8)  # in a float's text (0.5, 1e-05, nan, inf), never in an int's
+
+
+def _fast_chunk(lines: list[str], width: int) -> tuple[np.ndarray, ...] | None:
+    """Plain numeric lines (no quotes, blank lines gone) as typed columns, in C: numpy's parser reads the
+    numbers (float() of each cell) and one pass over the bytes tells, per cell, an int's text (no '.',
+    'e', 'n', 'i') from a float's. A column of ints is int64, of floats float64 (NaN for non-finite, which
+    _number reads as None); None when a chunk is anything else (an empty cell, a word, a short row, a
+    column mixing ints and floats): then it is read cell by cell."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            values = np.loadtxt(lines, delimiter=",", ndmin=2, comments=None, dtype=np.float64, encoding=None)
+    except (ValueError, UserWarning):
+        return None
+    if values.shape != (len(lines), width):
+        return None
+    raw = np.frombuffer("".join(lines).encode("utf-8"), dtype=np.uint8)
+    cr = raw == 13
+    ends = (raw == 44) | (raw == 10)  # ',' or '\n': each cell ends with one
+    if int(ends.sum()) != len(lines) * width or raw[-1] != 10:
+        return None
+    cell = np.cumsum(ends, dtype=np.int32) - ends  # the cell each byte belongs to
+    marked = np.bincount(cell[np.isin(raw, _MARKS) & ~cr], minlength=len(lines) * width).reshape(-1, width) > 0
+    out = []
+    for j in range(width):
+        column = values[:, j]
+        if marked[:, j].all():
+            column = column.copy()
+            column[~np.isfinite(column)] = np.nan
+        elif not marked[:, j].any() and np.all(np.abs(column) < 2.0**53):
+            column = column.astype(np.int64)
+        else:
+            return None
+        out.append(column)
+    return tuple(out)
+
+
+def _typed(cells) -> np.ndarray:
+    """A chunk of one column's cells as _number reads them: int64 when every cell is an int, float64
+    (NaN for None: '' and non-finite) when every cell is a float or empty, else objects, cell by cell."""
+    try:
+        return np.array(cells, dtype=np.int64)  # int() of each cell
+    except (ValueError, TypeError, OverflowError):
+        pass
+    try:
+        values = np.array(cells, dtype=np.float64)  # float() of each cell
+    except (ValueError, TypeError):
+        values = None
+    if values is not None:
+        text = np.array(cells, dtype=str)
+        marked = np.zeros(len(cells), dtype=bool)  # a float's text, not an int's: 0.5, 1e-05, nan, inf
+        for mark in ".eEnNiI":
+            marked |= np.strings.find(text, mark) >= 0
+        if marked.all():
+            values[~np.isfinite(values)] = np.nan
+            return values
+    values = [_number(c) for c in cells]  # an int among floats, an empty cell, a word: cell by cell
+    if all(v is None or type(v) is float for v in values):
+        return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=object)
+    kinds = {p.dtype.kind for p in parts}
+    if len(kinds) == 1:
+        return np.concatenate(parts)
+    out = np.empty(sum(len(p) for p in parts), dtype=object)
+    at = 0
+    for p in parts:
+        out[at:at + len(p)] = [None if isinstance(v, float) and not math.isfinite(v) else v
+                               for v in p.tolist()]
+        at += len(p)
+    return out
 
 
 @dataclass
@@ -38,16 +201,18 @@ class Run:
     """A train run: its summary (as summary.json), its history (a dict per logged epoch)."""
 
     summary: dict[str, Any]
-    history: list[dict[str, float]]
+    history: History | list[dict[str, float]]  # a History: a dict per logged row, kept as columns
     config: dict[str, Any]
     run_dir: Path | None = None  # None: nothing was kept on disk
 
     def to_dict(self) -> dict[str, Any]:
-        return {"summary": self.summary, "history": self.history, "config": self.config,
+        return {"summary": self.summary, "history": list(self.history), "config": self.config,
                 "run_dir": str(self.run_dir) if self.run_dir else None}
 
     def frame(self):
-        """The history as a pandas DataFrame (pandas is not a dependency of relu-lab)."""
+        """The history as a pandas DataFrame (pandas is not a dependency of relu-lab), made from its columns."""
+        if isinstance(self.history, History):
+            return self.history.frame()
         return _frame(self.history)
 
 
@@ -108,7 +273,7 @@ def train(config: ConfigLike, overrides: Mapping[str, Any] | None = None, *, out
     cfg, source, base = _config(config, overrides, custom_activations)
     with _place(out) as where:
         report = train_run(cfg, where, source=source, base_dir=base)
-        history = [{k: _number(v) for k, v in row.items()} for row in read_rows(report.run_dir / "metrics.csv")]
+        history = History(report.run_dir / "metrics.csv")
         return Run(read_json(report.run_dir / "summary.json"), history, report.config.model_dump(mode="json"),
                    report.run_dir if out is not None else None)
 

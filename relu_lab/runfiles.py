@@ -7,9 +7,11 @@ load matplotlib, so commands that only read or write files stay quick.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,140 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         raise UserError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise UserError(f"{path}: cannot read the CSV file: {getattr(err, 'strerror', None) or err}") from None
+
+
+def _csv_error(path: Path, err: Exception) -> UserError:
+    if isinstance(err, FileNotFoundError):
+        return UserError(f"{path}: no such file")
+    return UserError(f"{path}: cannot read the CSV file: {getattr(err, 'strerror', None) or err}")
+
+
+def iter_rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of a CSV file with a header, as read_rows gives them, one at a time (a metrics.csv of
+    a million rows is never held whole); raises UserError, for an empty file before the first row."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None:
+                raise UserError(f"{path}: the file is empty (no header row)")
+            yield from reader
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise _csv_error(path, err) from None
+
+
+def row_chunks(path: Path, fast=None) -> tuple[list[str], Iterator[Any]]:
+    """A CSV file's header and its rows (as csv.reader gives them, blank lines skipped) a chunk of
+    CHUNK_BYTES at a time, for readers that keep less than the rows; raises UserError. `fast(lines,
+    width)`: tried first on a chunk without quotes (its lines, blank ones left out); what it returns
+    instead of None is yielded in place of that chunk's rows."""
+    try:
+        fh = open(path, newline="", encoding="utf-8")
+    except OSError as err:
+        raise _csv_error(path, err) from None
+    try:
+        header = next(csv.reader(fh), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        fh.close()
+        raise _csv_error(path, err) from None
+    if header is None:
+        fh.close()
+        raise UserError(f"{path}: the file is empty (no header row)")
+
+    def chunks() -> Iterator[list[list[str]]]:
+        try:
+            with fh:
+                while lines := fh.readlines(CHUNK_BYTES):
+                    if any('"' in line for line in lines):  # quoted cells (may hold newlines): the csv module
+                        chunk: list[list[str]] = []
+                        for row in csv.reader(itertools.chain(lines, fh)):
+                            if row:
+                                chunk.append(row)
+                            if len(chunk) == 65536:
+                                yield chunk
+                                chunk = []
+                        if chunk:
+                            yield chunk
+                        return
+                    lines = [line for line in lines if line not in ("\n", "\r\n", "\r")]
+                    if not lines:
+                        continue
+                    done = fast(lines, len(header)) if fast is not None else None
+                    if done is not None:
+                        yield done
+                        continue
+                    # no quotes: a line's cells are its text split at commas, as csv.reader splits it
+                    yield [line.rstrip("\r\n").split(",") for line in lines]
+        except (OSError, UnicodeDecodeError, csv.Error) as err:
+            raise _csv_error(path, err) from None
+
+    return header, chunks()
+
+
+CHUNK_BYTES = 8 * 2**20  # read_columns parses this much of a file at a time
+
+
+def read_columns(path: Path, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Columns of a CSV file with a header as float arrays, each cell as cell_float reads it (NaN for '',
+    a short row's missing cells and unreadable ones), parsed CHUNK_BYTES at a time: 8 bytes a cell kept,
+    not a dict of strings per row. `keys`: only these columns (those absent from the header are left
+    out); default all, in header order. Blank lines are skipped, as csv.DictReader does. Plain numeric
+    chunks go through numpy's C parser; a chunk it refuses (an empty cell, a short row, a word) is read
+    by the csv module, and from the first double quote on the rest of the file is; raises UserError."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), None)
+            if header is None:
+                raise UserError(f"{path}: the file is empty (no header row)")
+            where = {name: i for i, name in enumerate(header)}  # a repeated name: the last one, as DictReader
+            wanted = list(dict.fromkeys(k for k in (header if keys is None else keys) if k in where))
+            parts: dict[str, list[np.ndarray]] = {k: [] for k in wanted}
+            while lines := fh.readlines(CHUNK_BYTES):
+                if any('"' in line for line in lines):  # quoted cells (may hold newlines): the csv module
+                    chunk: list[list[str]] = []
+                    for row in csv.reader(itertools.chain(lines, fh)):
+                        if row:
+                            chunk.append(row)
+                        if len(chunk) == 65536:
+                            _parse_rows(chunk, wanted, where, parts)
+                            chunk = []
+                    _parse_rows(chunk, wanted, where, parts)
+                    break
+                _parse_lines(lines, wanted, where, parts)
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise _csv_error(path, err) from None
+    return {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
+
+
+def _parse_lines(lines: list[str], wanted: list[str], where: dict[str, int],
+                 parts: dict[str, list[np.ndarray]]) -> None:
+    if not wanted:
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "input contained no data" and the like: read it the slow way
+            values = np.loadtxt(lines, delimiter=",", usecols=[where[k] for k in wanted], ndmin=2,
+                                comments=None, dtype=np.float64, encoding=None)
+        if len(values) != sum(1 for line in lines if line.strip("\r\n")):
+            raise ValueError("a line was skipped")
+    except (ValueError, UserWarning):
+        _parse_rows([row for row in csv.reader(lines) if row], wanted, where, parts)
+        return
+    for j, key in enumerate(wanted):
+        parts[key].append(values[:, j].copy())
+
+
+def _parse_rows(chunk: list[list[str]], wanted: list[str], where: dict[str, int],
+                parts: dict[str, list[np.ndarray]]) -> None:
+    if not chunk:
+        return
+    for key in wanted:
+        i = where[key]
+        try:
+            values = np.array([row[i] for row in chunk], dtype=np.float64)  # float() of each cell
+        except (IndexError, ValueError):  # a short row or a cell that is no number: cell by cell
+            values = np.fromiter((cell_float(row[i] if i < len(row) else None) for row in chunk), np.float64,
+                                 len(chunk))
+        parts[key].append(values)
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..errors import UserError
 from ..rundir import replacing
 from ..snapshots import network_at, phase_starts
 from .output import draw_boundary, draw_fit
-from .style import COLORS, DPI, metric_columns, plt, positive
+from .style import COLORS, DPI, plt, positive, read_metrics, thin
 from .units import draw_units, snapshots_of
 
 MAX_FRAMES = 40
@@ -86,9 +86,13 @@ def _cost_so_far(ax, cfg, cols: dict[str, np.ndarray], epoch: int, summary: dict
     """The whole cost curve faint, the part up to `epoch` bold, a dot at `epoch`."""
     ep, cost = cols["epoch"], cols["cost"]
     ok = np.isfinite(cost)
-    ax.plot(ep[ok], cost[ok], color="0.8", lw=1.2)
+    x, y = ep[ok], cost[ok]
+    drawn = thin(len(x), y)
+    ax.plot(x[drawn], y[drawn], color="0.8", lw=1.2)
     now = ok & (ep <= epoch)
-    ax.plot(ep[now], cost[now], color=COLORS[0], lw=2, label="training cost")
+    x, y = ep[now], cost[now]
+    drawn = thin(len(x), y)
+    ax.plot(x[drawn], y[drawn], color=COLORS[0], lw=2, label="training cost")
     if now.any():
         last = np.flatnonzero(now)[-1]
         ax.plot([ep[last]], [cost[last]], "o", color=COLORS[3], ms=7)
@@ -136,7 +140,4 @@ def _write_gif(frames: list[np.ndarray], path: Path) -> Path:
 
 
 def load_curves(run_dir: Path) -> dict[str, np.ndarray]:
-    from ..runfiles import read_rows
-
-    path = run_dir / "metrics.csv"
-    return metric_columns(read_rows(path), path)
+    return read_metrics(run_dir / "metrics.csv")

@@ -13,21 +13,22 @@ import numpy as np
 
 from ..diagnostics import COLUMN as DIAGNOSTIC_COLUMN
 from ..errors import UserError
-from ..runfiles import read_json, read_rows, score_key
+from ..runfiles import read_json, score_key
 from ..snapshots import SNAPSHOTS
 from .output import decision_boundary, fit
 from .style import (
     COLORS,
     few_points,
     log_y,
-    metric_columns,
     on_scale,
     phase_marks,
     plt,
     positive,
+    read_metrics,
     run_name,
     save,
     score_label,
+    thin,
 )
 from .units import plot_raster, plot_units, plot_weights
 
@@ -44,7 +45,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     """
     run_dir = Path(run_dir)
     metrics_path = run_dir / "metrics.csv"
-    cols = metric_columns(read_rows(metrics_path), metrics_path)
+    cols = read_metrics(metrics_path)
     if "epoch" not in cols or "cost" not in cols:
         raise UserError(f"{metrics_path}: not a train run's metrics (no epoch or cost column)")
     name = run_name(run_dir)
@@ -103,7 +104,9 @@ def _curves(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg, summary:
             if values is None:
                 continue
             ok = np.isfinite(values)
-            ax.plot(epoch[ok], values[ok], style, lw=1.6, color=COLORS[0] if not prefix else COLORS[1],
+            x, y = epoch[ok], values[ok]
+            drawn = thin(len(x), y)
+            ax.plot(x[drawn], y[drawn], style, lw=1.6, color=COLORS[0] if not prefix else COLORS[1],
                     label=f"{what} {label}", **few_points(int(ok.sum())))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
@@ -146,6 +149,7 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> 
     cols = {k: on_scale(v) for k, v in cols.items()}
     diag = diagnostic_columns(cols)
     epoch = cols["epoch"]
+    drawn = thin(len(epoch), *(cols[k] for kind in ("dead", "sparsity", "slope") for _, k in diag.get(kind, [])))
     panels = []
     if "dead" in diag or "sparsity" in diag:
         panels.append("dead")
@@ -164,9 +168,9 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> 
     for ax, panel in zip(axes.flat, panels):
         if panel == "dead":
             for l, key in diag.get("dead", []):
-                ax.plot(epoch, cols[key], "-", color=COLORS[(l - 1) % 10], lw=1.6, label=f"dead units, layer {l}")
+                ax.plot(epoch[drawn], cols[key][drawn], "-", color=COLORS[(l - 1) % 10], lw=1.6, label=f"dead units, layer {l}")
             for l, key in diag.get("sparsity", []):
-                ax.plot(epoch, cols[key], ":", color=COLORS[(l - 1) % 10], lw=1.4, label=f"zero outputs, layer {l}")
+                ax.plot(epoch[drawn], cols[key][drawn], ":", color=COLORS[(l - 1) % 10], lw=1.4, label=f"zero outputs, layer {l}")
             ax.set_ylim(-0.02, 1.02)
             ax.set_ylabel("share of units / outputs")
             ax.set_title("Dead units (solid) and sparsity (dotted) per hidden layer", fontsize=10)
@@ -174,7 +178,9 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> 
             for l, key in diag[panel]:
                 v = cols[key]
                 ok = np.isfinite(v) & (v > 0)
-                ax.plot(epoch[ok], v[ok], color=COLORS[(l - 1) % 10], lw=1.6, label=f"W{l}")
+                x, y = epoch[ok], v[ok]
+                shown = thin(len(x), y)
+                ax.plot(x[shown], y[shown], color=COLORS[(l - 1) % 10], lw=1.6, label=f"W{l}")
             values = np.concatenate([cols[k] for _, k in diag[panel]])
             if panel == "grad" and positive(values):
                 log_y(ax, values)
@@ -183,7 +189,7 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> 
             ax.set_title(f"{what.capitalize()} per weight layer", fontsize=10)
         else:
             for l, key in diag["slope"]:
-                ax.plot(epoch, cols[key], color=COLORS[(l - 1) % 10], lw=1.6, label=f"layer {l}")
+                ax.plot(epoch[drawn], cols[key][drawn], color=COLORS[(l - 1) % 10], lw=1.6, label=f"layer {l}")
             ax.set_ylabel("PReLU slope")
             ax.set_title("Learned PReLU slope per hidden layer", fontsize=10)
         ax.set_xlabel("epoch")

@@ -21,7 +21,7 @@ from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from ..errors import UserError  # noqa: E402
 from ..rundir import replacing  # noqa: E402
-from ..runfiles import cell_float, read_json  # noqa: E402
+from ..runfiles import cell_float, read_columns, read_json  # noqa: E402
 
 DPI = 120
 COLORS = plt.get_cmap("tab10").colors
@@ -35,6 +35,45 @@ def metric_columns(rows: list[dict[str, str]], path: Path) -> dict[str, np.ndarr
     if not rows:
         raise UserError(f"{path}: no logged rows yet")
     return {key: np.array([cell_float(r.get(key)) for r in rows]) for key in rows[0] if key is not None}
+
+
+def read_metrics(path: Path) -> dict[str, np.ndarray]:
+    """The numeric columns of a metrics.csv, as metric_columns gives them, read a chunk of rows at a time
+    (a million-row log is its columns' floats, not a dict of strings per row); raises UserError when it
+    has no rows."""
+    cols = read_columns(path)
+    if not cols or not len(next(iter(cols.values()))):
+        raise UserError(f"{path}: no logged rows yet")
+    return cols
+
+
+MAX_POINTS = 2000  # buckets a drawn line is thinned to: first, last, smallest and largest point of each
+
+
+def thin(n: int, *ys: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray | slice:
+    """The indices of n points worth drawing: all of them up to 4 * max_points; beyond, the points are
+    cut into max_points buckets and each keeps its first and last point, the smallest and the largest
+    finite value of each of `ys`, and its first non-finite one (where a line breaks). At the widths
+    relu-lab draws (well under max_points pixels a panel) the line looks the same, its extremes and
+    the axis limits they set are kept exactly; a million logged epochs become a few thousand points."""
+    if n <= 4 * max_points:
+        return slice(None)
+    size = -(-n // max_points)
+    buckets = -(-n // size)
+    starts = np.arange(buckets) * size
+    keep = [starts, np.minimum(starts + size, n) - 1]
+    pad = buckets * size - n
+    for y in ys:
+        y = np.asarray(y, dtype=float)
+        finite = np.isfinite(y)
+        low = np.pad(np.where(finite, y, np.inf), (0, pad), constant_values=np.inf).reshape(buckets, size)
+        high = np.pad(np.where(finite, y, -np.inf), (0, pad), constant_values=-np.inf).reshape(buckets, size)
+        broken = np.pad(~finite, (0, pad)).reshape(buckets, size)
+        keep += [starts + low.argmin(axis=1), starts + high.argmax(axis=1)]
+        has_break = broken.any(axis=1)
+        keep.append((starts + broken.argmax(axis=1))[has_break])
+    index = np.unique(np.concatenate(keep))
+    return index[index < n]
 
 
 def run_name(run_dir: Path) -> str:

@@ -19,11 +19,11 @@ from ..runfiles import (
     compare_choices,
     compare_key,
     lr_key,
-    read_rows,
+    read_columns,
     read_yaml_or_none,
     short_value,
 )
-from .style import band_alpha, few_points, log_y, palette, plt, positive, save, score_label
+from .style import band_alpha, few_points, log_y, palette, plt, positive, save, score_label, thin
 
 # --- sweeps and comparisons -----------------------------------------------------------------
 
@@ -241,27 +241,43 @@ def _choice_label(g: SweepDir, name: str, row: dict[str, str]) -> str:
     return f"{name} ({extra})" if extra else name
 
 
-def _member_curves(g: SweepDir) -> dict[str, dict[int, tuple[float, float]]]:
-    """metrics.csv as {member: {epoch: (cost, score)}}, for members listed in members.csv."""
-    path = g.dir / "metrics.csv"
-    rows = read_rows(path)
-    if rows and ("member" not in rows[0] or "epoch" not in rows[0] or "cost" not in rows[0]):
-        raise UserError(f"{path}: not a sweep's long-form metrics (needs member, epoch, cost)")
-    out: dict[str, dict[int, tuple[float, float]]] = {}
-    for r in rows:
-        epoch = int(cell_float(r["epoch"]))
-        out.setdefault(r["member"], {})[epoch] = (cell_float(r["cost"]), cell_float(r.get(g.score)))
-    return out
+class _MemberCurves:
+    """metrics.csv's member, epoch, cost and score columns as arrays (not a dict per row), the rows of
+    each member found by one sort: 32 bytes a row for a million-row sweep."""
+
+    def __init__(self, g: SweepDir):
+        path = g.dir / "metrics.csv"
+        cols = read_columns(path, ["member", "epoch", "cost", g.score])
+        if any(k not in cols for k in ("member", "epoch", "cost")) and len(next(iter(cols.values()), ())):
+            raise UserError(f"{path}: not a sweep's long-form metrics (needs member, epoch, cost)")
+        n = len(cols.get("epoch", ()))
+        self.member = cols.get("member", np.zeros(0))
+        epoch = cols.get("epoch", np.zeros(0))
+        if not np.isfinite(epoch).all():
+            raise UserError(f"{path}: a row's epoch is not a number")
+        self.epoch = epoch.astype(np.int64)
+        self.cost = cols.get("cost", np.zeros(0))
+        self.score = cols.get(g.score, np.full(n, np.nan))
+        self.order = np.argsort(self.member, kind="stable")  # a member's rows in the order they were logged
+        self.sorted = self.member[self.order]
+        self.epochs = np.unique(self.epoch)  # every logged epoch, ascending
+
+    def rows(self, member: str) -> np.ndarray:
+        """The row numbers of one member (its number as members.csv spells it)."""
+        m = cell_float(member)
+        if not math.isfinite(m):
+            return self.order[:0]
+        lo, hi = np.searchsorted(self.sorted, m, side="left"), np.searchsorted(self.sorted, m, side="right")
+        return self.order[lo:hi]
 
 
 def _compare_curves(g: SweepDir) -> Path:
-    curves = _member_curves(g)
+    curves = _MemberCurves(g)
     choices = compare_choices(g)
-    epochs = sorted({e for c in curves.values() for e in c})
-    if not epochs:
+    if not curves.epochs.size:
         raise UserError(f"{g.dir / 'metrics.csv'}: no logged rows")
-    ep = np.array(epochs, dtype=float)
-    index = {e: i for i, e in enumerate(epochs)}
+    ep = curves.epochs.astype(float)
+    n_epochs = len(curves.epochs)
     fig, (ax_c, ax_s) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
     all_costs = []
     colours, alpha = palette(len(choices)), band_alpha(len(choices))
@@ -272,15 +288,20 @@ def _compare_curves(g: SweepDir) -> Path:
         # After its last logged epoch a member has stopped: it diverged. It counts as the worst value
         # (cost +inf, score -inf), so a median is not taken over the survivors only. Epochs that
         # some running member did not log (others logged a divergence there) are left out.
-        cost = np.full((len(ids), len(epochs)), np.nan)
-        score = np.full((len(ids), len(epochs)), np.nan)
+        cost = np.full((len(ids), n_epochs), np.nan)
+        score = np.full((len(ids), n_epochs), np.nan)
         for j, mid in enumerate(ids):
-            logged = curves.get(mid, {})
-            for e, (c, s) in logged.items():
-                ok = math.isfinite(c)
-                cost[j, index[e]] = c if ok else np.inf
-                score[j, index[e]] = s if ok and math.isfinite(s) else -np.inf
-            stopped = index[max(logged)] + 1 if logged else 0
+            rows = curves.rows(mid)
+            if rows.size:
+                # a member's epoch logged twice (it is not, in a file relu-lab wrote): its last row counts
+                at, last = np.unique(curves.epoch[rows][::-1], return_index=True)
+                rows = rows[::-1][last]
+                at = np.searchsorted(curves.epochs, at)
+                c, s = curves.cost[rows], curves.score[rows]
+                ok = np.isfinite(c)
+                cost[j, at] = np.where(ok, c, np.inf)
+                score[j, at] = np.where(ok & np.isfinite(s), s, -np.inf)
+            stopped = at.max() + 1 if rows.size else 0
             cost[j, stopped:], score[j, stopped:] = np.inf, -np.inf
         keep = ~np.isnan(cost).any(axis=0)
         cost, score = cost[:, keep], score[:, keep]
@@ -331,8 +352,9 @@ def _median_line(ax, ep: np.ndarray, q: np.ndarray, style: str, colour, alpha: f
         label += f" (median diverged at epoch {ep[gone[0]]:g})"
     elif not finite.any():
         label += " (median diverged before the first log)"
-    ax.plot(ep, q[1], style, color=colour, lw=1.8, label=label, **few_points(int(finite.sum())))
-    ax.fill_between(ep, q[0], q[2], color=colour, alpha=alpha, lw=0)
+    drawn = thin(len(ep), *q)  # a long log: the points worth drawing, extremes kept
+    ax.plot(ep[drawn], q[1][drawn], style, color=colour, lw=1.8, label=label, **few_points(int(finite.sum())))
+    ax.fill_between(ep[drawn], q[0][drawn], q[2][drawn], color=colour, alpha=alpha, lw=0)
     if gone.size:
         trans = blended_transform_factory(ax.transData, ax.transAxes)
         ax.plot([ep[gone[0]]], [0.97], "x", color=colour, ms=9, mew=2.2, transform=trans, clip_on=False)
