@@ -63,7 +63,7 @@ class History(Sequence):
                 self._n += len(typed[0])
             for key in self.columns:
                 parts[key].append(typed[where[key]])
-        self._cols = {k: _joined(v) for k, v in parts.items()}
+        self._cols = {k: _joined(parts.pop(k)) for k in list(parts)}  # a column at a time: no second copy of all
 
     def __len__(self) -> int:
         return self._n

@@ -94,7 +94,8 @@ def try_json(path: Path) -> dict[str, Any]:
 
 
 def _curves(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg, summary: dict) -> Path:
-    cols = {k: on_scale(v) for k, v in cols.items()}
+    drawn = ("epoch", "cost", "test_cost", "accuracy", "test_accuracy", "r2", "test_r2")
+    cols = {k: on_scale(v) for k, v in cols.items() if k in drawn}  # a copy of what is drawn only
     epoch = cols["epoch"]
     score = score_key(cols)
     fig, (ax_c, ax_s) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
@@ -146,8 +147,9 @@ def diagnostic_columns(cols: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
 
 
 def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> Path:
-    cols = {k: on_scale(v) for k, v in cols.items()}
     diag = diagnostic_columns(cols)
+    wanted = {"epoch"} | {key for found in diag.values() for _, key in found}
+    cols = {k: on_scale(v) for k, v in cols.items() if k in wanted}  # a copy of what is drawn only
     epoch = cols["epoch"]
     drawn = thin(len(epoch), *(cols[k] for kind in ("dead", "sparsity", "slope") for _, k in diag.get(kind, [])))
     panels = []
@@ -168,9 +170,11 @@ def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> 
     for ax, panel in zip(axes.flat, panels):
         if panel == "dead":
             for l, key in diag.get("dead", []):
-                ax.plot(epoch[drawn], cols[key][drawn], "-", color=COLORS[(l - 1) % 10], lw=1.6, label=f"dead units, layer {l}")
+                ax.plot(epoch[drawn], cols[key][drawn], "-", color=COLORS[(l - 1) % 10], lw=1.6,
+                        label=f"dead units, layer {l}")
             for l, key in diag.get("sparsity", []):
-                ax.plot(epoch[drawn], cols[key][drawn], ":", color=COLORS[(l - 1) % 10], lw=1.4, label=f"zero outputs, layer {l}")
+                ax.plot(epoch[drawn], cols[key][drawn], ":", color=COLORS[(l - 1) % 10], lw=1.4,
+                        label=f"zero outputs, layer {l}")
             ax.set_ylim(-0.02, 1.02)
             ax.set_ylabel("share of units / outputs")
             ax.set_title("Dead units (solid) and sparsity (dotted) per hidden layer", fontsize=10)
