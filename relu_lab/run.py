@@ -207,12 +207,24 @@ def load_network(run_dir: str | Path) -> tuple[Config, Dataset, Ensemble]:
     path = run_dir / "params.npz"
     if not path.exists():
         raise UserError(f"{run_dir}: no params.npz (not a finished train run)")
-    last_hidden = cfg.phases()[-1].hidden
-    hidden = [bind(cfg, h) for h in cfg.model.hidden_list(last_hidden)]
+    phase = _saved_in_phase(run_dir, cfg)
+    hidden = [bind(cfg, h) for h in cfg.model.hidden_list(cfg.phases()[phase].hidden)]
     state = read_params(path)
-    check_state_fits(cfg, state, path, members=1, config_name=str(run_dir / "config.yaml"))
+    check_state_fits(cfg, state, path, phase, members=1, config_name=str(run_dir / "config.yaml"))
     net = Ensemble.from_state(state, hidden, bind(cfg, cfg.model.output))
     return cfg, data, net
+
+
+def _saved_in_phase(run_dir: Path, cfg: Config) -> int:
+    """The phase whose activations params.npz was saved with: an interrupted run's checkpoint says, else the last."""
+    last = len(cfg.phases()) - 1
+    if not (run_dir / CHECKPOINT).is_file():
+        return last
+    try:
+        phase = checkpoint.load(run_dir / CHECKPOINT)[1].phase
+    except UserError:  # a damaged checkpoint: --resume says so; the network is drawn as finished
+        return last
+    return phase if isinstance(phase, int) and 0 <= phase <= last else last
 
 
 def read_params(path: Path) -> dict[str, np.ndarray]:

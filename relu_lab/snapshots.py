@@ -93,7 +93,7 @@ def npz_problem(path: Path, err: Exception) -> str:
     if not head:
         return "the file is empty"
     if not head.startswith(b"PK"):
-        return "not a .npz archive (garbage, or another kind of file)"
+        return "not a .npz archive"
     return f"{type(err).__name__}: {err}"
 
 

@@ -310,3 +310,18 @@ def test_a_garbage_line_in_members_csv_is_one_line_naming_it(sweep_dir, line, wo
         ["show", str(sweep_dir), "--member", "0", "--no-plots", "-q"]
     out = one_line(invoke(*args))
     assert "members.csv: line " in out and words in out, out
+
+
+def test_an_interrupted_run_is_loaded_with_the_activations_of_the_phase_it_stopped_in(tmp_path):
+    """params.npz of a run interrupted in a ReLU phase, before a PReLU one, has no learned slopes: it is the
+    network of the phase it stopped in (the checkpoint says which), not a misfit of the config's last phase."""
+    from relu_lab.loading import config_from_dict
+
+    cfg = config_from_dict({"name": "ph", "data": {"name": "xor"}, "model": {"layers": [2, 4, 1], "hidden": "relu"},
+                            "train": {"lr": 0.5, "phases": [{"epochs": 100, "hidden": "relu"},
+                                                            {"epochs": 100, "hidden": "prelu"}]},
+                            "log_every": 10})
+    report = train_run(cfg, tmp_path, on_log=press_ctrl_c_at(50))
+    assert report.summary["status"] == "interrupted"
+    _, _, net = load_network(report.run_dir)
+    assert [a.name for a in net.hidden] == ["relu"] and not net.learned
