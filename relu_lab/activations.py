@@ -306,15 +306,15 @@ def check_activation(act: Activation) -> str | None:
                 y = fn(x.copy())
         except Exception as err:  # a user's code: any failure is reported, not raised through
             raise ValueError(f"{what} failed on an array of {x.size} points ({type(err).__name__}: {err})") from None
-        if not isinstance(y, np.ndarray) or y.dtype.kind != "f":
+        if not isinstance(y, np.ndarray) or y.dtype.kind not in "biuf":  # (z > 0) as a derivative is fine
             try:
                 shape = np.shape(y)
             except Exception:  # noqa: BLE001 - whatever the user's function returned
                 shape = "?"
-            got = f"{y.dtype} values, not floats" if isinstance(y, np.ndarray) else \
+            got = f"{y.dtype} values, not real numbers" if isinstance(y, np.ndarray) else \
                 f"a {type(y).__name__}, not a NumPy array"
             raise ValueError(f"{what} returned shape {shape} ({got}) for a float array of shape {x.shape}; it "
-                             "must return a NumPy float array of its input's shape (e.g. np.maximum(z, 0.0))")
+                             "must return a NumPy array of real numbers of its input's shape (e.g. np.maximum(z, 0.0))")
         if y.shape != x.shape:
             raise ValueError(f"{what} returned shape {y.shape} for an input of shape {x.shape}; it must work "
                              "elementwise and return an array of its input's shape")

@@ -216,8 +216,11 @@ def drelu_list(z):
 def relu_flat(z):
     return np.maximum(z, 0.0).ravel()
 
-def relu_int(z):
-    return np.maximum(z, 0).astype(int)
+def relu_complex(z):
+    return np.maximum(z, 0) + 0j
+
+def drelu_bool(z):
+    return z > 0
 '''
 
 
@@ -225,9 +228,9 @@ def relu_int(z):
     ("relu_list", "drelu", "f (listy_act:relu_list) returned shape (41,) (a list, not a NumPy array)"),
     ("relu", "drelu_list", "df (listy_act:drelu_list) returned shape (41,) (a list, not a NumPy array)"),
     ("relu_flat", "drelu", "returned shape (41,) for an input of shape (1, 41, 1)"),
-    ("relu_int", "drelu", "(int64 values, not floats)"),
+    ("relu_complex", "drelu", "(complex128 values, not real numbers)"),
 ])
-def test_a_custom_activation_that_returns_no_float_array_is_refused_at_load(tmp_path, f, df, words):
+def test_a_custom_activation_that_returns_no_real_array_is_refused_at_load(tmp_path, f, df, words):
     (tmp_path / "listy_act.py").write_text(MODULE)
     config = tmp_path / "mine.yaml"
     config.write_text(textwrap.dedent(f"""\
@@ -325,3 +328,19 @@ def test_an_interrupted_run_is_loaded_with_the_activations_of_the_phase_it_stopp
     assert report.summary["status"] == "interrupted"
     _, _, net = load_network(report.run_dir)
     assert [a.name for a in net.hidden] == ["relu"] and not net.learned
+
+
+def test_a_custom_derivative_that_returns_booleans_trains(tmp_path):
+    (tmp_path / "listy_act.py").write_text(MODULE)
+    config = tmp_path / "mine.yaml"
+    config.write_text(textwrap.dedent("""\
+        name: mine
+        data: {name: xor}
+        model:
+          layers: [2, 4, 1]
+          hidden: mine
+          custom_activations: {mine: {f: "listy_act:relu", df: "listy_act:drelu_bool"}}
+        train: {epochs: 5}
+        """))
+    result = CliRunner().invoke(app, ["train", str(config), "--no-plots", "-q", "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
