@@ -32,7 +32,7 @@ from .config import LAYERED, PROPORTIONS, Config, Expectation
 from .errors import UserError
 from .grid import SweepPlan, plan_sweep, run_sweep, wilson
 from .loading import apply_override, config_from_dict
-from .runfiles import cell_float, read_rows
+from .runfiles import cell_float, iter_rows, read_rows
 
 Z95 = 1.959963984540054
 BOOTSTRAP = 2000
@@ -385,8 +385,10 @@ def _per_member(e: Expectation, run_dir: Path, rows: list[dict[str, str]], layer
     """Each member's value of a median/mean figure (NaN where it has none)."""
     if e.at == "start":  # the first logged row of each member in metrics.csv
         first: dict[str, dict[str, str]] = {}
-        for r in read_rows(run_dir / "metrics.csv"):
+        for r in iter_rows(run_dir / "metrics.csv"):  # streamed, until every member's first row is read
             first.setdefault(r["member"], r)
+            if len(first) == len(rows):
+                break
         rows = [first[r["member"]] for r in rows]
     if e.figure == "dead_share":
         key = _layer_column("dead", e.layer, layers, rows[0])

@@ -344,3 +344,13 @@ def test_a_custom_derivative_that_returns_booleans_trains(tmp_path):
         """))
     result = CliRunner().invoke(app, ["train", str(config), "--no-plots", "-q", "--out", str(tmp_path / "runs")])
     assert result.exit_code == 0, result.output
+
+
+def test_plot_of_a_run_whose_network_no_longer_fits_warns_in_one_line_and_draws_the_rest(train_dir):
+    widen(train_dir / "config.yaml")
+    result = invoke("plot", str(train_dir))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings and "no decision boundary or fit" in warnings[0] and "params.npz" in warnings[0]
+    assert "UserWarning" not in result.output and ".py:" not in result.output  # no file:line of Python's warnings
+    assert (train_dir / "curves.png").is_file()

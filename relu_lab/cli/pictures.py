@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from ..errors import UserError
@@ -17,7 +18,11 @@ def draw_plots(run_dir: Path, after_run: bool = False) -> list[Path]:
     from ..report import write_report
 
     try:
-        pictures = plot_any(run_dir)
+        with warnings.catch_warnings(record=True) as caught:  # the library's warnings: one line each, no file:line
+            warnings.simplefilter("always")
+            pictures = plot_any(run_dir)
+        for warning in dict.fromkeys(str(w.message) for w in caught):
+            complain("warning", "yellow", warning)
     except UserError:
         raise
     except Exception as err:
