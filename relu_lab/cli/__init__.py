@@ -9,8 +9,6 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 
-from click.utils import PacifyFlushWrapper
-
 from ..console import Survivable
 from .base import EXIT_RUN_FAILED, app, complain
 
@@ -30,7 +28,7 @@ def run() -> None:
 def _closed_pipe(done: SystemExit) -> bool:
     """Whether this exit(1) is click's or rich's answer to a closed pipe (their own output: --help,
     usage), not a failure: click wraps the streams in PacifyFlushWrapper, rich exits from on_broken_pipe."""
-    if isinstance(sys.stdout, PacifyFlushWrapper):
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # by name: click deprecates importing it
         return True
     tb = done.__traceback__
     while tb is not None:
