@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 from typer.testing import CliRunner
@@ -100,15 +101,13 @@ def test_first_compile_is_announced_once(tmp_path, monkeypatch):
     monkeypatch.setattr(engines, "notify", said.append)
     monkeypatch.setattr(compiled, "cache_dir", lambda: tmp_path)
 
-    class Fresh:  # a kernel not yet compiled in this process
-        signatures: list = []
+    Fresh = SimpleNamespace(__name__="block_epochs", signatures=[])  # a kernel not yet compiled in this process
 
-    monkeypatch.setattr(compiled, "block_epochs", Fresh)
-    compiled._announce_compile()
+    compiled._announce_compile(Fresh)
     assert len(said) == 1 and "compiling" in said[0] and str(tmp_path) in said[0]
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "compiled.block_epochs-150.py311.nbi").write_bytes(b"")
-    compiled._announce_compile()
+    compiled._announce_compile(Fresh)
     assert len(said) == 1  # cached on disk: nothing to say
 
 

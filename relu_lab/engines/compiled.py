@@ -172,12 +172,149 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                         break
 
 
+@njit(cache=True, nogil=True)
+def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
+                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
+    """block_epochs for the members one after another, with the samples of a batch as the lanes:
+    F is (kb, P), member-major. It wins where a batch is long and the members few (a train; a full
+    batch of hundreds of points), where block_epochs has few lanes and each sample costs a pass.
+
+    Each member goes through exactly block_epochs's operations in the same order: every sum over
+    inputs, units and samples is taken in the same sequence, nothing is reassociated (the sums of
+    the gradient over a batch's samples run sample after sample, the units innermost, through dT).
+    So the two kernels give bit-identical results, and which one runs is a matter of speed only.
+    """
+    kb, P = F.shape
+    L = sizes.size - 1
+    n = X.shape[0]
+    width = sizes.max()
+    O = sizes[L]
+    lanes = min(B, n)
+    rowwise = out_code >= scalar.N_ELEMENTWISE
+    g = np.empty(P)
+    zs = np.empty((L, width, lanes))
+    acts = np.empty((L + 1, width, lanes))
+    d = np.empty((width, lanes))
+    dT = np.empty((lanes, width))  # d with the samples outermost
+    ga = np.empty((width, lanes))
+    y = np.empty((O, lanes))
+    dfz = np.zeros((O, lanes))
+    slope = np.zeros((width, lanes))  # a learned parameter of a layer (one per unit), in every lane
+    gl = np.empty((width, lanes))  # its gradient, per sample
+    for m in range(kb):
+        f = F[m]
+        for e in range(E):
+            rate = lr[m] if alive[m] else 0.0
+            for s in range(0, n, B):
+                nb = min(B, n - s)
+                g[:] = 0.0
+                for t in range(nb):
+                    row = idx[e, m, s + t] if idx.shape[0] > 0 else s + t
+                    for c in range(sizes[0]):
+                        acts[0, c, t] = X[row, c]
+                    for o in range(O):
+                        y[o, t] = Y[row, o]
+                # forward: z = a W + b, a = f(z), layer by layer
+                for l in range(L):
+                    nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
+                    z = zs[l]
+                    for j in range(nout):
+                        zj = z[j]
+                        zj[:nb] = 0.0
+                        for c in range(nin):
+                            ac = acts[l, c]
+                            w = f[wo + c * nout + j]
+                            for t in range(nb):
+                                zj[t] += ac[t] * w
+                        bj = f[bo + j]
+                        for t in range(nb):
+                            zj[t] += bj
+                    if l < L - 1:
+                        if l_off[l] > 0:
+                            for j in range(nout):
+                                slope[j, :nb] = f[l_off[l] + j]
+                        scalar.activate(codes[l], z, acts[l + 1], nout, nb, params[l], slope)
+                    elif rowwise:
+                        scalar.rowwise_output(out_code - scalar.N_ELEMENTWISE, z, acts[L], nout, nb)
+                    else:
+                        scalar.activate(out_code, z, acts[L], nout, nb, out_params, z)
+                        if needs_df:
+                            scalar.output_df(out_code, z, dfz, nout, nb, out_params)
+                scalar.loss_delta(loss_code, zs[L - 1], acts[L], y, dfz, d, O, nb, rowwise)
+                if mean and nb > 1:
+                    for o in range(O):
+                        for t in range(nb):
+                            d[o, t] /= nb
+                # backward: dC/dW = a^T delta, dC/db = delta, dC/da = delta W^T
+                for l in range(L - 1, -1, -1):
+                    nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
+                    for j in range(nout):
+                        for t in range(nb):
+                            dT[t, j] = d[j, t]
+                    for t in range(nb):  # sample after sample, as block_epochs adds them up
+                        dt = dT[t]
+                        for c in range(nin):
+                            ac = acts[l, c, t]
+                            at = wo + c * nout
+                            for j in range(nout):
+                                g[at + j] += ac * dt[j]
+                        for j in range(nout):
+                            g[bo + j] += dt[j]
+                    if l == 0:
+                        break
+                    for c in range(nin):
+                        gc = ga[c]
+                        gc[:nb] = 0.0
+                        for j in range(nout):
+                            w = f[wo + c * nout + j]
+                            dj = d[j]
+                            for t in range(nb):
+                                gc[t] += dj[t] * w
+                    h = l - 1
+                    learned = l_off[h] > 0
+                    if learned:
+                        for c in range(nin):
+                            slope[c, :nb] = f[l_off[h] + c]
+                            gl[c, :nb] = 0.0
+                    scalar.backward_through(codes[h], zs[h], ga, nin, nb, params[h], slope, gl)
+                    if learned:
+                        for t in range(nb):
+                            for c in range(nin):
+                                g[l_off[h] + c] += gl[c, t]
+                    for c in range(nin):
+                        for t in range(nb):
+                            d[c, t] = ga[c, t]
+                # the update: p -= lr (g + wd W), g first scaled down to at most the clip norm
+                if clip > 0:
+                    sq = 0.0
+                    for q in range(P):
+                        sq += g[q] * g[q]
+                    sq = min(1.0, clip / (np.sqrt(sq) + 1e-12))
+                    if sq < 1.0:
+                        clipped[m] += 1
+                    for q in range(P):
+                        g[q] *= sq
+                if wd != 0.0:
+                    for q in range(P):
+                        g[q] += wd * wmask[q] * f[q]
+                for q in range(P):
+                    f[q] -= g[q] * rate
+            lr[m] *= decay[m]
+            if alive[m]:
+                last = w_off[L - 1]
+                for q in range(last, last + sizes[L - 1] * O):
+                    if not np.isfinite(f[q]):
+                        alive[m] = False
+                        dead_at[m] = e + 1
+                        break
+
+
 numba.config.CACHE_DIR = _user_cache_dir
 
 
-def _announce_compile() -> None:
+def _announce_compile(kernel) -> None:
     """Before the first compile after an install (nothing cached yet), say what the pause is."""
-    if block_epochs.signatures or any(cache_dir().rglob("*block_epochs*.nbi")):
+    if kernel.signatures or any(cache_dir().rglob(f"*{kernel.__name__}*.nbi")):
         return
     if engines.notify is not None:
         engines.notify("compiling relu-lab's training kernel: once after an install, about half a minute; "
@@ -217,6 +354,15 @@ def block_size(K: int, P: int) -> int:
     return int(max(1, min(BLOCK, -(-K // threads()), 2**22 // max(P, 1))))
 
 
+def samples_as_lanes(K: int, batch: int) -> bool:
+    """Whether member_epochs (the samples of a batch as the lanes) rather than block_epochs (the
+    members of a block as the lanes) trains K members with batches of `batch` samples: the longer
+    axis makes the lanes. Both give the same bits, so this is speed alone; measured on 2 cores, a
+    one-member train of 2-32-32-1 ReLU in batches of 32 runs 12x faster with the samples as lanes,
+    64 members of it 1.4x slower (their blocks of 32 fill the lanes, and one pass serves them all)."""
+    return batch > min(BLOCK, -(-K // threads()))
+
+
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -240,16 +386,19 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
     update = (plan.clip or 0.0, float(plan.weight_decay), net.weight_mask)
 
     clipped = plan.clipped if plan.clipped is not None else np.zeros(K, dtype=np.int64)
+    by_samples = samples_as_lanes(K, min(plan.batch, len(X)))
+    kernel = member_epochs if by_samples else block_epochs
 
     def run(k0: int, k1: int) -> None:
-        F = np.ascontiguousarray(net.flat[k0:k1].T)  # (P, members): the members innermost
-        block_epochs(F, X, Y, np.ascontiguousarray(orders[:, k0:k1], dtype=np.int64), *fixed,
-                     lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1], clipped[k0:k1])
-        net.flat[k0:k1] = F.T
+        # (members, P) for member_epochs; (P, members), the members innermost, for block_epochs
+        F = np.ascontiguousarray(net.flat[k0:k1] if by_samples else net.flat[k0:k1].T)
+        kernel(F, X, Y, np.ascontiguousarray(orders[:, k0:k1], dtype=np.int64), *fixed,
+               lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1], clipped[k0:k1])
+        net.flat[k0:k1] = F if by_samples else F.T
 
-    size = block_size(K, P)
+    size = -(-K // threads()) if by_samples else block_size(K, P)
     blocks = [(k0, min(K, k0 + size)) for k0 in range(0, K, size)]
-    _announce_compile()
+    _announce_compile(kernel)
     if len(blocks) == 1 or threads() == 1:
         for k0, k1 in blocks:
             run(k0, k1)
