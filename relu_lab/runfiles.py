@@ -109,33 +109,21 @@ CHUNK_BYTES = 2 * 2**20  # read_columns and row_chunks parse this much of a file
 
 def read_columns(path: Path, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """Columns of a CSV file with a header as float arrays, each cell as cell_float reads it (NaN for '',
-    a short row's missing cells and unreadable ones), parsed CHUNK_BYTES at a time: 8 bytes a cell kept,
-    not a dict of strings per row. `keys`: only these columns (those absent from the header are left
-    out); default all, in header order. Blank lines are skipped, as csv.DictReader does. Plain numeric
-    chunks go through numpy's C parser; a chunk it refuses (an empty cell, a short row, a word) is read
-    by the csv module, and from the first double quote on the rest of the file is; raises UserError."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
-            if header is None:
-                raise UserError(f"{path}: the file is empty (no header row)")
-            where = {name: i for i, name in enumerate(header)}  # a repeated name: the last one, as DictReader
-            wanted = list(dict.fromkeys(k for k in (header if keys is None else keys) if k in where))
-            parts: dict[str, list[np.ndarray]] = {k: [] for k in wanted}
-            while lines := fh.readlines(CHUNK_BYTES):
-                if any('"' in line for line in lines):  # quoted cells (may hold newlines): the csv module
-                    chunk: list[list[str]] = []
-                    for row in csv.reader(itertools.chain(lines, fh)):
-                        if row:
-                            chunk.append(row)
-                        if len(chunk) == 65536:
-                            _parse_rows(chunk, wanted, where, parts)
-                            chunk = []
-                    _parse_rows(chunk, wanted, where, parts)
-                    break
-                _parse_lines(lines, wanted, where, parts)
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise _csv_error(path, err) from None
+    a short row's missing cells and unreadable ones), parsed CHUNK_BYTES at a time (row_chunks): 8 bytes
+    a cell kept, not a dict of strings per row. `keys`: only these columns (those absent from the header
+    are left out); default all, in header order. Blank lines are skipped, as csv.DictReader does. Plain
+    numeric chunks go through numpy's C parser; a chunk it refuses (an empty cell, a short row, a word)
+    is read by the csv module, and from the first double quote on the rest of the file is; raises UserError."""
+    header, chunks = row_chunks(path, fast=lambda lines, width: _numbers(lines, [where[k] for k in wanted]))
+    where = {name: i for i, name in enumerate(header)}  # a repeated name: the last one, as DictReader
+    wanted = list(dict.fromkeys(k for k in (header if keys is None else keys) if k in where))
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in wanted}
+    for chunk in chunks:
+        if isinstance(chunk, np.ndarray):  # numpy parsed it: a column per wanted key
+            for j, key in enumerate(wanted):
+                parts[key].append(chunk[:, j].copy())
+        else:
+            _parse_rows(chunk, wanted, where, parts)
     return {k: _concatenate(parts.pop(k)) for k in list(parts)}  # one column at a time: no second copy of all
 
 
@@ -143,22 +131,17 @@ def _concatenate(chunks: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0)
 
 
-def _parse_lines(lines: list[str], wanted: list[str], where: dict[str, int],
-                 parts: dict[str, list[np.ndarray]]) -> None:
-    if not wanted:
-        return
+def _numbers(lines: list[str], columns: list[int]) -> np.ndarray | None:
+    """The `columns` of plain numeric CSV lines (no blank ones) as a (lines, columns) array, by numpy's
+    C parser; None when it refuses them (an empty cell, a short row, a word)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # "input contained no data" and the like: read it the slow way
-            values = np.loadtxt(lines, delimiter=",", usecols=[where[k] for k in wanted], ndmin=2,
-                                comments=None, dtype=np.float64, encoding=None)
-        if len(values) != sum(1 for line in lines if line.strip("\r\n")):
-            raise ValueError("a line was skipped")
+            values = np.loadtxt(lines, delimiter=",", usecols=columns, ndmin=2, comments=None, dtype=np.float64,
+                                encoding=None)
     except (ValueError, UserWarning):
-        _parse_rows([row for row in csv.reader(lines) if row], wanted, where, parts)
-        return
-    for j, key in enumerate(wanted):
-        parts[key].append(values[:, j].copy())
+        return None
+    return values if len(values) == len(lines) else None
 
 
 def _parse_rows(chunk: list[list[str]], wanted: list[str], where: dict[str, int],
