@@ -17,7 +17,7 @@ import sys
 import time
 
 EXIT_INTERRUPTED = 130
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, a closed terminal
 ANSWER_EVERY = 1.0  # seconds: an impatient user pressing Ctrl-C ten times is answered once, not ten times
 
 

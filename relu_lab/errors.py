@@ -10,6 +10,15 @@ class UserError(Exception):
     """Bad input: a config, an override, a data file or an output directory."""
 
 
+class PictureWarning(UserWarning):
+    """A picture that could not be drawn (the others are): the CLI prints it as one `warning:` line."""
+
+
+class RunFailed(Exception):
+    """A run stopped by an error inside it (a user's activation that raises): its directory says
+    `failed` in summary.json, and the message names the cause and the directory. The CLI exits with 1."""
+
+
 def did_you_mean(kind: str, given: str, allowed: Iterable[str]) -> str:
     """"unknown activation 'rleu'; did you mean 'relu'? (allowed: ...)"."""
     allowed = list(allowed)

@@ -29,7 +29,7 @@ from . import checkpoint
 from .activations import HIDDEN_ACTIVATIONS
 from .config import MAX_MEMBERS, PHASE_FIELDS, Config, first_duplicate, grid_value_text, parse_lr_spec, parse_seeds
 from .datasets import Dataset
-from .errors import UserError
+from .errors import RunFailed, UserError
 from .experiment import check_checkpoint_fits, resolve, training_bytes
 from .loading import apply_override, config_from_dict, dump_config, load_config
 from .run import CLIPPED_SHARE, metric_columns
@@ -493,6 +493,9 @@ def run_sweep(
     `executors.DaskExecutor` on a cluster; both give the same members.csv and summary.csv.
     `resume` names the run directory of an interrupted sweep: only its unfinished members train.
     """
+    if resume is not None and _status(Path(resume) / "summary.json") == "completed":  # keep its figures as they are
+        raise UserError(f"--resume {resume}: this {kind} has finished (summary.json: completed); there is nothing "
+                        f"to resume (redraw its plots with: relu-lab plot {resume})")
     with contextlib.ExitStack() as held:
         if resume is not None:  # held before its files are cut back: one process writes a run at a time
             held.enter_context(holding(resume))
@@ -522,6 +525,11 @@ def _sweep_into(files: SweepFiles, plan: SweepPlan, on_start, budget: int, execu
                 files.finish(chunk, result)
     except KeyboardInterrupt:  # between chunks; inside one, fit() stops cleanly by itself
         status = "interrupted"
+    except Exception as err:  # a user's activation that raises, say: the finished chunks are kept, then the error
+        with held_interrupts():
+            files.close("failed", time.perf_counter() - t0)
+        raise RunFailed(f"{type(err).__name__}: {err}; the finished members are in {files.run_dir} "
+                        "(relu-lab sweep --resume trains the others once the cause is fixed)") from err
     with held_interrupts():  # and so is the summary: a Ctrl-C now counts once it is written
         return files.close(status, time.perf_counter() - t0)
 
@@ -540,6 +548,14 @@ def resume_plan(run_dir: Path) -> tuple[SweepPlan, str, int]:
                         f"{len(plan.members)}; was grid.json edited?")
     _check_member_rows(run_dir / "members.csv", plan)
     return plan, kind, budget
+
+
+def _status(path: Path) -> str | None:
+    """The status a run's summary.json gives, None when it has none (or cannot be read)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("status") if path.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def check_chunk_checkpoint(plan: SweepPlan, members: list[int], ckpt: Checkpoint, path: Path, config: Path) -> None:

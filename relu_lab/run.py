@@ -16,7 +16,7 @@ from . import checkpoint
 from .config import Config
 from .datasets import Dataset
 from .diagnostics import warnings_of
-from .errors import UserError
+from .errors import RunFailed, UserError
 from .experiment import check_checkpoint_fits, check_state_fits, make_dataset, resolve
 from .loading import dump_config, load_config
 from .network import Ensemble
@@ -103,6 +103,11 @@ def _train_in(run_dir: Path, cfg: Config, data: Dataset, state: Checkpoint | Non
     t0 = time.perf_counter()
     try:
         result = fit([cfg], data, record, resume=state, on_weights=snapshots)
+    except Exception as err:  # a user's activation that raises, say: the directory says so, then the error
+        write_json(run_dir / "summary.json", {"name": cfg.name, "status": "failed", "error": failure(err),
+                                              "epochs": cfg.total_epochs(), "started": started,
+                                              "seconds": round(time.perf_counter() - t0, 3), "versions": versions()})
+        raise RunFailed(f"{failure(err)}; what the run logged is in {run_dir}") from err
     finally:
         log.close()
     with held_interrupts():  # what makes the run finished or resumable is written whole, then Ctrl-C counts
@@ -159,6 +164,10 @@ def keep_logged_rows(run_dir: Path, header: str, tally: Tally) -> None:
     if not path.is_file():
         raise UserError(f"--resume {run_dir}: no metrics.csv there; the run cannot go on without its log")
     filter_lines(path, header, logged_by_then, complete)
+
+
+def failure(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}"
 
 
 def cut_note(result: TrainResult) -> list[str]:

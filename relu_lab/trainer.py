@@ -141,6 +141,15 @@ NUMPY_CALL_STEPS = 2000
 PATIENCE = 1.0  # seconds: Ctrl-C pressed again this long after a held one stops the block where it is
 
 
+HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, a closed terminal
+
+
+def _still_in_a_step() -> None:
+    if engines.notify is not None:
+        engines.notify("still inside a training step (a custom activation that does not return?); press Ctrl-C "
+                       "again to stop it where it is (the run then cannot be resumed)")
+
+
 class Cut(KeyboardInterrupt):
     """Ctrl-C (or SIGTERM) pressed again while a held training block would not end (a custom
     activation that hangs): the block is stopped where it was, so its state cannot be resumed."""
@@ -162,18 +171,22 @@ def held_interrupts(patience: float | None = None):
         yield
         return
     caught: list[tuple[int, float]] = []  # (signal, when)
+    slow = threading.Timer(patience or 0.0, _still_in_a_step)  # said if the block outlasts the patience
 
     def hold(signum, frame) -> None:
         if patience is not None and caught and time.monotonic() - caught[0][1] >= patience:
             raise Cut
         caught.append((signum, time.monotonic()))
+        if patience is not None and len(caught) == 1:  # after the append: a signal during start() is the second
+            slow.start()
 
-    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    old = {sig: signal.getsignal(sig) for sig in HELD}
     for sig in old:
         signal.signal(sig, hold)
     try:
         yield
     finally:
+        slow.cancel()
         for sig, handler in old.items():
             signal.signal(sig, handler)
     if caught:  # the held signal goes to the handler it was held from (the CLI's counts them)

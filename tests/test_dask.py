@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -87,6 +88,8 @@ def test_resume_on_the_cluster_after_an_interrupt(tmp_path, cluster):
     # what an interrupt leaves: some members finished, an unfinished chunk's partial metrics, a status
     lines = (dist.run_dir / "members.csv").read_text().splitlines(keepends=True)
     (dist.run_dir / "members.csv").write_text("".join(lines[:12]))
+    summary = json.loads((dist.run_dir / "summary.json").read_text())
+    (dist.run_dir / "summary.json").write_text(json.dumps(summary | {"status": "interrupted"}))
     resumed = run_sweep(plan(), resume=dist.run_dir, executor=cluster, budget=1)
     assert resumed.status == "completed"
     same_results(local, resumed)

@@ -59,6 +59,7 @@ def test_a_hanging_custom_activation_is_stopped_by_a_second_ctrl_c(tmp_path):
     stderr = proc.stderr.read()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "cannot be resumed" in stderr
+    assert "press Ctrl-C again" in stderr  # the first press was answered while the step would not end
     (run,) = out.iterdir()
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "interrupted"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from relu_lab.cli import app
@@ -118,3 +119,59 @@ def test_a_second_resume_of_a_busy_directory_names_the_process_that_holds_it(cut
     assert f"in use by process {os.getpid()}" in proc.stderr and "Traceback" not in proc.stderr
     assert not list(cut_sweep.glob(".*"))  # the holder's mark is gone with it
     assert resume("sweep", cut_sweep).exit_code == 0  # free again
+
+
+def test_resuming_a_finished_sweep_is_refused_and_keeps_its_figures(tmp_path):
+    out = tmp_path / "runs"
+    assert CliRunner().invoke(app, ["sweep", XOR, "--lr", "0.5", "--seeds", "2", "--no-plots", "-q", "--out",
+                                    str(out)]).exit_code == 0
+    (run,) = out.iterdir()
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    result = resume("sweep", run)
+    assert result.exit_code == 2 and "has finished" in result.output and "nothing to resume" in result.output
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+RAISES = '''
+import numpy as np
+calls = [0]
+
+def f(z):
+    calls[0] += 1
+    if calls[0] > 200:
+        raise ValueError("boom from my activation")
+    return np.maximum(z, 0.0)
+
+def df(z):
+    return (z > 0).astype(float)
+'''
+
+
+@pytest.mark.parametrize("command", [["train"], ["sweep", "--lr", "0.5", "--seeds", "2"]])
+def test_an_activation_that_raises_mid_run_leaves_a_failed_run_directory(tmp_path, command):
+    (tmp_path / "raises.py").write_text(RAISES)
+    cfg = yaml.safe_load(Path(XOR).read_text())
+    cfg["model"] |= {"hidden": "mine", "custom_activations": {"mine": {"f": "raises:f", "df": "raises:df"}}}
+    (tmp_path / "raises.yaml").write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "runs"
+    proc = subprocess.run([sys.executable, "-c", "from relu_lab.cli import run; run()", command[0],
+                           str(tmp_path / "raises.yaml"), *command[1:], "--no-plots", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    (run,) = out.iterdir()
+    assert "boom from my activation" in proc.stderr and str(run) in proc.stderr and "Traceback" not in proc.stderr
+    assert json.loads((run / "summary.json").read_text())["status"] == "failed"
+
+
+def test_a_closed_terminal_sighup_leaves_a_resumable_run(tmp_path):
+    out = tmp_path / "runs"
+    probe = ("import signal, relu_lab.trainer as t; old = t.LogRow.__init__\n"
+             "def init(self, *a, **k):\n    old(self, *a, **k)\n"
+             "    if self.epoch == 500: signal.raise_signal(signal.SIGHUP)\n"
+             "t.LogRow.__init__ = init\nfrom relu_lab.entry import run; run()")
+    proc = subprocess.run([sys.executable, "-c", probe, "train", XOR, "--set", "train.epochs=5000", "--no-plots",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 130, proc.stderr
+    (run,) = out.iterdir()
+    assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
+    assert resume("train", run).exit_code == 0

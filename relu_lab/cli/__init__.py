@@ -10,6 +10,7 @@ import sys
 from importlib import import_module
 
 from ..console import Survivable
+from ..errors import RunFailed
 from .base import EXIT_RUN_FAILED, app, complain
 
 for _commands in ("train", "grids", "plot", "past_runs", "check", "configs"):  # in the order --help lists them
@@ -50,6 +51,11 @@ def exit_code() -> int:
             Survivable("stdout")._lose()  # closed (`relu-lab --help | head -1`): not a failure
             return 0
         return code
+    except RunFailed as err:  # an error inside a run: its cause, and where the run's files are
+        if "--debug" in sys.argv:
+            raise err.__cause__ from None
+        complain("failed", "red", f"{err} (run again with --debug for the traceback)")
+        return EXIT_RUN_FAILED
     except BrokenPipeError:  # the same, should click let it through
         Survivable("stdout")._lose()
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import PictureWarning, UserError
 from .base import complain
 
 
@@ -21,8 +21,8 @@ def draw_plots(run_dir: Path, after_run: bool = False) -> list[Path]:
         with warnings.catch_warnings(record=True) as caught:  # the library's warnings: one line each, no file:line
             warnings.simplefilter("always")
             pictures = plot_any(run_dir)
-        for warning in dict.fromkeys(str(w.message) for w in caught):
-            complain("warning", "yellow", warning)
+        for warning in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, PictureWarning)):
+            complain("warning", "yellow", warning)  # matplotlib's own notes are not the user's to act on
     except UserError:
         raise
     except Exception as err:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..diagnostics import COLUMN as DIAGNOSTIC_COLUMN
-from ..errors import UserError
+from ..errors import PictureWarning, UserError
 from ..runfiles import read_json, score_key
 from ..snapshots import SNAPSHOTS
 from .output import decision_boundary, fit
@@ -60,7 +60,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
         try:
             cfg, data, net = load_network(run_dir)
         except UserError as err:
-            warnings.warn(f"{run_dir}: no decision boundary or fit: {err}", stacklevel=2)
+            warnings.warn(f"{run_dir}: no decision boundary or fit: {err}", PictureWarning, stacklevel=2)
             return out
         if data.n_inputs == 2 and data.task in ("binary", "multiclass"):
             out.append(decision_boundary(run_dir, name, cfg, data, net))
@@ -73,7 +73,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
                 out.append(plot_raster(run_dir, cfg, data, summary, name=name))
                 out.append(plot_weights(run_dir, cfg, data, name=name))
             except UserError as err:
-                warnings.warn(f"no unit pictures: {err}", stacklevel=2)
+                warnings.warn(f"no unit pictures: {err}", PictureWarning, stacklevel=2)
     return out
 
 
