@@ -171,14 +171,15 @@ def held_interrupts(patience: float | None = None):
         yield
         return
     caught: list[tuple[int, float]] = []  # (signal, when)
-    slow = threading.Timer(patience or 0.0, _still_in_a_step)  # said if the block outlasts the patience
+    slow: list[threading.Timer] = []  # says so if the block outlasts the patience after a signal
 
     def hold(signum, frame) -> None:
         if patience is not None and caught and time.monotonic() - caught[0][1] >= patience:
             raise Cut
         caught.append((signum, time.monotonic()))
         if patience is not None and len(caught) == 1:  # after the append: a signal during start() is the second
-            slow.start()
+            slow.append(threading.Timer(patience, _still_in_a_step))
+            slow[0].start()
 
     old = {sig: signal.getsignal(sig) for sig in HELD}
     for sig in old:
@@ -186,7 +187,8 @@ def held_interrupts(patience: float | None = None):
     try:
         yield
     finally:
-        slow.cancel()
+        for timer in slow:
+            timer.cancel()
         for sig, handler in old.items():
             signal.signal(sig, handler)
     if caught:  # the held signal goes to the handler it was held from (the CLI's counts them)
