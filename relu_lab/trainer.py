@@ -134,11 +134,15 @@ def _orders(order: str, rngs: list[np.random.Generator], n: int, epochs: int) ->
 
 # One engine call covers at most this many member-samples (K x n x epochs): it bounds the sample
 # orders' memory (8 bytes each) and how long a Ctrl-C waits for a compiled call to return. A NumPy
-# call also covers at most NUMPY_CALL_STEPS steps (each costs Python's overhead, whatever its size),
-# so that Ctrl-C is answered within a fraction of a second whatever the batching and log_every.
+# call covers at most NUMPY_CALL_SAMPLES member-samples and NUMPY_CALL_STEPS steps (each costs
+# Python's overhead, whatever its size), so that Ctrl-C is answered within a fraction of a second
+# whatever the batching and log_every.
 CALL_SAMPLES = 2**21
-NUMPY_CALL_STEPS = 2000
-PATIENCE = 1.0  # seconds: Ctrl-C pressed again this long after a held one stops the block where it is
+NUMPY_CALL_SAMPLES, NUMPY_CALL_STEPS = 2**18, 2000
+# seconds: with the NumPy engine (the one that runs a user's own activation, which may never return),
+# Ctrl-C pressed again this long after a held one stops the block where it is. A compiled call runs
+# no user code and always returns: its block is never cut.
+PATIENCE = 1.0
 
 
 HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, a closed terminal
@@ -175,6 +179,10 @@ def held_interrupts(patience: float | None = None):
 
     def hold(signum, frame) -> None:
         if patience is not None and caught and time.monotonic() - caught[0][1] >= patience:
+            handler = old[signum]  # it hears of the interrupt too (the CLI's counts them: later ones are answered)
+            if callable(handler):
+                with contextlib.suppress(KeyboardInterrupt):
+                    handler(signum, None)
             raise Cut
         caught.append((signum, time.monotonic()))
         if patience is not None and len(caught) == 1:  # after the append: a signal during start() is the second
@@ -263,6 +271,7 @@ def fit(
     started = time.perf_counter()
 
     diagnostics = diagnostic_columns(base)
+    patience = PATIENCE if engine_name == "numpy" else None
 
     def log() -> None:
         metrics = evaluate(net, data, base, diagnostics)
@@ -302,13 +311,13 @@ def fit(
     try:
         with np.errstate(all="ignore"):  # overflow is detected and reported as divergence
             if resume is None:
-                with held_interrupts(PATIENCE):
+                with held_interrupts(patience):
                     enter_phase(0)  # the first log shows the net with the activations it trains with
                     log()
             for p in range(at[0], len(phases[0])):
                 phase = phases[0][p]
                 if p > at[0]:
-                    with held_interrupts(PATIENCE):
+                    with held_interrupts(patience):
                         # lr: each member's own; None continues the previous phase's decayed value
                         lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
                         enter_phase(p)
@@ -318,9 +327,10 @@ def fit(
                             base.train.clip, base.train.weight_decay, clipped)
                 per_call = max(1, CALL_SAMPLES // (K * n))
                 if engine_name == "numpy":
-                    per_call = min(per_call, max(1, NUMPY_CALL_STEPS // -(-n // B)))
+                    per_call = min(per_call, max(1, NUMPY_CALL_SAMPLES // (K * n)),
+                                   max(1, NUMPY_CALL_STEPS // -(-n // B)))
                 while at[1] > 0 and alive.any():
-                    with held_interrupts(PATIENCE):
+                    with held_interrupts(patience):
                         # up to the next log point, drawn and trained in one engine call
                         E = min(at[1], log_every - epoch % log_every, per_call)
                         orders = _orders(phase.order, order_rngs, n, E)
