@@ -60,9 +60,17 @@ def test_chunk_size_rule(cluster):
     assert cluster.chunk_size(group, budget=1) == 1  # memory wins
 
 
-def test_a_killed_worker_costs_a_retry_not_the_sweep(tmp_path, cluster):
+@pytest.fixture
+def own_cluster():
+    """A cluster for a test that kills a worker: the restart of the killed one cannot reach other tests."""
+    with DaskExecutor(workers=2) as ex:
+        yield ex
+
+
+def test_a_killed_worker_costs_a_retry_not_the_sweep(tmp_path, own_cluster):
     """A worker is killed while it holds chunks, at a moment the test chooses rather than a timer: as
     the first chunk's result arrives (its progress), with most of the sweep still to train."""
+    cluster = own_cluster
     local = run_sweep(plan(seeds=16), tmp_path / "local")
     pids = cluster.client.run(os.getpid)  # worker address -> process id
     killed = []

@@ -17,8 +17,10 @@ def test_the_readme_has_python_examples():
 
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_a_readme_example_runs(code, monkeypatch, capsys):
+def test_a_readme_example_runs(code, monkeypatch, capsys, tmp_path):
     monkeypatch.chdir(ROOT)
+    # a temporary folder of the test's own: another process's relu-lab-* folders in /tmp are not this one's
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     runs = sorted((ROOT / "runs").glob("*"))
     temporary = sorted(Path(tempfile.gettempdir()).glob("relu-lab-*"))
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
