@@ -7,6 +7,11 @@ Workloads (the seeds' experiments, as in ../shared/bench/peers.py):
           4 lrs x 64 seeds = 256 members x 20000 steps, against `peers.py circle jax_scan|numpy_stacked 256 20000`
   circle  configs/seed004_circle.yaml at 1/10 of its length (100000 online steps), `relu-lab train
           --no-plots`, against the seed's own style `peers.py circle numpy_loop 1 100000`
+  W3      ../shared/bench/w3.yaml (2-16-16-1 tanh, full batch of 400 spiral points): 4 lrs x 16 seeds = 64
+          members x 500 steps, against `peers.py spiral numpy_stacked|jax_scan|torch_vmap 64 500`
+  W4      ../shared/bench/w4.yaml (2-32-32-1 ReLU, minibatches of 32 over 1024 points): 64 members x 640
+          steps, against `peers.py minibatch numpy_stacked|jax_scan 64 640`
+  W1-W4 train   a one-member `relu-lab train` of each workload's config, against --engine numpy
 
 Every pair runs in turns (A B A B ...) and the ratio is taken pair by pair, so a drift of the
 machine's speed cancels; the median ratio is printed with its range. The whole-process figures
@@ -98,13 +103,27 @@ def whole_processes(args, out: str) -> None:
           "--lr", "0.01,0.03,0.1,0.3", "--seeds", "64", "--no-plots", "--quiet", "--out", out]
     circle = [*relu, "train", "configs/seed004_circle.yaml", "--set", "train.phases.0.epochs=30",
               "--set", "train.phases.1.epochs=70", "--no-plots", "--quiet", "--out", out]
+    grid = ["--lr", "0.01,0.03,0.1,0.3", "--seeds", "16", "--no-plots", "--quiet", "--out", out]  # 64 members
+    w3 = [*relu, "sweep", str(args.peers.parent / "w3.yaml"), "--set", f"train.epochs={args.w3_steps}", *grid]
+    w4 = [*relu, "sweep", str(args.peers.parent / "w4.yaml"), "--set", f"train.epochs={args.w4_steps // 32}", *grid]
+    one = ["--no-plots", "--quiet", "--out", out]  # a one-member train of each workload's config
+    bench = args.peers.parent
+    trains = {name: [*relu, "train", str(config), "--set", f"train.epochs={epochs}"] for name, config, epochs in [
+        ("W1 train", "configs/seed003_deep_xor_relu.yaml", args.w1_steps),
+        ("W2 train", bench / "w2.yaml", args.w2_steps // 200),
+        ("W3 train", bench / "w3.yaml", 4 * args.w3_steps),
+        ("W4 train", bench / "w4.yaml", args.w4_steps // 32)]}
     work = {
         "W1": (w1, [("numpy_stacked", "deep_xor", 256, args.w1_steps, "2x"),
                     ("torch_vmap", "deep_xor", 256, args.w1_steps, "6x")]),
         "W2": (w2, [("jax_scan", "circle", 256, args.w2_steps, "2.5x"),
                     ("numpy_stacked", "circle", 256, args.w2_steps, "2.5x")]),
         "circle": (circle, [("numpy_loop", "circle", 1, 100000, "10x")]),
-    }
+        "W3": (w3, [("numpy_stacked", "spiral", 64, args.w3_steps, "2x"),
+                    ("jax_scan", "spiral", 64, args.w3_steps, "2x"), ("torch_vmap", "spiral", 64, args.w3_steps, "")]),
+        "W4": (w4, [("numpy_stacked", "minibatch", 64, args.w4_steps, "2x"),
+                    ("jax_scan", "minibatch", 64, args.w4_steps, "2x")]),
+    } | {name: ([*cmd, *one], []) for name, cmd in trains.items()}
     print("Whole processes, speed-up of relu-lab's compiled engine (median of pair-wise ratios):")
     for name, (cmd, peer_list) in work.items():
         compiled, numpy_cmd = [*cmd, "--engine", "compiled"], [*cmd, "--engine", "numpy"]
@@ -187,6 +206,7 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="also time one run that compiles the kernel afresh")
     args = parser.parse_args()
     args.w1_steps, args.w2_steps = (200, 2000) if args.quick else (2000, 20000)
+    args.w3_steps, args.w4_steps = (50, 64) if args.quick else (500, 640)  # W4: steps of 32 of 1024 points
     args.member_steps = 2e6 if args.quick else 2e7
     args.runs = 2 if args.quick else args.runs
     if not args.peers.is_file():
