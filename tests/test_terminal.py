@@ -109,9 +109,11 @@ def press_ctrl_c_once_training(child, run_files: Path) -> None:
     child.send("\x03")
 
 
-def test_ctrl_c_in_a_terminal_mid_train_leaves_a_resumable_run(tmp_path):
+def interrupted_at_the_keyboard(args: list[str], tmp_path: Path) -> Path:
+    """Run `args` in a terminal, press Ctrl-C once it trains: exit 130, the resume hint, no traceback,
+    and a run directory that says "interrupted"; that directory."""
     out = tmp_path / "runs"
-    child = spawn(["train", XOR, "--set", "train.epochs=10000000", "--no-plots", "--out", str(out)], 80, tmp_path)
+    child = spawn([*args, "--set", "train.epochs=10000000", "--no-plots", "--out", str(out)], 80, tmp_path)
     press_ctrl_c_once_training(child, out)
     shown, code = finish(child)
     text = plain(shown)
@@ -119,20 +121,16 @@ def test_ctrl_c_in_a_terminal_mid_train_leaves_a_resumable_run(tmp_path):
     assert "Traceback" not in text and "--resume" in text
     (run,) = out.iterdir()
     assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
+    return run
+
+
+def test_ctrl_c_in_a_terminal_mid_train_leaves_a_resumable_run(tmp_path):
+    run = interrupted_at_the_keyboard(["train", XOR], tmp_path)
     assert (run / "checkpoint.npz").is_file() and (run / "params.npz").is_file()
 
 
 def test_ctrl_c_in_a_terminal_mid_sweep_leaves_a_resumable_sweep(tmp_path):
-    out = tmp_path / "runs"
-    child = spawn(["sweep", XOR, "--lr", "0.1,1", "--seeds", "8", "--set", "train.epochs=10000000", "--no-plots",
-                   "--out", str(out)], 80, tmp_path)
-    press_ctrl_c_once_training(child, out)
-    shown, code = finish(child)
-    text = plain(shown)
-    assert code == 130, text[-3000:]
-    assert "Traceback" not in text and "--resume" in text
-    (run,) = out.iterdir()
-    assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
+    run = interrupted_at_the_keyboard(["sweep", XOR, "--lr", "0.1,1", "--seeds", "8"], tmp_path)
     assert list((run / "checkpoints").glob("*.npz"))
 
 
