@@ -86,3 +86,49 @@ def test_the_longer_axis_makes_the_lanes(monkeypatch):
     assert compiled.samples_as_lanes(1, 400) and compiled.samples_as_lanes(64, 400)  # full batches of 400
     assert compiled.samples_as_lanes(1, 4)  # one member: its samples are the only lanes there are
     assert not compiled.samples_as_lanes(64, 32)  # 32 members a thread against batches of 32
+
+
+# --- the compiled forms of NumPy's tanh and exp (scalar.py) ------------------------------------
+
+ULP = np.finfo(float).eps
+
+
+def _on_array(fn):
+    from numba import njit
+
+    @njit(error_model="numpy")
+    def each(x, out):
+        for i in range(x.size):
+            out[i] = fn(x[i])
+
+    def call(x):
+        out = np.empty_like(x)
+        each(x, out)
+        return out
+    return call
+
+
+def _probe_points(lo: float, hi: float) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    edges = [0.625, 22.0, 1e-300, 1e-8, 0.5, 1.0, 19.0]
+    x = np.concatenate([np.linspace(lo, hi, 200_001), rng.normal(0, 3, 100_000), edges, np.negative(edges),
+                        np.nextafter(0.625, [0.0, 1.0]), np.nextafter(-0.625, [0.0, -1.0])])
+    return x[(x >= lo) & (x <= hi)]
+
+
+def test_compiled_tanh_is_within_2_ulp_of_numpys():
+    from relu_lab.engines.scalar import tanh_float
+    x = _probe_points(-40.0, 40.0)
+    got, want = _on_array(tanh_float)(x), np.tanh(x)
+    assert np.max(np.abs(got - want) / np.maximum(np.abs(want), np.finfo(float).tiny)) <= 2 * ULP
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, -1e300])
+    got = _on_array(tanh_float)(special)
+    np.testing.assert_array_equal(got, np.tanh(special))  # NaN in the same place, +-1 at the ends
+    assert np.signbit(got[1]) and not np.signbit(got[0])  # tanh(-0) = -0
+
+
+def test_compiled_exp_is_within_2_ulp_of_numpys():
+    from relu_lab.engines.scalar import exp_float
+    x = _probe_points(-708.0, 709.0)
+    got, want = _on_array(exp_float)(x), np.exp(x)
+    assert np.max(np.abs(got - want) / want) <= 2 * ULP

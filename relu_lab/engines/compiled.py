@@ -41,7 +41,7 @@ _user_cache_dir = numba.config.CACHE_DIR
 numba.config.CACHE_DIR = str(cache_dir())  # read when a cached function is defined (just below)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
     """E epochs of SGD for a block of members in lockstep: F is (P, kb), parameter-major.
@@ -172,7 +172,7 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                         break
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
                   loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
     """block_epochs for the members one after another, with the samples of a batch as the lanes:
