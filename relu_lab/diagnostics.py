@@ -23,7 +23,7 @@ import re
 import numpy as np
 
 from .activations import Activation
-from .losses import Loss
+from .engines import Pass
 from .network import Ensemble
 from .tally import Tally
 
@@ -56,19 +56,16 @@ def diagnostic_names(layers: list[int], learned_layers: set[int], output_can_die
     return names
 
 
-def diagnose(net: Ensemble, zs, as_, Y: np.ndarray, loss: Loss, reduction: str, names: list[str]) -> dict:
-    """The diagnostics of every member from a forward pass (zs, as_) over the training set."""
-    net.backward(zs, as_, Y, loss, reduction)
-    dW = net._grad_views[0 : 2 * len(net.W) : 2]
+def diagnose(net: Ensemble, p: Pass, names: list[str]) -> dict:
+    """The diagnostics of every member from an engine's pass over the training set (engines.Pass)."""
+    dW = net._views(p.grad, net._shapes)[0 : 2 * len(net.W) : 2]
     out = {}
     for l in range(1, len(net.W) + 1):
         if f"dead_L{l}" in names:
             # a member whose layer holds NaN or inf has no meaningful dead share: null, not 0
-            known = np.all(np.isfinite(zs[l - 1]), axis=(-2, -1))
-            with np.errstate(invalid="ignore", over="ignore"):
-                silent = np.all(net.derivative(l - 1, zs[l - 1]) == 0, axis=-2)
-                out[f"dead_L{l}"] = np.where(known, np.mean(silent, axis=-1), np.nan)
-                out[f"sparsity_L{l}"] = np.where(known, np.mean(as_[l] == 0, axis=(-2, -1)), np.nan)
+            known = p.finite[l - 1]
+            out[f"dead_L{l}"] = np.where(known, np.mean(p.silent[l - 1], axis=-1), np.nan)
+            out[f"sparsity_L{l}"] = np.where(known, p.zero_share[l - 1], np.nan)
         if f"identical_L{l}" in names:
             out[f"identical_L{l}"] = _identical(net, l - 1)
         out[f"grad_L{l}"] = np.sqrt(np.sum(dW[l - 1] ** 2, axis=(1, 2)))

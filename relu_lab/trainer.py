@@ -80,18 +80,21 @@ def build_ensemble(configs: list[Config], init_rngs: list[np.random.Generator]) 
     return Ensemble.create(m.layers, init_rngs, hidden, bind(base, m.output), m.init, m.init_scale, m.bias_init)
 
 
-def evaluate(net: Ensemble, data: Dataset, cfg: Config, diagnostics: list[str] = ()) -> dict[str, np.ndarray]:
+def evaluate(net: Ensemble, data: Dataset, cfg: Config, diagnostics: list[str] = (),
+             engine=None) -> dict[str, np.ndarray]:
     """Cost and accuracy (classification) or R^2 (regression) of every member, train and test,
-    then the named per-layer diagnostics (see diagnostics.py) on the training set."""
+    then the named per-layer diagnostics (see diagnostics.py) on the training set. The passes over
+    the data run on `engine` (a module of `engines`; the NumPy one by default)."""
+    engine = engine or engines.load("numpy")
     out = {}
     loss, reduction = LOSSES[cfg.loss.name], cfg.loss.reduction
     sets = [("", data.X, data.Y)]
     if data.X_test is not None:
         sets.append(("test_", data.X_test, data.Y_test))
     for prefix, X, Y in sets:
-        zs, as_ = net.forward(X)
-        a = as_[-1]
-        per_sample = loss.value(zs[-1], a, Y)
+        p = engine.evaluate_pass(net, X, Y, loss, reduction, bool(diagnostics) and not prefix)
+        a = p.a
+        per_sample = loss.value(p.z, a, Y)
         out[prefix + "cost"] = per_sample.mean(axis=-1) if reduction == "mean" else per_sample.sum(axis=-1)
         if data.task == "regression":
             sse = np.sum((a - Y) ** 2, axis=(-2, -1))
@@ -101,10 +104,10 @@ def evaluate(net: Ensemble, data: Dataset, cfg: Config, diagnostics: list[str] =
             out[prefix + "accuracy"] = np.mean(a.argmax(-1) == Y.argmax(-1), axis=-1)
         else:
             out[prefix + "accuracy"] = np.mean((a > 0.5) == (Y > 0.5), axis=(-2, -1))
-        if diagnostics and not prefix:
-            train_pass = (zs, as_)
+        if p.grad is not None:
+            diagnosed = diagnose(net, p, diagnostics)
     if diagnostics:
-        out |= diagnose(net, *train_pass, data.Y, loss, reduction, diagnostics)
+        out |= diagnosed
     return out
 
 
@@ -274,7 +277,7 @@ def fit(
     patience = PATIENCE if engine_name == "numpy" else None
 
     def log() -> None:
-        metrics = evaluate(net, data, base, diagnostics)
+        metrics = evaluate(net, data, base, diagnostics, engine)
         bad = alive & ~np.isfinite(metrics["cost"])
         diverged_epoch[bad] = epoch
         alive[bad] = False

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from relu_lab import engines
 from relu_lab.activations import ACTIVATIONS
 from relu_lab.diagnostics import can_die, diagnose, diagnostic_names, warnings_for
 from relu_lab.experiment import resolve
@@ -35,13 +37,19 @@ def hand_net() -> Ensemble:
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+ENGINES = pytest.mark.parametrize("engine", list(engines.ENGINES))
 
 
-def test_dead_units_and_sparsity_on_a_hand_built_network():
+def diagnosed(net: Ensemble, names: list[str], engine: str) -> dict:
+    """The diagnostics of net on X, Y from the engine's pass over them."""
+    return diagnose(net, engines.load(engine).evaluate_pass(net, X, Y, LOSSES["mse"], "mean", True), names)
+
+
+@ENGINES
+def test_dead_units_and_sparsity_on_a_hand_built_network(engine):
     net = hand_net()
-    zs, as_ = net.forward(X)
     names = diagnostic_names(net.layers, set())
-    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", names)
+    d = diagnosed(net, names, engine)
     # member 0: unit 1 dead (1 of 3); unit 0 zero only at (0,0); unit 2 non-zero only at x0 = 1
     assert d["dead_L1"][0] == 1 / 3
     # zeros among the 12 outputs: unit 0 at (0,0) -> 1; unit 1 -> 4; unit 2 at x0 = 0 -> 2
@@ -54,30 +62,29 @@ def test_dead_units_and_sparsity_on_a_hand_built_network():
     assert np.all(d["identical_L1"] == [0.0, 1.0])  # member 1: three units of weights -1, bias -1
 
 
-def test_dead_means_no_gradient_whatever_the_activation():
+@ENGINES
+def test_dead_means_no_gradient_whatever_the_activation(engine):
     # The same weights under leaky ReLU: member 1's units still have z <= 0 on every sample, but
     # each passes slope * gradient, so none is dead and the layer below still learns.
     net = hand_net()
     net.set_hidden([Act(ACTIVATIONS["leaky_relu"], {"slope": 0.1})])
-    zs, as_ = net.forward(X)
-    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", diagnostic_names(net.layers, set()))
+    d = diagnosed(net, diagnostic_names(net.layers, set()), engine)
     assert np.all(d["dead_L1"] == 0.0) and d["grad_L1"][1] > 0
     # tanh saturated on every sample (|z| = 40: tanh is +-1 exactly, f' = 0 exactly) passes nothing
     net = hand_net()
     net.W[0][...] *= 40
     net.b[0][...] = np.array([[[40.0, -40.0, -40.0]], [[-40.0, -40.0, -40.0]]])
     net.set_hidden([Act(ACTIVATIONS["tanh"], {})])
-    zs, as_ = net.forward(X)
-    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", diagnostic_names(net.layers, set()))
+    d = diagnosed(net, diagnostic_names(net.layers, set()), engine)
     # member 0: unit 2 gets z = 0 where x0 = 1 (tanh'(0) = 1), so it lives; units 0 and 1 are saturated
     assert d["dead_L1"][0] == 2 / 3 and d["dead_L1"][1] == 1.0 and d["grad_L1"][1] == 0.0
 
 
-def test_a_member_with_non_finite_values_has_no_dead_share():
+@ENGINES
+def test_a_member_with_non_finite_values_has_no_dead_share(engine):
     net = hand_net()
     net.W[0][1, 0, 0] = np.nan  # member 1's first unit is NaN: its layer's dead share is unknown
-    zs, as_ = net.forward(X)
-    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", diagnostic_names(net.layers, set()))
+    d = diagnosed(net, diagnostic_names(net.layers, set()), engine)
     assert d["dead_L1"][0] == 1 / 3 and d["sparsity_L1"][0] == 7 / 12  # member 0 unchanged
     assert np.isnan(d["dead_L1"][1]) and np.isnan(d["sparsity_L1"][1])
 
@@ -90,11 +97,11 @@ def test_warnings_use_the_last_known_dead_count_of_a_diverged_run():
         "layer 1: 10 of 20 units dead since epoch 20 (last known at epoch 20, before the run diverged)"]
 
 
-def test_gradient_norm_matches_backprop():
+@ENGINES
+def test_gradient_norm_matches_backprop(engine):
     net = hand_net()
     _, grads, _ = net.gradients(X, Y, LOSSES["mse"], "mean")
-    zs, as_ = net.forward(X)
-    d = diagnose(net, zs, as_, Y, LOSSES["mse"], "mean", ["grad_L1", "grad_L2"])
+    d = diagnosed(net, ["grad_L1", "grad_L2"], engine)
     assert np.allclose(d["grad_L1"], np.linalg.norm(grads[0].reshape(2, -1), axis=1))
     assert np.allclose(d["grad_L2"], np.linalg.norm(grads[2].reshape(2, -1), axis=1))
 

@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 
 from relu_lab.activations import HIDDEN_ACTIVATIONS
+from relu_lab.datasets import Dataset
+from relu_lab.diagnostics import diagnostic_names
 from relu_lab.engines import Plan, compiled, numpy_engine
 from relu_lab.experiment import resolve
 from relu_lab.loading import config_from_dict, load_config
 from relu_lab.losses import LOSSES
 from relu_lab.network import Ensemble
-from relu_lab.trainer import _orders, fit
+from relu_lab.trainer import _orders, evaluate, fit
 from tests.logged import logged
 from tests.test_network import LOSS_OUTPUTS, act, make_data, make_net, numerical_gradients
 
@@ -281,3 +283,36 @@ def test_an_interrupted_fit_resumes_bit_for_bit(engine, stop):
         for key in b.metrics:
             np.testing.assert_array_equal(a.metrics[key], b.metrics[key])
     np.testing.assert_array_equal(rest.success_epoch, full.success_epoch)
+
+
+# --- the log points: both engines' passes over a whole set --------------------------------------
+
+
+def _evaluate(engine: str, net, X, Y, X_test, Y_test, loss_name: str, task: str, reduction: str) -> dict:
+    cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 2, 1]},
+                            "loss": {"name": loss_name, "reduction": reduction}})
+    names = diagnostic_names(net.layers, {l + 1 for l in net.learned}, True)
+    with np.errstate(all="ignore"):
+        return evaluate(net, Dataset("test", task, X, Y, X_test, Y_test), cfg, names, ENGINES[engine])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("loss_name,output", LOSS_OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN_ACTIVATIONS)
+def test_engines_evaluate_alike(hidden, loss_name, output, reduction):
+    """Cost, accuracy, the test set and every diagnostic, on a set longer than one compiled pass holds
+    (compiled.EVAL_LANES), with a member that has dead units and one that is not finite."""
+    layers = [3, 6, 5, 3]
+    net = make_net(layers, [act(hidden), act("relu")], act(output), K=4)
+    net.b[1][1, 0, :3] = -50.0  # member 1: three units of the second layer dead (relu) on every sample
+    net.W[0][3, 0, 0] = np.nan  # member 3: not finite from the first layer on
+    X, Y = make_data("shared", 4, compiled.EVAL_LANES + 45, 3, 3, seed=4)
+    Xt, Yt = make_data("shared", 4, 17, 3, 3, seed=5)
+    Y, Yt = targets_for(loss_name, Y), targets_for(loss_name, Yt)
+    task = "multiclass" if loss_name == "cross_entropy" else "binary"
+    ref = _evaluate("numpy", net, X, Y, Xt, Yt, loss_name, task, reduction)
+    got = _evaluate("compiled", net, X, Y, Xt, Yt, loss_name, task, reduction)
+    assert list(got) == list(ref)
+    assert ref["dead_L2"][1] >= 3 / 5 and np.isnan(ref["dead_L1"][3])  # the two odd members are what they claim
+    for key in ref:
+        np.testing.assert_allclose(got[key], ref[key], rtol=1e-11, atol=1e-13, err_msg=key)

@@ -8,6 +8,9 @@ learning rates) and differ only in the order of floating-point sums:
     compiled  a numba kernel, one call per log interval, members in blocks on threads
               (compiled.py; the registries' functions compiled for it in scalar.py)
 
+Each also evaluates, at the log points: `evaluate_pass(net, X, Y, loss, reduction, inside) -> Pass`
+runs every member over a whole set (and, with `inside`, gathers what the diagnostics need).
+
 `steps(net, X, Y, plan, orders, epochs, lr, alive) -> dead_at` trains `epochs` epochs in
 place: `lr` (K,) is multiplied by the phase's decay after every epoch, a member whose last
 weight matrix stops being finite is frozen (`alive[k] = False`, `dead_at[k]` = the epoch
@@ -42,6 +45,18 @@ class Plan:
     clip: float | None
     weight_decay: float
     clipped: np.ndarray | None = None  # (K,) int: steps whose gradient the clip scaled down, counted in place
+
+
+@dataclass
+class Pass:
+    """Every member over a whole set, for the figures of a log point; per layer l (the output of W_l):"""
+
+    z: np.ndarray  # (K, n, outputs): the output's pre-activation
+    a: np.ndarray  # (K, n, outputs): the output
+    silent: list[np.ndarray] | None = None  # (K, units) each: f'(z) = 0 on every sample (the unit passes no gradient)
+    zero_share: list[np.ndarray] | None = None  # (K,) each: share of the layer's outputs that are exactly 0
+    finite: list[np.ndarray] | None = None  # (K,) each: whether every z of the layer is finite
+    grad: np.ndarray | None = None  # (K, P): the gradient of the cost over the whole set, laid out like `flat`
 
 
 def load(name: str):

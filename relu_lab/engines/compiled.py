@@ -173,6 +173,85 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _forward_lanes(f, zs, acts, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
+                   needs_df, nb):
+    """One member's forward pass over nb samples, the lanes (acts[0] holds their inputs): z = a W + b,
+    a = f(z), layer by layer; dfz = f'(z) of an elementwise output when the loss needs it."""
+    L = sizes.size - 1
+    for l in range(L):
+        nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
+        z = zs[l]
+        for j in range(nout):
+            zj = z[j]
+            zj[:nb] = 0.0
+            for c in range(nin):
+                ac = acts[l, c]
+                w = f[wo + c * nout + j]
+                for t in range(nb):
+                    zj[t] += ac[t] * w
+            bj = f[bo + j]
+            for t in range(nb):
+                zj[t] += bj
+        if l < L - 1:
+            if l_off[l] > 0:
+                for j in range(nout):
+                    slope[j, :nb] = f[l_off[l] + j]
+            scalar.activate(codes[l], z, acts[l + 1], nout, nb, params[l], slope)
+        elif out_code >= scalar.N_ELEMENTWISE:
+            scalar.rowwise_output(out_code - scalar.N_ELEMENTWISE, z, acts[L], nout, nb)
+        else:
+            scalar.activate(out_code, z, acts[L], nout, nb, out_params, z)
+            if needs_df:
+                scalar.output_df(out_code, z, dfz, nout, nb, out_params)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _backward_lanes(f, g, zs, acts, d, dT, ga, slope, gl, sizes, w_off, b_off, l_off, codes, params, nb):
+    """Backpropagation of d = dC/dz of the output over nb lanes, added to the gradient g (d is overwritten):
+    dC/dW = a^T delta, dC/db = delta, dC/da = delta W^T. The sums over samples run sample after sample,
+    the units innermost (through dT), in block_epochs's order."""
+    L = sizes.size - 1
+    for l in range(L - 1, -1, -1):
+        nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
+        for j in range(nout):
+            for t in range(nb):
+                dT[t, j] = d[j, t]
+        for t in range(nb):  # sample after sample, as block_epochs adds them up
+            dt = dT[t]
+            for c in range(nin):
+                ac = acts[l, c, t]
+                at = wo + c * nout
+                for j in range(nout):
+                    g[at + j] += ac * dt[j]
+            for j in range(nout):
+                g[bo + j] += dt[j]
+        if l == 0:
+            break
+        for c in range(nin):
+            gc = ga[c]
+            gc[:nb] = 0.0
+            for j in range(nout):
+                w = f[wo + c * nout + j]
+                dj = d[j]
+                for t in range(nb):
+                    gc[t] += dj[t] * w
+        h = l - 1
+        learned = l_off[h] > 0
+        if learned:
+            for c in range(nin):
+                slope[c, :nb] = f[l_off[h] + c]
+                gl[c, :nb] = 0.0
+        scalar.backward_through(codes[h], zs[h], ga, nin, nb, params[h], slope, gl)
+        if learned:
+            for t in range(nb):
+                for c in range(nin):
+                    g[l_off[h] + c] += gl[c, t]
+        for c in range(nin):
+            for t in range(nb):
+                d[c, t] = ga[c, t]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
                   loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
     """block_epochs for the members one after another, with the samples of a batch as the lanes:
@@ -214,76 +293,14 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
                         acts[0, c, t] = X[row, c]
                     for o in range(O):
                         y[o, t] = Y[row, o]
-                # forward: z = a W + b, a = f(z), layer by layer
-                for l in range(L):
-                    nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
-                    z = zs[l]
-                    for j in range(nout):
-                        zj = z[j]
-                        zj[:nb] = 0.0
-                        for c in range(nin):
-                            ac = acts[l, c]
-                            w = f[wo + c * nout + j]
-                            for t in range(nb):
-                                zj[t] += ac[t] * w
-                        bj = f[bo + j]
-                        for t in range(nb):
-                            zj[t] += bj
-                    if l < L - 1:
-                        if l_off[l] > 0:
-                            for j in range(nout):
-                                slope[j, :nb] = f[l_off[l] + j]
-                        scalar.activate(codes[l], z, acts[l + 1], nout, nb, params[l], slope)
-                    elif rowwise:
-                        scalar.rowwise_output(out_code - scalar.N_ELEMENTWISE, z, acts[L], nout, nb)
-                    else:
-                        scalar.activate(out_code, z, acts[L], nout, nb, out_params, z)
-                        if needs_df:
-                            scalar.output_df(out_code, z, dfz, nout, nb, out_params)
+                _forward_lanes(f, zs, acts, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code,
+                               out_params, needs_df, nb)
                 scalar.loss_delta(loss_code, zs[L - 1], acts[L], y, dfz, d, O, nb, rowwise)
                 if mean and nb > 1:
                     for o in range(O):
                         for t in range(nb):
                             d[o, t] /= nb
-                # backward: dC/dW = a^T delta, dC/db = delta, dC/da = delta W^T
-                for l in range(L - 1, -1, -1):
-                    nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
-                    for j in range(nout):
-                        for t in range(nb):
-                            dT[t, j] = d[j, t]
-                    for t in range(nb):  # sample after sample, as block_epochs adds them up
-                        dt = dT[t]
-                        for c in range(nin):
-                            ac = acts[l, c, t]
-                            at = wo + c * nout
-                            for j in range(nout):
-                                g[at + j] += ac * dt[j]
-                        for j in range(nout):
-                            g[bo + j] += dt[j]
-                    if l == 0:
-                        break
-                    for c in range(nin):
-                        gc = ga[c]
-                        gc[:nb] = 0.0
-                        for j in range(nout):
-                            w = f[wo + c * nout + j]
-                            dj = d[j]
-                            for t in range(nb):
-                                gc[t] += dj[t] * w
-                    h = l - 1
-                    learned = l_off[h] > 0
-                    if learned:
-                        for c in range(nin):
-                            slope[c, :nb] = f[l_off[h] + c]
-                            gl[c, :nb] = 0.0
-                    scalar.backward_through(codes[h], zs[h], ga, nin, nb, params[h], slope, gl)
-                    if learned:
-                        for t in range(nb):
-                            for c in range(nin):
-                                g[l_off[h] + c] += gl[c, t]
-                    for c in range(nin):
-                        for t in range(nb):
-                            d[c, t] = ga[c, t]
+                _backward_lanes(f, g, zs, acts, d, dT, ga, slope, gl, sizes, w_off, b_off, l_off, codes, params, nb)
                 # the update: p -= lr (g + wd W), g first scaled down to at most the clip norm
                 if clip > 0:
                     sq = 0.0
@@ -307,6 +324,90 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
                         alive[m] = False
                         dead_at[m] = e + 1
                         break
+
+
+EVAL_LANES = 256  # samples per forward pass when evaluating
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code, out_params, loss_code,
+                    needs_df, mean, inside, zout, aout, silent, zeros, finite, G):
+    """Each member (F is (kb, P)) over the whole set X, Y in its own order, EVAL_LANES samples a pass:
+    the output's z and a into zout, aout (kb, n, outputs). With `inside`, also what the diagnostics
+    need: per layer l (the output of W_l), silent[m, l, j] whether unit j had f'(z) = 0 on every sample,
+    zeros[m, l] its outputs that were exactly 0, finite[m, l] whether every z was finite, and G[m] the
+    gradient of the cost over the whole set (the forward and backward passes of member_epochs)."""
+    kb, P = F.shape
+    L = sizes.size - 1
+    n = X.shape[0]
+    width = sizes.max()
+    O = sizes[L]
+    lanes = min(EVAL_LANES, n)
+    rowwise = out_code >= scalar.N_ELEMENTWISE
+    zs = np.empty((L, width, lanes))
+    acts = np.empty((L + 1, width, lanes))
+    d = np.empty((width, lanes))
+    dT = np.empty((lanes, width))
+    ga = np.empty((width, lanes))
+    y = np.empty((O, lanes))
+    dfz = np.zeros((O, lanes))
+    slope = np.zeros((width, lanes))
+    gl = np.empty((width, lanes))
+    df = np.empty((width, lanes))
+    scale = n if mean and n > 1 else 1
+    for m in range(kb):
+        f = F[m]
+        g = G[m]
+        if inside:
+            g[:] = 0.0
+            silent[m] = True
+            zeros[m] = 0
+            finite[m] = True
+        for s in range(0, n, lanes):
+            nb = min(lanes, n - s)
+            for t in range(nb):
+                for c in range(sizes[0]):
+                    acts[0, c, t] = X[s + t, c]
+                for o in range(O):
+                    y[o, t] = Y[s + t, o]
+            _forward_lanes(f, zs, acts, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code,
+                           out_params, needs_df, nb)
+            for t in range(nb):
+                for o in range(O):
+                    zout[m, s + t, o] = zs[L - 1, o, t]
+                    aout[m, s + t, o] = acts[L, o, t]
+            if not inside:
+                continue
+            for l in range(L):
+                nout = sizes[l + 1]
+                if l < L - 1:  # f'(z) of a hidden layer: 1 through backward_through (its slope's gradient unused)
+                    df[:nout, :nb] = 1.0
+                    if l_off[l] > 0:
+                        for j in range(nout):
+                            slope[j, :nb] = f[l_off[l] + j]
+                    scalar.backward_through(codes[l], zs[l], df, nout, nb, params[l], slope, gl)
+                elif not rowwise:
+                    scalar.output_df(out_code, zs[l], df, nout, nb, out_params)
+                else:
+                    df[:nout, :nb] = 1.0  # softmax: never dead
+                for j in range(nout):  # counted without branches, so that the loop vectorises
+                    zj, dj, aj = zs[l, j], df[j], acts[l + 1, j]
+                    bad = live = zero = 0
+                    for t in range(nb):
+                        bad += 0 if zj[t] - zj[t] == 0.0 else 1  # NaN or inf
+                        live += 1 if dj[t] != 0.0 else 0
+                        zero += 1 if aj[t] == 0.0 else 0
+                    if bad > 0:
+                        finite[m, l] = False
+                    if live > 0:
+                        silent[m, l, j] = False
+                    zeros[m, l] += zero
+            scalar.loss_delta(loss_code, zs[L - 1], acts[L], y, dfz, d, O, nb, rowwise)
+            if scale > 1:
+                for o in range(O):
+                    for t in range(nb):
+                        d[o, t] /= scale
+            _backward_lanes(f, g, zs, acts, d, dT, ga, slope, gl, sizes, w_off, b_off, l_off, codes, params, nb)
 
 
 numba.config.CACHE_DIR = _user_cache_dir
@@ -366,23 +467,43 @@ def samples_as_lanes(K: int, batch: int) -> bool:
 _pool: ThreadPoolExecutor | None = None
 
 
-def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """`epochs` epochs of SGD, the members in blocks trained side by side by `threads()` threads
-    (the kernel releases the GIL); the contract is numpy_engine.steps's."""
+def _side_by_side(K: int, size: int, run) -> None:
+    """run(k0, k1) for the members in blocks of `size`, on `threads()` threads (the kernels release the GIL)."""
     global _pool
-    K, P = net.flat.shape
+    blocks = [(k0, min(K, k0 + size)) for k0 in range(0, K, size)]
+    if len(blocks) == 1 or threads() == 1:
+        for k0, k1 in blocks:
+            run(k0, k1)
+        return
+    _pool = _pool or ThreadPoolExecutor(threads(), thread_name_prefix="relu-lab")
+    for done in [_pool.submit(run, k0, k1) for k0, k1 in blocks]:
+        done.result()
+
+
+def _net_arrays(net, loss) -> tuple:
+    """The kernels' arguments that describe the network and its loss: sizes, w_off, b_off, l_off, codes,
+    params, out_code, out_params, loss_code, needs_df."""
     w_off, b_off, l_off = _layout(net)
     hidden = np.array([_param_row(a) for a in net.hidden] or [np.zeros(scalar.MAX_PARAMS)])
     codes = np.array([scalar.CODES[a.name] for a in net.hidden] or [0], dtype=np.int64)
-    X, Y = np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Y, dtype=np.float64)
-    sizes = np.array(net.layers, dtype=np.int64)
+    return (np.array(net.layers, dtype=np.int64), w_off, b_off, l_off, codes, hidden, scalar.CODES[net.output.name],
+            _param_row(net.output), scalar.LOSS_CODES[loss.name], loss.needs_df)
+
+
+def _data(X, Y) -> tuple[np.ndarray, np.ndarray]:
+    return np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Y, dtype=np.float64)
+
+
+def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """`epochs` epochs of SGD, the members in blocks trained side by side by `threads()` threads
+    (the kernel releases the GIL); the contract is numpy_engine.steps's."""
+    K, P = net.flat.shape
+    X, Y = _data(X, Y)
     decay = np.ascontiguousarray(plan.decay, dtype=np.float64)
     if orders is None:
         orders = np.empty((0, K, len(X)), dtype=np.int64)
     dead_at = np.zeros(K, dtype=np.int64)
-    fixed = (sizes, w_off, b_off, l_off, codes, hidden, scalar.CODES[net.output.name], _param_row(net.output),
-             scalar.LOSS_CODES[plan.loss.name], plan.loss.needs_df, plan.reduction == "mean",
-             min(plan.batch, len(X)), epochs)
+    fixed = (*_net_arrays(net, plan.loss), plan.reduction == "mean", min(plan.batch, len(X)), epochs)
     update = (plan.clip or 0.0, float(plan.weight_decay), net.weight_mask)
 
     clipped = plan.clipped if plan.clipped is not None else np.zeros(K, dtype=np.int64)
@@ -396,14 +517,32 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
                lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1], clipped[k0:k1])
         net.flat[k0:k1] = F if by_samples else F.T
 
-    size = -(-K // threads()) if by_samples else block_size(K, P)
-    blocks = [(k0, min(K, k0 + size)) for k0 in range(0, K, size)]
     _announce_compile(kernel)
-    if len(blocks) == 1 or threads() == 1:
-        for k0, k1 in blocks:
-            run(k0, k1)
-    else:
-        _pool = _pool or ThreadPoolExecutor(threads(), thread_name_prefix="relu-lab")
-        for done in [_pool.submit(run, k0, k1) for k0, k1 in blocks]:
-            done.result()
+    _side_by_side(K, -(-K // threads()) if by_samples else block_size(K, P), run)
     return dead_at
+
+
+def evaluate_pass(net, X, Y, loss, reduction: str, inside: bool) -> engines.Pass:
+    """Every member over the whole set X, Y, a member at a time on `threads()` threads, with
+    member_evaluate; the contract is numpy_engine.evaluate_pass's."""
+    K, P = net.flat.shape
+    X, Y = _data(X, Y)
+    n, L, layers = len(X), len(net.W), net.layers
+    O = layers[-1]
+    zout, aout = np.empty((K, n, O)), np.empty((K, n, O))
+    shape = (K, L, max(layers)) if inside else (K, 0, 0)
+    silent, zeros, finite = np.empty(shape, dtype=np.bool_), np.empty(shape[:2], dtype=np.int64), \
+        np.empty(shape[:2], dtype=np.bool_)
+    G = np.empty((K, P if inside else 0))
+    fixed = (*_net_arrays(net, loss), reduction == "mean", inside)
+
+    def run(k0: int, k1: int) -> None:
+        member_evaluate(np.ascontiguousarray(net.flat[k0:k1]), X, Y, *fixed, zout[k0:k1], aout[k0:k1],
+                        silent[k0:k1], zeros[k0:k1], finite[k0:k1], G[k0:k1])
+
+    _announce_compile(member_evaluate)
+    _side_by_side(K, -(-K // threads()), run)
+    if not inside:
+        return engines.Pass(zout, aout)
+    return engines.Pass(zout, aout, [silent[:, l, : layers[l + 1]] for l in range(L)],
+                        [zeros[:, l] / (n * layers[l + 1]) for l in range(L)], [finite[:, l] for l in range(L)], G)

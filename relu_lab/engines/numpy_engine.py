@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Plan
+from . import Pass, Plan
 
 
 def steps(net, X, Y, plan: Plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarray) -> np.ndarray:
@@ -47,3 +47,19 @@ def sgd(net, grad: np.ndarray, lr2: np.ndarray, clip: float | None, wd: float,
         grad += wd * net.weight_mask * net.flat
     grad *= lr2
     net.flat -= grad
+
+
+def evaluate_pass(net, X, Y, loss, reduction: str, inside: bool) -> Pass:
+    """Every member over the whole set X, Y at once (see Pass); the gradient by `net.backward`."""
+    zs, as_ = net.forward(X)
+    if not inside:
+        return Pass(zs[-1], as_[-1])
+    grad = net.backward(zs, as_, Y, loss, reduction).copy()
+    L = len(net.W)
+    with np.errstate(invalid="ignore", over="ignore"):
+        silent = [np.all(net.derivative(l, zs[l]) == 0, axis=-2) for l in range(L - 1)]
+        silent.append(np.all(net.derivative(L - 1, zs[-1]) == 0, axis=-2) if net.output.fn.elementwise
+                      else np.zeros(zs[-1].shape[::2], dtype=bool))
+        zero_share = [np.mean(as_[l + 1] == 0, axis=(-2, -1)) for l in range(L)]
+        finite = [np.all(np.isfinite(zs[l]), axis=(-2, -1)) for l in range(L)]
+    return Pass(zs[-1], as_[-1], silent, zero_share, finite, grad)
