@@ -172,97 +172,80 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                         break
 
 
+# --- the samples of a batch as the lanes: one member at a time, its products by BLAS ------------
+# Buffers hold a layer's values units-major for the nb samples of a pass (unit c at [c nb, (c+1) nb)),
+# so each layer is a contiguous (units, nb) matrix whatever nb is, and every product is one BLAS call.
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def _forward_lanes(f, zs, acts, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
-                   needs_df, nb):
-    """One member's forward pass over nb samples, the lanes (acts[0] holds their inputs): z = a W + b,
-    a = f(z), layer by layer; dfz = f'(z) of an elementwise output when the loss needs it."""
+def _forward_dot(f, zb, ab, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
+                 needs_df, nb):
+    """One member's forward pass over nb samples (ab[0] holds their inputs): Z = W^T A + b, a = f(z),
+    layer by layer; dfz = f'(z) of an elementwise output when the loss needs it. Returns Z and A of
+    the output layer."""
     L = sizes.size - 1
     for l in range(L):
         nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
-        z = zs[l]
+        z = zb[l, : nout * nb].reshape((nout, nb))
+        np.dot(f[wo : wo + nin * nout].reshape((nin, nout)).T, ab[l, : nin * nb].reshape((nin, nb)), z)
         for j in range(nout):
-            zj = z[j]
-            zj[:nb] = 0.0
-            for c in range(nin):
-                ac = acts[l, c]
-                w = f[wo + c * nout + j]
-                for t in range(nb):
-                    zj[t] += ac[t] * w
             bj = f[bo + j]
             for t in range(nb):
-                zj[t] += bj
+                z[j, t] += bj
+        a = ab[l + 1, : nout * nb].reshape((nout, nb))
         if l < L - 1:
             if l_off[l] > 0:
                 for j in range(nout):
                     slope[j, :nb] = f[l_off[l] + j]
-            scalar.activate(codes[l], z, acts[l + 1], nout, nb, params[l], slope)
+            scalar.activate(codes[l], z, a, nout, nb, params[l], slope)
         elif out_code >= scalar.N_ELEMENTWISE:
-            scalar.rowwise_output(out_code - scalar.N_ELEMENTWISE, z, acts[L], nout, nb)
+            scalar.rowwise_output(out_code - scalar.N_ELEMENTWISE, z, a, nout, nb)
         else:
-            scalar.activate(out_code, z, acts[L], nout, nb, out_params, z)
+            scalar.activate(out_code, z, a, nout, nb, out_params, z)
             if needs_df:
                 scalar.output_df(out_code, z, dfz, nout, nb, out_params)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _backward_lanes(f, g, zs, acts, d, dT, ga, slope, gl, sizes, w_off, b_off, l_off, codes, params, nb):
-    """Backpropagation of d = dC/dz of the output over nb lanes, added to the gradient g (d is overwritten):
-    dC/dW = a^T delta, dC/db = delta, dC/da = delta W^T. The sums over samples run sample after sample,
-    the units innermost (through dT), in block_epochs's order."""
+def _backward_dot(f, g, zb, ab, db, gab, gw, gbias, ones, slope, gl, sizes, w_off, b_off, l_off, codes, params,
+                  nb):
+    """Backpropagation of D = dC/dz of the output (in db) over nb samples, added to the gradient g:
+    dC/dW = A D^T, dC/db = D 1, dC/dA = W D (db and gab are overwritten on the way down)."""
     L = sizes.size - 1
     for l in range(L - 1, -1, -1):
         nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
+        D = db[: nout * nb].reshape((nout, nb))
+        np.dot(ab[l, : nin * nb].reshape((nin, nb)), D.T, gw[: nin * nout].reshape((nin, nout)))
+        for q in range(nin * nout):
+            g[wo + q] += gw[q]
+        np.dot(D, ones[:nb], gbias[:nout])
         for j in range(nout):
-            for t in range(nb):
-                dT[t, j] = d[j, t]
-        for t in range(nb):  # sample after sample, as block_epochs adds them up
-            dt = dT[t]
-            for c in range(nin):
-                ac = acts[l, c, t]
-                at = wo + c * nout
-                for j in range(nout):
-                    g[at + j] += ac * dt[j]
-            for j in range(nout):
-                g[bo + j] += dt[j]
+            g[bo + j] += gbias[j]
         if l == 0:
             break
-        for c in range(nin):
-            gc = ga[c]
-            gc[:nb] = 0.0
-            for j in range(nout):
-                w = f[wo + c * nout + j]
-                dj = d[j]
-                for t in range(nb):
-                    gc[t] += dj[t] * w
+        ga = gab[: nin * nb].reshape((nin, nb))
+        np.dot(f[wo : wo + nin * nout].reshape((nin, nout)), D, ga)
         h = l - 1
         learned = l_off[h] > 0
         if learned:
             for c in range(nin):
                 slope[c, :nb] = f[l_off[h] + c]
                 gl[c, :nb] = 0.0
-        scalar.backward_through(codes[h], zs[h], ga, nin, nb, params[h], slope, gl)
+        scalar.backward_through(codes[h], zb[h, : nin * nb].reshape((nin, nb)), ga, nin, nb, params[h], slope, gl)
         if learned:
-            for t in range(nb):
-                for c in range(nin):
+            for c in range(nin):
+                for t in range(nb):
                     g[l_off[h] + c] += gl[c, t]
-        for c in range(nin):
-            for t in range(nb):
-                d[c, t] = ga[c, t]
+        db[: nin * nb] = gab[: nin * nb]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
                   loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
     """block_epochs for the members one after another, with the samples of a batch as the lanes:
-    F is (kb, P), member-major. It wins where a batch is long and the members few (a train; a full
-    batch of hundreds of points), where block_epochs has few lanes and each sample costs a pass.
-
-    Each member goes through exactly block_epochs's operations in the same order: every sum over
-    inputs, units and samples is taken in the same sequence, nothing is reassociated (the sums of
-    the gradient over a batch's samples run sample after sample, the units innermost, through dT).
-    So the two kernels give bit-identical results, and which one runs is a matter of speed only.
-    """
+    F is (kb, P), member-major. Each layer's products over a batch are BLAS calls, so a long batch
+    runs at matrix-product speed. The sums run in another order than block_epochs's (the two agree
+    to rounding), so which kernel trains a config depends on the config alone (samples_as_lanes)."""
     kb, P = F.shape
     L = sizes.size - 1
     n = X.shape[0]
@@ -271,11 +254,13 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
     lanes = min(B, n)
     rowwise = out_code >= scalar.N_ELEMENTWISE
     g = np.empty(P)
-    zs = np.empty((L, width, lanes))
-    acts = np.empty((L + 1, width, lanes))
-    d = np.empty((width, lanes))
-    dT = np.empty((lanes, width))  # d with the samples outermost
-    ga = np.empty((width, lanes))
+    zb = np.empty((L, width * lanes))
+    ab = np.empty((L + 1, width * lanes))
+    db = np.empty(width * lanes)
+    gab = np.empty(width * lanes)
+    gw = np.empty(width * width)
+    gbias = np.empty(width)
+    ones = np.ones(lanes)
     y = np.empty((O, lanes))
     dfz = np.zeros((O, lanes))
     slope = np.zeros((width, lanes))  # a learned parameter of a layer (one per unit), in every lane
@@ -290,17 +275,20 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
                 for t in range(nb):
                     row = idx[e, m, s + t] if idx.shape[0] > 0 else s + t
                     for c in range(sizes[0]):
-                        acts[0, c, t] = X[row, c]
+                        ab[0, c * nb + t] = X[row, c]
                     for o in range(O):
                         y[o, t] = Y[row, o]
-                _forward_lanes(f, zs, acts, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code,
-                               out_params, needs_df, nb)
-                scalar.loss_delta(loss_code, zs[L - 1], acts[L], y, dfz, d, O, nb, rowwise)
+                _forward_dot(f, zb, ab, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code,
+                             out_params, needs_df, nb)
+                d = db[: O * nb].reshape((O, nb))
+                scalar.loss_delta(loss_code, zb[L - 1, : O * nb].reshape((O, nb)), ab[L, : O * nb].reshape((O, nb)),
+                                  y, dfz, d, O, nb, rowwise)
                 if mean and nb > 1:
                     for o in range(O):
                         for t in range(nb):
                             d[o, t] /= nb
-                _backward_lanes(f, g, zs, acts, d, dT, ga, slope, gl, sizes, w_off, b_off, l_off, codes, params, nb)
+                _backward_dot(f, g, zb, ab, db, gab, gw, gbias, ones, slope, gl, sizes, w_off, b_off, l_off, codes,
+                              params, nb)
                 # the update: p -= lr (g + wd W), g first scaled down to at most the clip norm
                 if clip > 0:
                     sq = 0.0
@@ -344,11 +332,13 @@ def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code
     O = sizes[L]
     lanes = min(EVAL_LANES, n)
     rowwise = out_code >= scalar.N_ELEMENTWISE
-    zs = np.empty((L, width, lanes))
-    acts = np.empty((L + 1, width, lanes))
-    d = np.empty((width, lanes))
-    dT = np.empty((lanes, width))
-    ga = np.empty((width, lanes))
+    zb = np.empty((L, width * lanes))
+    ab = np.empty((L + 1, width * lanes))
+    db = np.empty(width * lanes)
+    gab = np.empty(width * lanes)
+    gw = np.empty(width * width)
+    gbias = np.empty(width)
+    ones = np.ones(lanes)
     y = np.empty((O, lanes))
     dfz = np.zeros((O, lanes))
     slope = np.zeros((width, lanes))
@@ -367,31 +357,33 @@ def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code
             nb = min(lanes, n - s)
             for t in range(nb):
                 for c in range(sizes[0]):
-                    acts[0, c, t] = X[s + t, c]
+                    ab[0, c * nb + t] = X[s + t, c]
                 for o in range(O):
                     y[o, t] = Y[s + t, o]
-            _forward_lanes(f, zs, acts, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code,
-                           out_params, needs_df, nb)
+            _forward_dot(f, zb, ab, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code,
+                         out_params, needs_df, nb)
+            zo, ao = zb[L - 1, : O * nb].reshape((O, nb)), ab[L, : O * nb].reshape((O, nb))
             for t in range(nb):
                 for o in range(O):
-                    zout[m, s + t, o] = zs[L - 1, o, t]
-                    aout[m, s + t, o] = acts[L, o, t]
+                    zout[m, s + t, o] = zo[o, t]
+                    aout[m, s + t, o] = ao[o, t]
             if not inside:
                 continue
             for l in range(L):
                 nout = sizes[l + 1]
+                z, a = zb[l, : nout * nb].reshape((nout, nb)), ab[l + 1, : nout * nb].reshape((nout, nb))
                 if l < L - 1:  # f'(z) of a hidden layer: 1 through backward_through (its slope's gradient unused)
                     df[:nout, :nb] = 1.0
                     if l_off[l] > 0:
                         for j in range(nout):
                             slope[j, :nb] = f[l_off[l] + j]
-                    scalar.backward_through(codes[l], zs[l], df, nout, nb, params[l], slope, gl)
+                    scalar.backward_through(codes[l], z, df, nout, nb, params[l], slope, gl)
                 elif not rowwise:
-                    scalar.output_df(out_code, zs[l], df, nout, nb, out_params)
+                    scalar.output_df(out_code, z, df, nout, nb, out_params)
                 else:
                     df[:nout, :nb] = 1.0  # softmax: never dead
                 for j in range(nout):  # counted without branches, so that the loop vectorises
-                    zj, dj, aj = zs[l, j], df[j], acts[l + 1, j]
+                    zj, dj, aj = z[j], df[j], a[j]
                     bad = live = zero = 0
                     for t in range(nb):
                         bad += 0 if zj[t] - zj[t] == 0.0 else 1  # NaN or inf
@@ -402,12 +394,14 @@ def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code
                     if live > 0:
                         silent[m, l, j] = False
                     zeros[m, l] += zero
-            scalar.loss_delta(loss_code, zs[L - 1], acts[L], y, dfz, d, O, nb, rowwise)
+            d = db[: O * nb].reshape((O, nb))
+            scalar.loss_delta(loss_code, zo, ao, y, dfz, d, O, nb, rowwise)
             if scale > 1:
                 for o in range(O):
                     for t in range(nb):
                         d[o, t] /= scale
-            _backward_lanes(f, g, zs, acts, d, dT, ga, slope, gl, sizes, w_off, b_off, l_off, codes, params, nb)
+            _backward_dot(f, g, zb, ab, db, gab, gw, gbias, ones, slope, gl, sizes, w_off, b_off, l_off, codes,
+                          params, nb)
 
 
 numba.config.CACHE_DIR = _user_cache_dir
@@ -455,13 +449,18 @@ def block_size(K: int, P: int) -> int:
     return int(max(1, min(BLOCK, -(-K // threads()), 2**22 // max(P, 1))))
 
 
-def samples_as_lanes(K: int, batch: int) -> bool:
-    """Whether member_epochs (the samples of a batch as the lanes) rather than block_epochs (the
-    members of a block as the lanes) trains K members with batches of `batch` samples: the longer
-    axis makes the lanes. Both give the same bits, so this is speed alone; measured on 2 cores, a
-    one-member train of 2-32-32-1 ReLU in batches of 32 runs 12x faster with the samples as lanes,
-    64 members of it 1.4x slower (their blocks of 32 fill the lanes, and one pass serves them all)."""
-    return batch > min(BLOCK, -(-K // threads()))
+SAMPLES_AS_LANES = 8  # batches at least this long train a member at a time (member_epochs); measured below
+
+
+def samples_as_lanes(batch: int) -> bool:
+    """Whether member_epochs (a member at a time, its products over the batch by BLAS) rather than
+    block_epochs (the members of a block as the lanes) trains with batches of `batch` samples.
+    It depends on the batch alone, never on the number of members or threads: the two kernels sum
+    in different orders, and a sweep's member must train the same alone. Measured on 2 cores, the
+    members as lanes win at batches of 4 with 16 or more members (4-9x on seed 003's deep XOR, 25x
+    online on W2), the samples from batches of 8 at any count (1.0-1.2x at 64-256 members of a
+    2-32-32-1 net, 2.4x at 32 samples, 11-36x for one member)."""
+    return batch >= SAMPLES_AS_LANES
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -507,7 +506,7 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
     update = (plan.clip or 0.0, float(plan.weight_decay), net.weight_mask)
 
     clipped = plan.clipped if plan.clipped is not None else np.zeros(K, dtype=np.int64)
-    by_samples = samples_as_lanes(K, min(plan.batch, len(X)))
+    by_samples = samples_as_lanes(min(plan.batch, len(X)))
     kernel = member_epochs if by_samples else block_epochs
 
     def run(k0: int, k1: int) -> None:
