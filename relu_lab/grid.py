@@ -345,6 +345,7 @@ class SweepFiles:
         self.rows: list[dict[str, Any] | None] = [None] * len(plan.members)
         self.checkpoints: dict[tuple[int, ...], Checkpoint] = {}  # an interrupted chunk's state, by its members
         self.member_steps = 0
+        self.log_seconds = 0.0  # of `seconds`, spent evaluating at the log points (this session's)
         self._start_step: dict[int, int] = {}  # a resumed chunk's step at its checkpoint
         self._last_epoch: dict[int, int] = {}
         self.members_before = 0
@@ -416,6 +417,7 @@ class SweepFiles:
         # members that stopped early (diverged) finish their share of the bar
         self.advance((ms[0].config.total_epochs() - self._last_epoch.pop(id(chunk), 0)) * len(ms))
         self.member_steps += (result.steps_done - self._start_step.pop(id(chunk), 0)) * len(ms)
+        self.log_seconds += result.log_seconds
         gcols = self.group_cols[chunk.group]
         new = [_member_row(m, self.plan.points[m.point], result, k, gcols) for k, m in enumerate(ms)]
         if self.clips:
@@ -455,6 +457,7 @@ class SweepFiles:
             "members_before": self.members_before,
             "member_steps": self.member_steps,
             "member_steps_per_second": round(self.member_steps / max(seconds, 1e-9)) if seconds > 0 else None,
+            "log_seconds": round(self.log_seconds, 3),
             "engine": self.plan.engine, "engine_notes": self.plan.notes, "warnings": warnings,
             "best": summary[best] if best is not None else None,
             "finished": datetime.now().isoformat(timespec="seconds"), "versions": versions(),

@@ -129,6 +129,7 @@ def _train_in(run_dir: Path, cfg: Config, data: Dataset, state: Checkpoint | Non
             "started": started,
             "seconds": round(time.perf_counter() - t0, 3),
             "train_seconds": round(result.seconds, 3),
+            "log_seconds": round(result.log_seconds, 3),  # of train_seconds: evaluating at the log points
             "engine": result.engine,
             "engine_note": cfg._engine_note,
             "versions": versions(),

@@ -53,6 +53,7 @@ class TrainResult:
     checkpoint: Checkpoint | None = field(default=None, repr=False)  # set when interrupted: fit(resume=...)
     clipped_steps: np.ndarray | None = None  # (K,) steps whose gradient train.clip scaled down (None: no clip)
     cut: bool = False  # interrupted inside a block that would not end (see Cut): no checkpoint
+    log_seconds: float = 0.0  # of `seconds`, spent evaluating at the log points (figures and diagnostics)
 
     @property
     def final(self) -> dict[str, np.ndarray]:
@@ -272,12 +273,15 @@ def fit(
     interrupted = cut = False
     checkpoint = None
     started = time.perf_counter()
+    log_seconds = [0.0]
 
     diagnostics = diagnostic_columns(base)
     patience = PATIENCE if engine_name == "numpy" else None
 
     def log() -> None:
+        t0 = time.perf_counter()
         metrics = evaluate(net, data, base, diagnostics, engine)
+        log_seconds[0] += time.perf_counter() - t0
         bad = alive & ~np.isfinite(metrics["cost"])
         diverged_epoch[bad] = epoch
         alive[bad] = False
@@ -358,4 +362,4 @@ def fit(
             log()
     status = [DIVERGED if d >= 0 else INTERRUPTED if interrupted else COMPLETED for d in diverged_epoch]
     return TrainResult(tally, status, diverged_epoch, success_epoch, epoch, step,
-                       time.perf_counter() - started, net, engine_name, checkpoint, clipped, cut)
+                       time.perf_counter() - started, net, engine_name, checkpoint, clipped, cut, log_seconds[0])

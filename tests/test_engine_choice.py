@@ -136,3 +136,18 @@ def test_sweep_files_are_byte_identical_on_one_thread_and_two(tmp_path):
         dirs.append(run_dir(out))
     for name in ("members.csv", "metrics.csv", "summary.csv"):
         assert (dirs[0] / name).read_bytes() == (dirs[1] / name).read_bytes(), name
+
+
+def test_runs_say_what_their_log_points_cost(tmp_path):
+    """summary.json's log_seconds: the part of the training spent evaluating at the log points, on both
+    engines, for a train run and a sweep (the kernels are loaded before the clock starts)."""
+    for engine in engines.ENGINES:
+        out = tmp_path / engine
+        assert invoke("train", XOR, "--set", "train.epochs=200", "--set", "log_every=1", "--engine", engine,
+                      "--out", out, "--no-plots", "--quiet").exit_code == 0
+        summary = json.loads((run_dir(out) / "summary.json").read_text())
+        assert 0 < summary["log_seconds"] <= summary["train_seconds"] <= summary["seconds"]
+        assert invoke("sweep", XOR, "--lr", "0.1,0.5", "--seeds", "2", "--set", "train.epochs=30", "--out",
+                      out / "sweep", "--no-plots", "--quiet", "--engine", engine).exit_code == 0
+        summary = json.loads((run_dir(out / "sweep") / "summary.json").read_text())
+        assert 0 < summary["log_seconds"] <= summary["seconds"]

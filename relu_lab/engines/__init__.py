@@ -60,5 +60,8 @@ class Pass:
 
 
 def load(name: str):
-    """The engine module `name` (importing the compiled one compiles or loads its kernels)."""
-    return importlib.import_module(f".{ENGINES[name]}", __name__)
+    """The engine module `name`, ready to run (the compiled one's kernels loaded, or compiled the first time)."""
+    module = importlib.import_module(f".{ENGINES[name]}", __name__)
+    if hasattr(module, "warm"):
+        module.warm()
+    return module
