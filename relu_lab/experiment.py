@@ -23,7 +23,22 @@ from .losses import LOSSES, output_fits
 
 DEFAULT_OUTPUT = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
 DEFAULT_LOSS = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}
-LOG_ROWS = 200  # default number of logged rows per run
+LOG_ROWS = 200  # default number of logged rows per run, at most
+# A log point evaluates (forward and backward, for the diagnostics) the whole training set: it costs
+# about (1 + 0.7 n) / (1 + 0.7 B) training steps of batch B (measured on the 2-core machine: a step's
+# fixed cost is worth about 1.4 samples). By default, log points are at least LOG_SPACING such costs
+# apart, so that they take about 1 / (1 + LOG_SPACING) of the time (10 %).
+LOG_SPACING = 9
+
+
+def default_log_every(cfg: Config, n: int, rows: int = LOG_ROWS, spacing: float = LOG_SPACING) -> int:
+    """Epochs between logged rows when the config does not say: at most `rows` rows, and log points
+    `spacing` times their own cost apart (so a minibatch run over many points logs every few epochs)."""
+    by_rows = cfg.total_epochs() // rows
+    B = min(min(p.batch_size or n, n) for p in cfg.phases())
+    log_cost = (1 + 0.7 * n) / (1 + 0.7 * B)  # in training steps
+    by_cost = math.ceil(spacing * log_cost / math.ceil(n / B))
+    return max(1, by_rows, by_cost)
 
 
 def make_dataset(cfg: Config, base_dir: Path | None = None) -> Dataset:
@@ -58,8 +73,10 @@ def csv_path(cfg: Config, base_dir: Path | None) -> Path:
     return path.resolve()
 
 
-def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -> tuple[Config, Dataset]:
-    """The config with every data-dependent default filled in, and its dataset; raises UserError."""
+def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None,
+            members: int = 1) -> tuple[Config, Dataset]:
+    """The config with every data-dependent default filled in, and its dataset; raises UserError.
+    `members`: how many members of it will train together (a sweep point's seeds), for `engine: auto`."""
     spec = DATASETS[cfg.data.name]
     cfg = cfg.model_copy(deep=True)
     cfg._warnings = []  # said afresh: a resolved config resolved again (show, resume) would repeat them
@@ -137,24 +154,59 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None) -
         name: m.params_of(name) for name in _used_activations(cfg) if name in ACTIVATIONS and ACTIVATIONS[name].params
     }
     if cfg.log_every is None:
-        cfg.log_every = max(1, cfg.total_epochs() // LOG_ROWS)
-    _choose_engine(cfg, source)
+        cfg.log_every = default_log_every(cfg, len(data.X))
+    _choose_engine(cfg, source, len(data.X), members)
     if m.init == "zeros" and len(m.layers) > 2:
         cfg._warnings.append("init: zeros starts every hidden unit of a layer identical; they get identical "
                              "gradients and stay identical (seed 001), so each layer acts as one unit")
     return cfg, data
 
 
-def _choose_engine(cfg: Config, source: str) -> None:
-    """Settle `engine: auto` on the engine that will run, noting why when it is not the compiled one."""
+# `engine: auto` takes the NumPy engine for short runs: the compiled one first spends about 0.65 s
+# importing numba and loading its kernels (2-core machine), which a run must win back.
+AUTO_COMPILED_FROM = 1.0  # seconds of training the NumPy engine would take, from which auto compiles
+
+
+def numpy_seconds(cfg: Config, n: int, members: int) -> float:
+    """About how long the NumPy engine trains `members` members of `cfg` on n points (2-core machine):
+    each step costs 14 us per layer for the ensemble, 0.25 us per layer and member, and 2.5 ns per
+    weight, sample and member (a fit to the benchmarks' NumPy runs, within 2-3x)."""
+    layers = cfg.model.layers
+    L = len(layers) - 1
+    weights = sum(layers[i] * layers[i + 1] for i in range(L))
+    seconds = 0.0
+    for phase in cfg.phases():
+        steps = phase.epochs * math.ceil(n / min(phase.batch_size or n, n))
+        seconds += steps * L * (14e-6 + 0.25e-6 * members) + phase.epochs * n * members * weights * 2.5e-9
+    return seconds
+
+
+def auto_engine(cfg: Config, n: int, members: int) -> tuple[str, str | None]:
+    """The engine `auto` takes for `members` members of `cfg` on n points, and why when not compiled:
+    NumPy for a config the compiled engine cannot run or a run too short to repay its start-up."""
+    why = compiled_unsupported(cfg)
+    if why:
+        return "numpy", why
+    estimate = numpy_seconds(cfg, n, members)
+    if estimate < AUTO_COMPILED_FROM:
+        return "numpy", (f"a short run (about {estimate:.2g} s of training), shorter than the compiled "
+                         "engine's start-up")
+    return "compiled", None
+
+
+def _choose_engine(cfg: Config, source: str, n: int, members: int) -> None:
+    """Settle `engine: auto` on the engine that will run, noting why when it is not the compiled one (a
+    config it cannot run is said at once, a short run only in summary.json)."""
     why = compiled_unsupported(cfg)
     if cfg.engine == "compiled" and why:
         raise _fail(cfg, source, "engine", f"the compiled engine cannot run this config: {why}; "
                     "use engine: numpy (or auto, which falls back to it)")
     if cfg.engine == "auto":
-        cfg.engine = "numpy" if why else "compiled"
+        cfg.engine, reason = auto_engine(cfg, n, members)
         if why:
             cfg._engine_note = f"using the NumPy engine: {why}"
+        elif reason:
+            cfg._engine_choice = f"using the NumPy engine: {reason}"
 
 
 def compiled_unsupported(cfg: Config) -> str | None:

@@ -15,6 +15,7 @@ import csv
 import itertools
 import json
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from .activations import HIDDEN_ACTIVATIONS
 from .config import MAX_MEMBERS, PHASE_FIELDS, Config, first_duplicate, grid_value_text, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import RunFailed, UserError
-from .experiment import check_checkpoint_fits, resolve, training_bytes
+from .experiment import check_checkpoint_fits, default_log_every, resolve, training_bytes
 from .loading import apply_override, config_from_dict, dump_config, load_config
 from .run import CLIPPED_SHARE, metric_columns
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, versions, write_json
@@ -38,11 +39,7 @@ from .runfiles import cell_float, lr_key
 from .trainer import COMPLETED, DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit, held_interrupts
 
 SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
-# A logged epoch evaluates (forward and backward, for the diagnostics) the whole training set:
-# it costs about (1 + 0.7 n) / (1 + 0.7 B) training steps of batch B (measured on the 2-core
-# machine: a step's fixed cost is worth about 1.4 samples). By default a sweep logs at most once
-# per LOG_SPACING such costs, so that logging stays near 5 % of the time.
-LOG_SPACING = 20
+SWEEP_LOG_SPACING = 20  # log points' own costs between two, by default (experiment.default_log_every): 5 %
 MEMORY_BUDGET = 256 * 2**20
 # Members per chunk at most: beyond about 512 the arrays outgrow the CPU caches and each
 # member-step costs more (W1 on the 2-core machine: 5.0 us at 512, 6.9 at 1024, 8.6 at 2048).
@@ -86,6 +83,12 @@ class SweepPlan:
     def engine(self) -> str:
         """The engine(s) the groups train on, e.g. 'compiled' or 'compiled, numpy'."""
         return ", ".join(sorted({g.members[0].config.engine for g in self.groups}))
+
+    @property
+    def engine_choice(self) -> str | None:
+        """Why `auto` took the NumPy engine for a short sweep (recorded in summary.json, not said)."""
+        return next((g.members[0].config._engine_choice for g in self.groups if g.members[0].config._engine_choice),
+                    None)
 
     @property
     def member_epochs(self) -> int:
@@ -192,6 +195,8 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     if len(set(keys)) != len(keys):
         raise UserError(f"sweep: a key is given twice in the grid ({', '.join(keys)})")
     raw_base = base.model_dump(mode="json", exclude={"sweep"})
+    # members of one ensemble: the seeds of every point that differs only in learning rates (see _group_key)
+    ensemble = len(seeds) * math.prod(len(a.values) for a in axes if re.fullmatch(r"train\.(phases\.\d+\.)?lr", a.key))
     points, resolved = [], []
     data_cache: dict[str, Dataset] = {}
     for values in itertools.product(*(a.values for a in axes)):
@@ -202,9 +207,9 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
             path = [int(p) if p.isdigit() else p for p in key.split(".")]
             apply_override(raw, path, value, f"sweep {key}")
         cfg = config_from_dict(raw, f"{source} (sweep point {label})")
-        cfg, data = resolve(cfg, source, base_dir)
+        cfg, data = resolve(cfg, source, base_dir, ensemble)
         if base.log_every is None:  # a sweep logs every member: fewer rows than a single run
-            cfg.log_every = sweep_log_every(cfg, len(data.X))
+            cfg.log_every = default_log_every(cfg, len(data.X), SWEEP_LOG_ROWS, SWEEP_LOG_SPACING)
         data_key = json.dumps(cfg.data.model_dump(mode="json"), sort_keys=True)
         data = data_cache.setdefault(data_key, data)
         points.append(point)
@@ -260,17 +265,6 @@ def _through_phases(axis: Axis, base: Config, source: str, notes: list[str]) -> 
         notes.append(f"{axis.key} does not reach " + ", ".join(f"train.phases.{i}, which sets its own {field}"
                                                                 for i in own))
     return axis
-
-
-def sweep_log_every(cfg: Config, n: int) -> int:
-    """Epochs between logged rows in a sweep: at most SWEEP_LOG_ROWS rows, and logs spaced so
-    that evaluating the whole training set costs about 5 % of the training (see LOG_SPACING)."""
-    by_rows = cfg.total_epochs() // SWEEP_LOG_ROWS
-    B = min(min(p.batch_size or n, n) for p in cfg.phases())
-    steps_per_epoch = math.ceil(n / B)
-    log_cost = (1 + 0.7 * n) / (1 + 0.7 * B)  # in training steps
-    by_cost = math.ceil(LOG_SPACING * log_cost / steps_per_epoch)
-    return max(1, by_rows, by_cost)
 
 
 def _group_key(cfg: Config) -> str:
@@ -458,7 +452,8 @@ class SweepFiles:
             "member_steps": self.member_steps,
             "member_steps_per_second": round(self.member_steps / max(seconds, 1e-9)) if seconds > 0 else None,
             "log_seconds": round(self.log_seconds, 3),
-            "engine": self.plan.engine, "engine_notes": self.plan.notes, "warnings": warnings,
+            "engine": self.plan.engine, "engine_note": self.plan.engine_choice, "engine_notes": self.plan.notes,
+            "warnings": warnings,
             "best": summary[best] if best is not None else None,
             "finished": datetime.now().isoformat(timespec="seconds"), "versions": versions(),
         })

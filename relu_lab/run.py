@@ -131,7 +131,7 @@ def _train_in(run_dir: Path, cfg: Config, data: Dataset, state: Checkpoint | Non
             "train_seconds": round(result.seconds, 3),
             "log_seconds": round(result.log_seconds, 3),  # of train_seconds: evaluating at the log points
             "engine": result.engine,
-            "engine_note": cfg._engine_note,
+            "engine_note": cfg._engine_note or cfg._engine_choice,
             "versions": versions(),
         }
         if cfg.success is not None:

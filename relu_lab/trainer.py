@@ -21,7 +21,7 @@ from .config import Config
 from .datasets import Dataset
 from .diagnostics import can_die, diagnose, diagnostic_names
 from .engines import Plan
-from .experiment import compiled_unsupported
+from .experiment import auto_engine
 from .losses import LOSSES
 from .network import Act, Ensemble
 from .tally import Tally
@@ -253,7 +253,7 @@ def fit(
     order_rngs = [r[1] for r in rngs]
     engine_name = base.engine
     if engine_name == "auto":  # resolve() settles it; a config that skipped resolve() gets the same rule
-        engine_name = "numpy" if compiled_unsupported(base) else "compiled"
+        engine_name = auto_engine(base, len(data.X), K)[0]
     engine = engines.load(engine_name)
     loss, reduction = LOSSES[base.loss.name], base.loss.reduction
     success = base.success

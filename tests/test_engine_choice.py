@@ -41,13 +41,44 @@ def run_dir(out: Path) -> Path:
     return run
 
 
-def test_auto_takes_the_compiled_engine_and_records_it(tmp_path):
-    result = invoke("train", XOR, "--out", tmp_path, "--no-plots", "--set", "train.epochs=50")
+def test_auto_compiles_a_long_run_and_records_it(tmp_path):
+    # 40,000 steps of 4 points x 3 layers: about 1.7 s for the NumPy engine, past the compiled one's start-up
+    result = invoke("train", XOR, "--out", tmp_path, "--no-plots", "--set", "train.epochs=40000",
+                    "--set", "model.layers=[2,8,8,1]")
     assert result.exit_code == 0, result.output
     run = run_dir(tmp_path)
     assert yaml.safe_load((run / "config.yaml").read_text())["engine"] == "compiled"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["engine"] == "compiled" and summary["engine_note"] is None
+
+
+def test_auto_takes_numpy_for_a_short_run_and_records_why_without_saying_it(tmp_path):
+    result = invoke("train", XOR, "--out", tmp_path, "--no-plots", "--set", "train.epochs=50")
+    assert result.exit_code == 0, result.output
+    assert "NumPy engine" not in result.output  # a choice, not a fall-back: the run's files say it
+    run = run_dir(tmp_path)
+    assert yaml.safe_load((run / "config.yaml").read_text())["engine"] == "numpy"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["engine"] == "numpy" and "short run" in summary["engine_note"]
+
+
+def test_the_cost_model_counts_a_sweeps_whole_ensemble(tmp_path):
+    """The same short config: alone it trains on NumPy; 4 learning rates x 64 seeds, one ensemble, compile;
+    the member retrained alone (show --member) keeps the sweep's engine, so it reproduces bit for bit."""
+    from relu_lab.experiment import AUTO_COMPILED_FROM, numpy_seconds, resolve
+    from relu_lab.loading import load_config
+
+    cfg, data = resolve(load_config(XOR, ["train.epochs=8000"]))
+    assert cfg.engine == "numpy" and numpy_seconds(cfg, len(data.X), 1) < AUTO_COMPILED_FROM
+    assert numpy_seconds(cfg, len(data.X), 256) > AUTO_COMPILED_FROM
+    args = ["--set", "train.epochs=8000", "--out", tmp_path, "--no-plots", "--quiet"]
+    assert invoke("sweep", XOR, "--lr", "0.1,0.2,0.3,0.5", "--seeds", "64", *args).exit_code == 0
+    sweep = run_dir(tmp_path)
+    assert json.loads((sweep / "summary.json").read_text())["engine"] == "compiled"
+    shown = invoke("show", sweep, "--member", "5", "--no-plots", "--quiet")
+    assert shown.exit_code == 0, shown.output
+    (member,) = [p for p in (sweep / "members").iterdir() if p.is_dir()]
+    assert json.loads((member / "summary.json").read_text())["engine"] == "compiled"
 
 
 def test_engine_option_forces_numpy_and_reruns_match(tmp_path):
@@ -89,7 +120,7 @@ def test_own_activation_with_engine_compiled_is_refused(tmp_path, monkeypatch):
 
 def test_sweep_records_its_engine(tmp_path):
     result = invoke("sweep", XOR, "--lr", "0.1,0.5", "--seeds", "2", "--set", "train.epochs=30", "--out", tmp_path,
-                    "--no-plots", "--quiet")
+                    "--no-plots", "--quiet", "--engine", "compiled")
     assert result.exit_code == 0, result.output
     run = run_dir(tmp_path)
     assert yaml.safe_load((run / "config.yaml").read_text())["engine"] == "compiled"
@@ -151,3 +182,20 @@ def test_runs_say_what_their_log_points_cost(tmp_path):
                       out / "sweep", "--no-plots", "--quiet", "--engine", engine).exit_code == 0
         summary = json.loads((run_dir(out / "sweep") / "summary.json").read_text())
         assert 0 < summary["log_seconds"] <= summary["seconds"]
+
+
+def test_the_default_log_interval_spaces_costly_log_points():
+    """Unset, log_every gives about 200 rows, but a log point (the whole training set forward and backward)
+    is spaced LOG_SPACING times its own cost from the next: minibatches of 32 over 1024 points log every
+    9 epochs, not every one; the 4 XOR points every 10 of 2000 epochs as before; a sweep is sparser."""
+    from relu_lab.experiment import LOG_SPACING, default_log_every, resolve
+    from relu_lab.grid import SWEEP_LOG_ROWS, SWEEP_LOG_SPACING
+    from relu_lab.loading import config_from_dict, load_config
+
+    minibatch = config_from_dict({"data": {"name": "circle", "n": 1024}, "model": {"layers": [2, 32, 32, 1]},
+                                  "train": {"epochs": 200, "batch_size": 32}})
+    cfg, data = resolve(minibatch)
+    assert cfg.log_every == default_log_every(cfg, 1024) == 9 and LOG_SPACING == 9
+    assert default_log_every(cfg, 1024, SWEEP_LOG_ROWS, SWEEP_LOG_SPACING) == 20
+    assert resolve(load_config(XOR))[0].log_every == 10  # 2000 epochs / 200 rows
+    assert resolve(config_from_dict({**minibatch.model_dump(mode="json"), "log_every": 1}))[0].log_every == 1

@@ -1,13 +1,22 @@
-"""The compiled engine: a numba kernel that runs the SGD steps of one log interval in one call.
+"""The compiled engine: numba kernels that run the SGD steps of one log interval in one call, and
+the passes over the data at the log points.
 
 Only this package's compiled modules import numba (commands that do not train never load it).
-The members are cut into blocks; a block trains in lockstep, every operation running over its
-members innermost (contiguous, vectorised), and blocks run side by side on threads (the kernel
-releases the GIL). Each member is a lane of the same IEEE operations (no fast-math, nothing
-summed across members), so its result never depends on its block, the thread count or the
-other members. The activations and the loss come from the registries (scalar.py).
+Two kernels train, chosen by the batch size alone (samples_as_lanes):
 
-The kernel is compiled once after an install and cached on disk.
+    block_epochs    short batches (online SGD, the XOR table): the members are cut into blocks; a
+                    block trains in lockstep, every operation running over its members innermost
+                    (contiguous, vectorised)
+    member_epochs   batches of 8 samples or more: a member at a time, each layer's products over the
+                    batch one BLAS call (numba's np.dot)
+
+member_evaluate runs a log point's passes with member_epochs's forward and backward. Blocks or
+members run side by side on threads (the kernels release the GIL). A member's arithmetic never
+depends on its block, the thread count or the other members (no fast-math, nothing summed across
+members), so reruns are bit-identical and a sweep's member trains the same alone. The activations
+and the loss come from the registries (scalar.py).
+
+The kernels are compiled once after an install and cached on disk.
 """
 
 from __future__ import annotations
