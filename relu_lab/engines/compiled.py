@@ -473,9 +473,20 @@ def threads() -> int:
     return numba.config.NUMBA_NUM_THREADS
 
 
+SHARES = 4  # blocks per thread, at least: a thread slowed down (another process on its core) is not waited for
+
+
 def block_size(K: int, P: int) -> int:
-    """Members per block: the members shared over the threads, at most BLOCK, and at most 32 MB per block."""
-    return int(max(1, min(BLOCK, -(-K // threads()), 2**22 // max(P, 1))))
+    """Members per lockstep block: a thread's share cut in SHARES, but at least 64 lanes (or the thread's
+    share, when smaller: a block's steps cost about as much with 16 lanes as with 64, 1.6-1.9x more per
+    member than with 128), at most BLOCK, and at most 32 MB per block."""
+    share = -(-K // threads())
+    return int(max(1, min(BLOCK, max(min(64, share), -(-share // SHARES)), 2**22 // max(P, 1))))
+
+
+def member_block(K: int) -> int:
+    """Members per call of member_epochs or member_evaluate: a thread's share cut in SHARES."""
+    return -(-K // (threads() * SHARES))
 
 
 SAMPLES_AS_LANES = 8  # batches at least this long train a member at a time (member_epochs); measured below
@@ -496,7 +507,8 @@ _pool: ThreadPoolExecutor | None = None
 
 
 def _side_by_side(K: int, size: int, run) -> None:
-    """run(k0, k1) for the members in blocks of `size`, on `threads()` threads (the kernels release the GIL)."""
+    """run(k0, k1) for the members in blocks of `size`, on `threads()` threads (the kernels release the GIL),
+    each thread taking the next block when it is done with one."""
     global _pool
     blocks = [(k0, min(K, k0 + size)) for k0 in range(0, K, size)]
     if len(blocks) == 1 or threads() == 1:
@@ -546,7 +558,7 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
         net.flat[k0:k1] = F if by_samples else F.T
 
     _announce_compile(kernel)
-    _side_by_side(K, -(-K // threads()) if by_samples else block_size(K, P), run)
+    _side_by_side(K, member_block(K) if by_samples else block_size(K, P), run)
     return dead_at
 
 
@@ -569,7 +581,7 @@ def evaluate_pass(net, X, Y, loss, reduction: str, inside: bool) -> engines.Pass
                         silent[k0:k1], zeros[k0:k1], finite[k0:k1], G[k0:k1])
 
     _announce_compile(member_evaluate)
-    _side_by_side(K, -(-K // threads()), run)
+    _side_by_side(K, member_block(K), run)
     if not inside:
         return engines.Pass(zout, aout)
     return engines.Pass(zout, aout, [silent[:, l, : layers[l + 1]] for l in range(L)],
