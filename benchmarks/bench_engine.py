@@ -197,18 +197,22 @@ def in_process(args) -> None:
     from relu_lab.losses import LOSSES
     from relu_lab.trainer import build_ensemble, member_rngs
 
-    cfg, data = resolve(load_config(args.peers.parent / "w2.yaml", ["engine=compiled"]))
-    print("\nThe compiled engine's steps alone (W2's network and data, the same work at every size):")
-    for K in (16, 256, 1024, 4096):
-        net = build_ensemble([cfg] * K, [member_rngs(k)[0] for k in range(K)])
-        plan = Plan(LOSSES[cfg.loss.name], "mean", 1, np.ones(K), None, 0.0)
-        lr, alive = np.full(K, 0.01), np.ones(K, dtype=bool)
-        compiled.steps(net, data.X, data.Y, plan, None, 1, lr, alive)  # loads the kernel
-        epochs = max(2, round(args.member_steps / (K * len(data.X))))
-        t0 = time.perf_counter()
-        compiled.steps(net, data.X, data.Y, plan, None, epochs, lr, alive)
-        rate = epochs * len(data.X) * K / (time.perf_counter() - t0)
-        print(f"  {K:>5} members: {rate / 1e6:6.2f} M member-steps/s  ({1e9 / rate:6.1f} ns per member-step)")
+    for name in ("w2", "w3"):
+        cfg, data = resolve(load_config(args.peers.parent / f"{name}.yaml", ["engine=compiled"]))
+        print(f"\nThe compiled engine's steps alone ({name.upper()}'s network and data, the same work at every size):")
+        for K in (16, 256, 1024, 4096):
+            net = build_ensemble([cfg] * K, [member_rngs(k)[0] for k in range(K)])
+            batch = min(cfg.train.batch_size or len(data.X), len(data.X))
+            plan = Plan(LOSSES[cfg.loss.name], cfg.loss.reduction, batch, np.ones(K), None, 0.0)
+            lr, alive = np.full(K, 0.01), np.ones(K, dtype=bool)
+            compiled.steps(net, data.X, data.Y, plan, None, 1, lr, alive)  # loads the kernel
+            per_epoch = -(-len(data.X) // batch)  # steps
+            work = args.member_steps / (1 if name == "w2" else 50)  # a W3 step is a batch of 400
+            epochs = max(2, round(work / (K * per_epoch)))
+            t0 = time.perf_counter()
+            compiled.steps(net, data.X, data.Y, plan, None, epochs, lr, alive)
+            rate = epochs * per_epoch * K / (time.perf_counter() - t0)
+            print(f"  {K:>5} members: {rate / 1e6:8.3f} M member-steps/s  ({1e9 / rate:9.1f} ns per member-step)")
     all_threads = compiled.threads()
     for label in ("all", "one"):
         times = []
@@ -219,7 +223,7 @@ def in_process(args) -> None:
             times.append(time.perf_counter() - t0)
         if label == "all":
             fast = min(times)
-    print(f"  4096 members on {all_threads} threads vs one: {min(times) / fast:.2f}x (best of 3 each)")
+    print(f"  W3, 4096 members on {all_threads} threads vs one: {min(times) / fast:.2f}x (best of 3 each)")
 
 
 def main() -> None:
