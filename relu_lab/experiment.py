@@ -76,7 +76,8 @@ def csv_path(cfg: Config, base_dir: Path | None) -> Path:
 def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None,
             members: int = 1) -> tuple[Config, Dataset]:
     """The config with every data-dependent default filled in, and its dataset; raises UserError.
-    `members`: how many members of it will train together (a sweep point's seeds), for `engine: auto`."""
+    `members`: how many members will train with it in one ensemble (in a sweep, its seeds times the
+    learning rates that share its ensemble), for `engine: auto`."""
     spec = DATASETS[cfg.data.name]
     cfg = cfg.model_copy(deep=True)
     cfg._warnings = []  # said afresh: a resolved config resolved again (show, resume) would repeat them
@@ -163,7 +164,8 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None,
 
 
 # `engine: auto` takes the NumPy engine for short runs: the compiled one first spends about 0.65 s
-# importing numba and loading its kernels (2-core machine), which a run must win back.
+# importing numba and loading its kernels (2-core machine, bench_engine.py's start-up line), which a
+# run must win back.
 AUTO_COMPILED_FROM = 1.0  # seconds of training the NumPy engine would take, from which auto compiles
 
 
