@@ -249,6 +249,16 @@ def _backward_dot(f, g, zb, ab, db, gab, gw, gbias, ones, slope, gl, sizes, w_of
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _lane_buffers(L, width, lanes, O):
+    """The buffers of one member's passes over up to `lanes` samples: zb, ab (each layer's z and a,
+    units-major), db, gab (dC/dz and dC/da of a layer), gw, gbias (a layer's gradient), ones, y, dfz,
+    slope (a learned parameter in every lane), gl (its gradient per sample)."""
+    return (np.empty((L, width * lanes)), np.empty((L + 1, width * lanes)), np.empty(width * lanes),
+            np.empty(width * lanes), np.empty(width * width), np.empty(width), np.ones(lanes), np.empty((O, lanes)),
+            np.zeros((O, lanes)), np.zeros((width, lanes)), np.empty((width, lanes)))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
                   loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
     """block_epochs for the members one after another, with the samples of a batch as the lanes:
@@ -260,20 +270,9 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
     n = X.shape[0]
     width = sizes.max()
     O = sizes[L]
-    lanes = min(B, n)
     rowwise = out_code >= scalar.N_ELEMENTWISE
     g = np.empty(P)
-    zb = np.empty((L, width * lanes))
-    ab = np.empty((L + 1, width * lanes))
-    db = np.empty(width * lanes)
-    gab = np.empty(width * lanes)
-    gw = np.empty(width * width)
-    gbias = np.empty(width)
-    ones = np.ones(lanes)
-    y = np.empty((O, lanes))
-    dfz = np.zeros((O, lanes))
-    slope = np.zeros((width, lanes))  # a learned parameter of a layer (one per unit), in every lane
-    gl = np.empty((width, lanes))  # its gradient, per sample
+    zb, ab, db, gab, gw, gbias, ones, y, dfz, slope, gl = _lane_buffers(L, width, min(B, n), O)
     for m in range(kb):
         f = F[m]
         for e in range(E):
@@ -341,17 +340,7 @@ def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code
     O = sizes[L]
     lanes = min(EVAL_LANES, n)
     rowwise = out_code >= scalar.N_ELEMENTWISE
-    zb = np.empty((L, width * lanes))
-    ab = np.empty((L + 1, width * lanes))
-    db = np.empty(width * lanes)
-    gab = np.empty(width * lanes)
-    gw = np.empty(width * width)
-    gbias = np.empty(width)
-    ones = np.ones(lanes)
-    y = np.empty((O, lanes))
-    dfz = np.zeros((O, lanes))
-    slope = np.zeros((width, lanes))
-    gl = np.empty((width, lanes))
+    zb, ab, db, gab, gw, gbias, ones, y, dfz, slope, gl = _lane_buffers(L, width, lanes, O)
     df = np.empty((width, lanes))
     scale = n if mean and n > 1 else 1
     for m in range(kb):
