@@ -1,4 +1,4 @@
-"""Engine speed as whole processes: the compiled engine against the NumPy engine and the peers.
+"""Engine speed as whole processes: relu-lab's default engine against its NumPy engine and the peers.
 
 Workloads (the seeds' experiments, as in ../shared/bench/peers.py):
   W1      seed 003's deep XOR (2-5x10-1, full batch): 8 lrs x 32 seeds = 256 members x 2000 steps,
@@ -142,14 +142,13 @@ def whole_processes(args, out: str) -> None:
         if chosen != "compiled":
             line(f"{name}: --engine compiled vs NumPy engine", *pair([*cmd, "--engine", "compiled"], numpy_cmd,
                                                                   args.runs))
-        compiled = default
         for peer, workload, members, steps, target in peer_list:
             python = sys.executable if peer.startswith("numpy") else args.peer_python
             if not python or not peer_works(python, peer):
-                print(f"  {name}: compiled vs {peer}: skipped (no python with its framework; see --peer-python)")
+                print(f"  {name}: default vs {peer}: skipped (no python with its framework; see --peer-python)")
                 continue
             cmd_b = [python, peers, workload, peer, str(members), str(steps)]
-            line(f"{name}: compiled vs {peer}", *pair(compiled, cmd_b, args.runs), target=target)
+            line(f"{name}: default ({chosen}) vs {peer}", *pair(default, cmd_b, args.runs), target=target)
     one = dict(os.environ, NUMBA_NUM_THREADS="1")
     seeds64 = ["--seeds", "64"]  # 256 members
     for name, cmd in (("W2", w2), ("W3", [*w3, *seeds64]), ("W4", [*w4, *seeds64])):

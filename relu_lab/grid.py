@@ -195,8 +195,8 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
     if len(set(keys)) != len(keys):
         raise UserError(f"sweep: a key is given twice in the grid ({', '.join(keys)})")
     raw_base = base.model_dump(mode="json", exclude={"sweep"})
-    # members of one ensemble: the seeds of every point that differs only in learning rates (see _group_key)
-    ensemble = len(seeds) * math.prod(len(a.values) for a in axes if re.fullmatch(r"train\.(phases\.\d+\.)?lr", a.key))
+    # members of one ensemble: the seeds of every point that differs only in learning rates (_group_key)
+    ensemble = len(seeds) * math.prod(len(a.values) for a in axes if LEARNING_RATE.fullmatch(a.key))
     points, resolved = [], []
     data_cache: dict[str, Dataset] = {}
     for values in itertools.product(*(a.values for a in axes)):
@@ -265,6 +265,10 @@ def _through_phases(axis: Axis, base: Config, source: str, notes: list[str]) -> 
         notes.append(f"{axis.key} does not reach " + ", ".join(f"train.phases.{i}, which sets its own {field}"
                                                                 for i in own))
     return axis
+
+
+# The keys _group_key leaves out besides the seed: points of a grid that differ only in them train together.
+LEARNING_RATE = re.compile(r"train\.(phases\.\d+\.)?lr")
 
 
 def _group_key(cfg: Config) -> str:

@@ -190,8 +190,7 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
 def _forward_dot(f, zb, ab, dfz, slope, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
                  needs_df, nb):
     """One member's forward pass over nb samples (ab[0] holds their inputs): Z = W^T A + b, a = f(z),
-    layer by layer; dfz = f'(z) of an elementwise output when the loss needs it. Returns Z and A of
-    the output layer."""
+    layer by layer, into zb and ab; dfz = f'(z) of an elementwise output when the loss needs it."""
     L = sizes.size - 1
     for l in range(L):
         nin, nout, wo, bo = sizes[l], sizes[l + 1], w_off[l], b_off[l]
@@ -328,7 +327,7 @@ EVAL_LANES = 256  # samples per forward pass when evaluating
 @njit(cache=True, nogil=True, error_model="numpy")
 def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code, out_params, loss_code,
                     needs_df, mean, inside, zout, aout, silent, zeros, finite, G):
-    """Each member (F is (kb, P)) over the whole set X, Y in its own order, EVAL_LANES samples a pass:
+    """Each member (F is (kb, P)) over the whole set X, Y in the data's order, EVAL_LANES samples a pass:
     the output's z and a into zout, aout (kb, n, outputs). With `inside`, also what the diagnostics
     need: per layer l (the output of W_l), silent[m, l, j] whether unit j had f'(z) = 0 on every sample,
     zeros[m, l] its outputs that were exactly 0, finite[m, l] whether every z was finite, and G[m] the
@@ -467,8 +466,9 @@ SHARES = 4  # blocks per thread, at least: a thread slowed down (another process
 
 def block_size(K: int, P: int) -> int:
     """Members per lockstep block: a thread's share cut in SHARES, but at least 64 lanes (or the thread's
-    share, when smaller: a block's steps cost about as much with 16 lanes as with 64, 1.6-1.9x more per
-    member than with 128), at most BLOCK, and at most 32 MB per block."""
+    share, when smaller: measured on W1 and W2 with 256 members, a member costs 1.4-1.8x more in blocks
+    of 16 than of 64, and 1.0-1.1x more in blocks of 64 than of 128), at most BLOCK, and at most 32 MB
+    per block."""
     share = -(-K // threads())
     return int(max(1, min(BLOCK, max(min(64, share), -(-share // SHARES)), 2**22 // max(P, 1))))
 
