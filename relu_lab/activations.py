@@ -37,6 +37,7 @@ class Activation:
     dparam: Callable[..., Array] | None = None  # d f / d learned parameter
     hidden: bool = True  # usable in hidden layers
     elementwise: bool = True  # False only for softmax (output of cross-entropy)
+    alias_of: str | None = None  # another name for that entry (its functions); compare leaves it out
 
     def __repr__(self) -> str:
         return f"Activation({self.name}: {self.formula})"
@@ -193,6 +194,50 @@ def dsilu(z):
     return s * (1.0 + z * (1.0 - s))
 
 
+def mish(z):
+    # Misra 2019: z tanh(softplus(z))
+    return z * tanh(softplus(z))
+
+
+def dmish(z):
+    t = tanh(softplus(z))
+    return t + z * (1.0 - t * t) * sigmoid(z)
+
+
+def softsign(z):
+    return z / (1.0 + np.abs(z))
+
+
+def dsoftsign(z):
+    d = 1.0 + np.abs(z)
+    return 1.0 / (d * d)
+
+
+def hard_tanh(z):
+    return np.minimum(np.maximum(z, -1.0), 1.0)
+
+
+def dhard_tanh(z):
+    return (z > -1.0) * 1.0 * (z < 1.0)  # 0 at the kinks, as PyTorch's Hardtanh
+
+
+def relu6(z):
+    return np.minimum(np.maximum(z, 0.0), 6.0)
+
+
+def drelu6(z):
+    return (z > 0.0) * 1.0 * (z < 6.0)
+
+
+def sine(z, w0=1.0):
+    # SIREN (Sitzmann et al. 2020) uses sin(w0 z) with w0 = 30 and its own initialisation
+    return np.sin(w0 * z)
+
+
+def dsine(z, w0=1.0):
+    return w0 * np.cos(w0 * z)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
@@ -227,6 +272,12 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("tanh", tanh, dtanh, "f(z) = tanh z; f' = 1 - tanh^2 z"),
         Activation("gelu", gelu, dgelu, "f(z) = z/2 (1 + tanh(sqrt(2/pi)(z + 0.044715 z^3)))"),
         Activation("silu", silu, dsilu, "f(z) = z*sigmoid(z); f' = s(1 + z(1 - s))"),
+        Activation("swish", silu, dsilu, "another name for silu: f(z) = z*sigmoid(z)", alias_of="silu"),
+        Activation("mish", mish, dmish, "f(z) = z tanh(softplus(z))"),
+        Activation("softsign", softsign, dsoftsign, "f(z) = z/(1 + |z|); f' = 1/(1 + |z|)^2"),
+        Activation("hard_tanh", hard_tanh, dhard_tanh, "f(z) = clip(z, -1, 1); f' = [-1 < z < 1]"),
+        Activation("relu6", relu6, drelu6, "f(z) = min(max(z, 0), 6); f' = [0 < z < 6]"),
+        Activation("sine", sine, dsine, "f(z) = sin(w0 z); f' = w0 cos(w0 z) (SIREN: w0 = 30)", params={"w0": 1.0}),
         Activation(
             "softmax",
             softmax,
@@ -240,6 +291,7 @@ ACTIVATIONS: dict[str, Activation] = {
 
 HIDDEN_ACTIVATIONS: list[str] = [n for n, a in ACTIVATIONS.items() if a.hidden]
 OUTPUT_ACTIVATIONS: list[str] = [n for n, a in ACTIVATIONS.items() if a.learned is None]
+COMPARED: list[str] = [n for n in HIDDEN_ACTIVATIONS if ACTIVATIONS[n].alias_of is None]  # compare's default
 
 
 def is_custom(name: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .datasets import DATASETS
 from .errors import did_you_mean
 from .initializers import INITIALIZERS
@@ -190,7 +190,7 @@ class ModelConfig(Strict):
     @model_validator(mode="after")
     def _names(self) -> ModelConfig:
         for name in self.custom_activations:
-            if name in ACTIVATIONS:
+            if name in ACTIVATIONS and ACTIVATIONS[name].alias_of is None:  # an alias (swish) may be a user's own
                 raise PathError(("custom_activations", name),
                                 f"custom activation '{name}' would shadow the built-in one; choose another name")
         self.check_hidden(self.hidden)
@@ -207,10 +207,15 @@ class ModelConfig(Strict):
                     raise PathError(("activation_params", name, p), f"unknown parameter '{p}' (allowed: {have})")
         return self
 
+    def builtin(self, name: str) -> Activation | None:
+        """The registry's activation `name`, or None when it is the user's own (a name under
+        custom_activations, which may take an alias's name such as swish, or none registered)."""
+        return None if name in self.custom_activations else ACTIVATIONS.get(name)
+
     def params_of(self, name: str) -> dict[str, float]:
         """The parameters of activation `name`: its defaults updated by `activation_params`."""
-        defaults = ACTIVATIONS[name].params if name in ACTIVATIONS else {}
-        return {**defaults, **self.activation_params.get(name, {})}
+        act = self.builtin(name)
+        return {**(act.params if act else {}), **self.activation_params.get(name, {})}
 
 
 class LossConfig(Strict):

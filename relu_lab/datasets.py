@@ -107,6 +107,18 @@ def gauss(rng, n, noise):
     return centre + rng.normal(0.0, noise, size=(n, 2)), label[:, None].astype(float)
 
 
+def moons(rng, n, noise):
+    # Two interleaving half circles, as scikit-learn's make_moons (label 0 the upper arc, 1 the lower,
+    # each arc's points evenly spaced); noise is the std of a jitter. Labels alternate, as in spiral.
+    label = np.arange(n) % 2
+    t = np.empty(n)
+    for c in (0, 1):
+        t[label == c] = np.linspace(0.0, np.pi, int(np.sum(label == c)))
+    x = np.where(label[:, None] == 0, np.stack([np.cos(t), np.sin(t)], axis=1),
+                 np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1))
+    return x + rng.normal(0.0, noise, size=(n, 2)), label[:, None].astype(float)
+
+
 DATASETS: dict[str, DatasetSpec] = {
     d.name: d
     for d in [
@@ -115,6 +127,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("circle", circle, "binary", 1000, 0.0, "seed 004's points inside a circle"),
         DatasetSpec("table4", table4, "regression", 4, 0.0, "seed 002's four points", fixed=True),
         DatasetSpec("spiral", spiral, "binary", 400, 0.1, "two spiral arms (TensorFlow Playground)"),
+        DatasetSpec("moons", moons, "binary", 400, 0.1, "two interleaving half circles (scikit-learn's make_moons)"),
         DatasetSpec("gauss", gauss, "binary", 400, 1.0, "two Gaussian blobs (TensorFlow Playground)"),
         DatasetSpec("csv", None, "auto", 0, 0.0, "your own CSV file: feature columns + target column",
                     inputs=None, outputs=None),

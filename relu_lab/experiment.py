@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .activations import ACTIVATIONS, check_activation, custom_activation, found_in
+from .activations import check_activation, custom_activation, found_in
 from .config import Config
 from .datasets import DATASETS, DataError, Dataset, read_csv, standardize
 from .errors import UserError
@@ -115,7 +115,7 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None,
     if cfg.loss.name is None:
         cfg.loss.name = _default_loss(m.output, data.task)
     loss = LOSSES[cfg.loss.name]
-    output = ACTIVATIONS.get(m.output)
+    output = m.builtin(m.output)
     if output is not None and not output_fits(loss, output):
         need = " or ".join(loss.outputs) if loss.outputs else "an elementwise activation (not softmax)"
         raise _fail(cfg, source, "model.output", f"'{m.output}' does not fit loss '{loss.name}', which needs {need}")
@@ -152,7 +152,7 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None,
             cfg._warnings.append(f"custom activation '{name}': {warning}")
     _check_size(cfg, data, source)
     m.activation_params = {
-        name: m.params_of(name) for name in _used_activations(cfg) if name in ACTIVATIONS and ACTIVATIONS[name].params
+        name: m.params_of(name) for name in _used_activations(cfg) if m.builtin(name) and m.builtin(name).params
     }
     if cfg.log_every is None:
         cfg.log_every = default_log_every(cfg, len(data.X))
@@ -216,7 +216,7 @@ def compiled_unsupported(cfg: Config) -> str | None:
     if importlib.util.find_spec("numba") is None:
         return "numba is not installed (pip install numba)"
     for name in _used_activations(cfg):
-        if name not in ACTIVATIONS:
+        if cfg.model.builtin(name) is None:
             return f"activation '{name}' is your own Python function, which only NumPy can run"
     return None
 
@@ -277,7 +277,7 @@ def parameter_shapes(cfg: Config, phase: int | None = None) -> dict[str, tuple[i
         shapes[f"W{l}"] = (layers[l], layers[l + 1])
         shapes[f"b{l}"] = (1, layers[l + 1])
     for l, name in enumerate(cfg.model.hidden_list(hidden)):
-        act = ACTIVATIONS.get(name)
+        act = cfg.model.builtin(name)
         if act is not None and act.learned and l + 1 < len(layers):
             shapes[f"learned{l}"] = (1, layers[l + 1])
     return shapes

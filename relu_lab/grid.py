@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from . import checkpoint
-from .activations import HIDDEN_ACTIVATIONS
+from .activations import COMPARED
 from .config import MAX_MEMBERS, PHASE_FIELDS, Config, first_duplicate, grid_value_text, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import RunFailed, UserError
@@ -140,7 +140,7 @@ def grid_from(cfg: Config, lr: str | None = None, seeds: str | int | None = None
     block = cfg.sweep
     axes: list[Axis] = []
     if compare:
-        names = activations or (block.activations if block else None) or HIDDEN_ACTIVATIONS
+        names = activations or (block.activations if block else None) or COMPARED
         axes.append(Axis("model.hidden", list(names)))
     lr_spec = lr if lr is not None else (block.lr if block and block.lr is not None else None)
     if lr_spec is None and not compare:

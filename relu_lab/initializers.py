@@ -42,6 +42,11 @@ def he(rng, shape, scale):
     return rng.normal(0.0, scale * np.sqrt(2.0 / fan_in), size=shape)
 
 
+def lecun(rng, shape, scale):
+    fan_in, _ = shape
+    return rng.normal(0.0, scale / np.sqrt(fan_in), size=shape)
+
+
 def zeros(rng, shape, scale):
     return np.zeros(shape)
 
@@ -53,6 +58,7 @@ INITIALIZERS: dict[str, Initializer] = {
         Initializer("normal", normal, "N(0, scale^2)"),
         Initializer("glorot", glorot, "U[-l, l], l = scale*sqrt(6/(fan_in + fan_out))"),
         Initializer("he", he, "N(0, scale^2 * 2/fan_in)"),
+        Initializer("lecun", lecun, "N(0, scale^2/fan_in) (the one SELU's self-normalisation assumes)"),
         Initializer("zeros", zeros, "0 (every unit equal: symmetry is never broken)"),
     ]
 }

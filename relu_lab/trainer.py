@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engines
-from .activations import ACTIVATIONS, custom_activation
+from .activations import custom_activation
 from .config import Config
 from .datasets import Dataset
 from .diagnostics import can_die, diagnose, diagnostic_names
@@ -71,7 +71,7 @@ def bind(cfg: Config, name: str) -> Act:
     custom = cfg.model.custom_activations.get(name)
     if custom is not None:
         return Act(custom_activation(custom.f, custom.df, custom.folder), {})
-    return Act(ACTIVATIONS[name], cfg.model.params_of(name))
+    return Act(cfg.model.builtin(name), cfg.model.params_of(name))
 
 
 def build_ensemble(configs: list[Config], init_rngs: list[np.random.Generator]) -> Ensemble:
@@ -117,9 +117,9 @@ def diagnostic_columns(cfg: Config) -> list[str]:
     if not cfg.diagnostics:
         return []
     learned = {l + 1 for p in cfg.phases() for l, h in enumerate(cfg.model.hidden_list(p.hidden))
-               if h in ACTIVATIONS and ACTIVATIONS[h].learned}
-    out = cfg.model.output
-    return diagnostic_names(cfg.model.layers, learned, out in ACTIVATIONS and can_die(ACTIVATIONS[out]))
+               if cfg.model.builtin(h) and cfg.model.builtin(h).learned}
+    out = cfg.model.builtin(cfg.model.output)
+    return diagnostic_names(cfg.model.layers, learned, out is not None and can_die(out))
 
 
 def _orders(order: str, rngs: list[np.random.Generator], n: int, epochs: int) -> np.ndarray | None:

@@ -57,6 +57,26 @@ def test_registry_lists_are_consistent():
             assert act.dparam is not None
 
 
+def test_an_alias_is_its_entry_under_another_name_and_compare_leaves_it_out():
+    from relu_lab.activations import COMPARED
+
+    aliases = {n: a.alias_of for n, a in ACTIVATIONS.items() if a.alias_of}
+    assert aliases == {"swish": "silu"}
+    for name, of in aliases.items():
+        assert ACTIVATIONS[name].f is ACTIVATIONS[of].f and ACTIVATIONS[name].df is ACTIVATIONS[of].df
+        assert name in HIDDEN_ACTIVATIONS and name not in COMPARED and of in COMPARED
+
+
+def test_the_new_activations_are_what_their_papers_define():
+    z = np.array([-8.0, -1.5, -0.5, 0.0, 0.5, 1.5, 8.0])
+    f = {n: ACTIVATIONS[n].f for n in ("mish", "softsign", "hard_tanh", "relu6", "sine")}
+    np.testing.assert_allclose(f["mish"](z), z * np.tanh(np.log1p(np.exp(z))), rtol=1e-12)
+    np.testing.assert_allclose(f["softsign"](z), z / (1 + np.abs(z)))
+    np.testing.assert_array_equal(f["hard_tanh"](z), [-1, -1, -0.5, 0, 0.5, 1, 1])
+    np.testing.assert_array_equal(f["relu6"](z), [0, 0, 0, 0, 0.5, 1.5, 6])
+    np.testing.assert_allclose(f["sine"](z, w0=30.0), np.sin(30 * z))
+
+
 def test_checker_rejects_a_wrong_derivative():
     with pytest.raises(AssertionError):
         assert_derivative(custom_act.swish, custom_act.dswish_wrong, points())

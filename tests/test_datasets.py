@@ -60,6 +60,19 @@ def test_interpolation_follows_seed_004s_function():
     assert np.allclose(d.Y[:, 0], 0.2 + 0.8 * np.sin(x) + 0.5 * x - 3)
 
 
+def test_moons_are_two_interleaving_half_circles_as_scikit_learn_draws_them():
+    d = dataset(name="moons", n=101, noise=0.0)
+    x, y, upper = d.X[:, 0], d.X[:, 1], d.Y[:, 0] == 0
+    assert upper.sum() == 51 and (~upper).sum() == 50  # labels alternate, the first upper
+    np.testing.assert_allclose(np.hypot(x[upper], y[upper]), 1.0)  # the unit circle's upper half
+    assert y[upper].min() >= -1e-12
+    np.testing.assert_allclose(np.hypot(x[~upper] - 1.0, y[~upper] - 0.5), 1.0)  # its mirror, moved by (1, -0.5)
+    assert y[~upper].max() <= 0.5 + 1e-12
+    np.testing.assert_allclose(np.sort(x[upper]), np.cos(np.linspace(np.pi, 0.0, 51)), atol=1e-12)  # evenly spaced
+    jittered = dataset(name="moons", n=400)  # the default noise: 0.1
+    assert 0.05 < np.std(np.hypot(jittered.X[::2, 0], jittered.X[::2, 1]) - 1.0) < 0.15
+
+
 def test_normalize_standardises_with_training_statistics():
     d = dataset(name="table4", normalize=True)
     assert np.allclose(d.X.mean(axis=0), 0) and np.allclose(d.X.std(axis=0), 1)

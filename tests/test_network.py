@@ -333,6 +333,7 @@ SPREAD = {
     "normal": lambda w, scale: _check_normal(w, scale),
     "glorot": lambda w, scale: _check_uniform_within(w, scale * np.sqrt(6.0 / (SHAPE[0] + SHAPE[1]))),
     "he": lambda w, scale: _check_normal(w, scale * np.sqrt(2.0 / SHAPE[0])),
+    "lecun": lambda w, scale: _check_normal(w, scale / np.sqrt(SHAPE[0])),
     "zeros": lambda w, scale: np.testing.assert_array_equal(w, 0.0),
 }
 

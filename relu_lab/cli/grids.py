@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..activations import HIDDEN_ACTIVATIONS
+from ..activations import COMPARED
 from ..console import SweepProgress, print_sweep, sweep_footer
 from ..errors import UserError
 from ..grid import MEMORY_BUDGET, best_per, grid_from, plan_sweep, resume_plan, run_sweep
@@ -156,7 +156,7 @@ def compare(
     config: GridConfigArg = None,
     activations: Annotated[Optional[str], typer.Option(
         "--activations", "-a", help="Hidden activations to compare, comma-separated \\[default: all registered: "
-        + ", ".join(HIDDEN_ACTIVATIONS) + "].", show_default=False)] = None,
+        + ", ".join(COMPARED) + "].", show_default=False)] = None,
     lr: LrOpt = None,
     seeds: SeedsOpt = None,
     param: ParamOpt = None,
