@@ -341,6 +341,22 @@ def found_in(path: str, folder: str | Path | None) -> str | None:
     return str(root) if Path(file).resolve().is_relative_to(root) else None
 
 
+SATURATED = 0.01  # an output is saturated where |f'(z)| is below this share of the largest |f'| anywhere
+PEAK_GRID = np.linspace(-20.0, 20.0, 40001)  # where that largest |f'| is looked for (steps of 0.001)
+
+
+def peak_slope(df: Callable[..., Array], params: dict) -> float:
+    """The largest |f'(z)| over z in [-20, 20] (the scale of "saturated"); NaN when df fails there or is not
+    finite anywhere (a user's own df), so that no saturation figure is made up."""
+    try:
+        with np.errstate(all="ignore"):
+            d = np.abs(np.asarray(df(PEAK_GRID.copy(), **params), dtype=float))
+    except Exception:  # noqa: BLE001 - a user's function: no peak, no saturation figure
+        return float("nan")
+    d = d[np.isfinite(d)] if d.shape == PEAK_GRID.shape else d[:0]
+    return float(d.max()) if d.size and d.max() > 0 else float("nan")
+
+
 # Sample points for checking a user's activation: a spread over [-4, 4] that misses 0 (ReLU-like kinks).
 CHECK_POINTS = np.linspace(-4.0, 4.0, 41) + 0.0123
 CHECK_STEP = 1e-5

@@ -198,6 +198,7 @@ class SweepProgress:
 
 
 BEST_NOTE = "* best setting: highest success rate, then lowest median cost"
+DEAD_COLUMNS = 3  # layers whose dead share the sweep table shows each; beyond, the largest share
 
 
 def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[list[str]]]:
@@ -209,9 +210,17 @@ def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[
     headers.append("cost median [IQR]")
     # the score and, when success is judged on another figure (test_accuracy ...), that one too
     scores = [k for k in (summary[0] if summary else {}) if k.endswith("_median") and not k.startswith("cost")
-              and k != "median_success_epoch"]
+              and k not in ("median_success_epoch", "grad_ratio_median")]
     headers += [score.replace("_median", "").replace("accuracy", "acc.") for score in scores]
     headers += ["div.", "n"]
+    # what went on inside: the dead share of each layer (up to 3; beyond, the largest and its layer)
+    # and the gradient ratio from the first weight layer to the last
+    dead = [k for k in (summary[0] if summary else {}) if k.startswith("dead_L") and k.endswith("_mean")]
+    layer = {k: k[len("dead_L"):-len("_mean")] for k in dead}
+    headers += [f"dead L{layer[k]}" for k in dead] if len(dead) <= DEAD_COLUMNS else ["dead, most"] if dead else []
+    ratio = bool(summary) and "grad_ratio_median" in summary[0]
+    if ratio:
+        headers.append("grad L1/out")
     rows = []
     for s in summary:
         cells = [str(s[k]) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
@@ -221,6 +230,14 @@ def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[
         cells.append(f"{s['cost_median']:.3g} [{s['cost_q1']:.2g}, {s['cost_q3']:.2g}]")
         cells += [f"{s[score]:.3g}" if s[score] is not None else "-" for score in scores]
         cells += [str(s["diverged"]), str(s["members"])]
+        shares = {k: s[k] for k in dead if s[k] is not None}
+        if len(dead) <= DEAD_COLUMNS:
+            cells += [f"{100 * s[k]:.0f}%" if s[k] is not None else "-" for k in dead]
+        elif dead:
+            most = max(shares, key=shares.get) if shares else None
+            cells.append(f"{100 * shares[most]:.0f}% (L{layer[most]})" if most else "-")
+        if ratio:
+            cells.append(f"{s['grad_ratio_median']:.1e}" if s["grad_ratio_median"] is not None else "-")
         rows.append(cells)
     return headers, rows
 

@@ -14,6 +14,10 @@ For every member (arrays of shape (K,)):
     grad_L{l}      Frobenius norm of dC/dW_l on the full training set
     wnorm_L{l}     Frobenius norm of W_l
     slope_L{l}     mean learned slope of a PReLU layer
+    act_mean_L{l}  mean of hidden layer l's outputs over the training samples and its units
+    act_std_L{l}   their standard deviation (Glorot and Bengio 2010, figure 2)
+    saturated_L{l} share of hidden layer l's outputs where |f'(z)| is below 1 % of the largest |f'|
+                   (sigmoid and tanh pinned at their bounds; for ReLU the outputs at 0)
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from .network import Ensemble
 from .tally import Tally
 
 # The one place that knows how a diagnostic column is named: kind, then the 1-based layer.
-COLUMN = re.compile(r"(dead|sparsity|identical|grad|wnorm|slope)_L(\d+)")
+COLUMN = re.compile(r"(dead|sparsity|identical|grad|wnorm|slope|act_mean|act_std|saturated)_L(\d+)")
 VANISHING_RATIO = 1e-4  # grad_L1 / grad_LL below this: gradients vanish towards the input
 
 
@@ -49,7 +53,7 @@ def diagnostic_names(layers: list[int], learned_layers: set[int], output_can_die
         if l < L or output_can_die:
             names += [f"dead_L{l}", f"sparsity_L{l}"]
         if l < L:
-            names.append(f"identical_L{l}")
+            names += [f"identical_L{l}", f"act_mean_L{l}", f"act_std_L{l}", f"saturated_L{l}"]
         names += [f"grad_L{l}", f"wnorm_L{l}"]
         if l in learned_layers:
             names.append(f"slope_L{l}")
@@ -68,6 +72,10 @@ def diagnose(net: Ensemble, p: Pass, names: list[str]) -> dict:
             out[f"sparsity_L{l}"] = np.where(known, p.zero_share[l - 1], np.nan)
         if f"identical_L{l}" in names:
             out[f"identical_L{l}"] = _identical(net, l - 1)
+        if f"act_mean_L{l}" in names:
+            known = p.finite[l - 1]
+            for kind, values in (("act_mean", p.act_mean), ("act_std", p.act_std), ("saturated", p.saturated)):
+                out[f"{kind}_L{l}"] = np.where(known, values[l - 1], np.nan)
         out[f"grad_L{l}"] = np.sqrt(np.sum(dW[l - 1] ** 2, axis=(1, 2)))
         out[f"wnorm_L{l}"] = np.sqrt(np.sum(net.W[l - 1] ** 2, axis=(1, 2)))
         if f"slope_L{l}" in names:

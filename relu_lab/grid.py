@@ -379,8 +379,10 @@ class SweepFiles:
         """summary.csv's header, for a sweep interrupted before any member finished (no rows to take it from)."""
         success = ["success_rate", "success_low", "success_high", "median_success_epoch"]
         score = "r2" if "r2" in self.cols else "accuracy"
+        dead = [f"{c}_mean" for c in self.cols if c.startswith("dead_L")]
+        ratio = ["grad_ratio_median"] if "grad_L2" in self.cols else []
         return [*self.keys, "members", *(success if self.plan.base.success else []), "cost_median", "cost_q1",
-                "cost_q3", f"{score}_median", "diverged"]
+                "cost_q3", f"{score}_median", "diverged", *dead, *ratio]
 
     def resume_state(self, chunk: Chunk) -> Checkpoint | None:
         """The checkpoint an interrupted run left for exactly this chunk's members, if any."""
@@ -777,7 +779,28 @@ def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str]) -> l
             ok = np.isfinite(vals)
             entry[f"{metric}_median"] = float(np.median(vals[ok])) if ok.any() else None
         entry["diverged"] = sum(r["status"] == DIVERGED for r in mine)
+        entry |= inside_figures(mine)
         out.append(entry)
+    return out
+
+
+def inside_figures(mine: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Over a grid point's members, at the end: the mean dead share of each layer (dead_L<l>_mean) and the
+    median of grad_L1 / grad_L<last> (grad_ratio_median: below 1e-4, the gradient vanishes on its way to the
+    input). A figure no member has a finite value for is None (null), not a number."""
+
+    def values(key: str) -> np.ndarray:
+        return np.array([v if isinstance(v := r.get(key), (int, float)) else math.nan for r in mine], dtype=float)
+
+    out: dict[str, float | None] = {}
+    for key in (k for k in mine[0] if k.startswith("dead_L")):
+        v = values(key)
+        out[f"{key}_mean"] = float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else None
+    last = max((int(k[6:]) for k in mine[0] if k.startswith("grad_L")), default=1)
+    if last > 1:
+        first, top = values("grad_L1"), values(f"grad_L{last}")
+        ok = np.isfinite(first) & np.isfinite(top) & (top > 0)
+        out["grad_ratio_median"] = float(np.median(first[ok] / top[ok])) if ok.any() else None
     return out
 
 

@@ -19,7 +19,7 @@ from functools import partial
 
 import numpy as np
 
-from .activations import Activation
+from .activations import SATURATED, Activation, peak_slope
 from .initializers import INITIALIZERS
 from .losses import Loss
 
@@ -158,6 +158,9 @@ class Ensemble:
         self._f.append(partial(self.output.fn.f, **self.output.params))
         self._df = [partial(act.fn.df, **p) for act, p in zip(self.hidden, params)]
         self._dparam = {l: partial(self.hidden[l].fn.dparam, **params[l]) for l in self.learned}
+        # |f'(z)| below this is saturated (a share of the largest |f'|, the fixed parameters'; a learned slope at its
+        # starting value): the diagnostics' saturated_L columns
+        self.saturated_below = [SATURATED * peak_slope(act.fn.df, {**act.fn.params, **act.params}) for act in hidden]
 
     def _params(self, l: int, act: Act) -> dict:
         if l in self.learned:

@@ -31,6 +31,7 @@ PLOT_CAPTIONS = {
     "compare_curves.png": "Median cost and score over epochs per activation (inter-quartile bands)",
     "compare_success.png": "Success rate per activation with 95% Wilson intervals",
     "compare_cost.png": "Median final cost per activation with inter-quartile ranges",
+    "depth.png": "Gradient norm of each weight layer and dead share of each layer, at the first and the last log point",
 }
 
 
@@ -191,6 +192,11 @@ def _table(g: SweepDir) -> list[str]:
     label = {"r2": "R²", "accuracy": "accuracy", "test_r2": "test R²", "test_accuracy": "test accuracy"}
     header += ["final cost: median [Q1, Q3]", *(f"{label.get(m, m)}: median" for m in [score, *judged]), "diverged"]
     align += ["---:"] * (3 + len(judged))
+    # inside the nets at the end: each layer's mean dead share, and how much of the gradient reaches layer 1
+    dead = [k for k in g.summary[0] if k.startswith("dead_L") and k.endswith("_mean")]
+    ratio = "grad_ratio_median" in g.summary[0]
+    header += [f"dead L{k[6:-5]}: mean" for k in dead] + (["grad L1 / last: median"] if ratio else [])
+    align += ["---:"] * (len(dead) + ratio)
     best = g.best()
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     for row in g.summary:
@@ -206,6 +212,10 @@ def _table(g: SweepDir) -> list[str]:
         cells += [_fmt(cell_float(row.get(f"{m}_median"))) for m in [score, *judged]]
         d = cell_float(row.get("diverged"))
         cells.append(f"{_fmt(d, 6)}/{_fmt(n, 6)}" if math.isfinite(d) else "-")
+        cells += [_pct(cell_float(row.get(k))) for k in dead]
+        if ratio:
+            r = cell_float(row.get("grad_ratio_median"))
+            cells.append(f"{r:.1e}" if math.isfinite(r) else "-")
         cells = [_cell(c) for c in cells]
         if row is best:
             cells = [f"**{c}**" for c in cells]

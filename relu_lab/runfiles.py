@@ -19,7 +19,8 @@ import numpy as np
 
 from .errors import UserError
 
-SWEEP_PLOTS = ("sweep.png", "sweep_heatmap.png", "compare_curves.png", "compare_success.png", "compare_cost.png")
+SWEEP_PLOTS = ("sweep.png", "sweep_heatmap.png", "compare_curves.png", "compare_success.png", "compare_cost.png",
+               "depth.png")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -52,6 +53,15 @@ def iter_rows(path: Path) -> Iterator[dict[str, str]]:
             if reader.fieldnames is None:
                 raise UserError(f"{path}: the file is empty (no header row)")
             yield from reader
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise _csv_error(path, err) from None
+
+
+def read_header(path: Path) -> list[str]:
+    """A CSV file's header row (empty for an empty file); raises UserError."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return next(csv.reader(fh), None) or []
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise _csv_error(path, err) from None
 

@@ -58,8 +58,34 @@ def test_dead_units_and_sparsity_on_a_hand_built_network(engine):
     # a dead layer passes no gradient to the weights below it
     assert d["grad_L1"][1] == 0.0 and d["grad_L1"][0] > 0
     assert np.allclose(d["wnorm_L1"], np.sqrt(np.sum(net.W[0] ** 2, axis=(1, 2))))
-    assert names == ["dead_L1", "sparsity_L1", "identical_L1", "grad_L1", "wnorm_L1", "grad_L2", "wnorm_L2"]
+    assert names == ["dead_L1", "sparsity_L1", "identical_L1", "act_mean_L1", "act_std_L1", "saturated_L1", "grad_L1",
+                     "wnorm_L1", "grad_L2", "wnorm_L2"]
     assert np.all(d["identical_L1"] == [0.0, 1.0])  # member 1: three units of weights -1, bias -1
+    # member 0's 12 outputs: unit 0 gives 0, 1, 1, 2; unit 1 zeros; unit 2 gives 0, 0, 0.5, 0.5
+    outputs = np.array([0, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0.5, 0.5])
+    assert d["act_mean_L1"][0] == pytest.approx(outputs.mean(), rel=1e-12)
+    assert d["act_std_L1"][0] == pytest.approx(outputs.std(), rel=1e-12)
+    assert d["saturated_L1"][0] == 7 / 12  # ReLU: f' = 0 where z <= 0, the same outputs as the zeros
+    assert d["act_mean_L1"][1] == 0.0 and d["act_std_L1"][1] == 0.0 and d["saturated_L1"][1] == 1.0
+
+
+@ENGINES
+def test_saturation_is_a_share_of_outputs_where_the_slope_is_under_one_percent_of_its_peak(engine):
+    """Glorot and Bengio's saturated sigmoid: outputs pinned near 1 pass almost no gradient. Sigmoid's f'
+    peaks at 1/4, so an output is saturated where s(1 - s) < 0.0025: |z| > 5.99."""
+    net = hand_net()
+    net.set_hidden([Act(ACTIVATIONS["sigmoid"], {})])
+    net.W[0][0] = [[0.0, 0.0, 7.0], [0.0, 0.0, 0.0]]  # member 0: unit 2's z = 7 x0 - 0.5 (saturated at x0 = 1)
+    net.b[0][0] = [[0.0, 8.0, -0.5]]  # unit 0: z = 0 (f' at its peak); unit 1: z = 8 (saturated everywhere)
+    d = diagnosed(net, diagnostic_names(net.layers, set()), engine)
+    assert d["saturated_L1"][0] == 6 / 12  # unit 1's 4 outputs and unit 2's 2 at x0 = 1 (z = 6.5)
+    a = 1 / (1 + np.exp(-np.array([0, 0, 0, 0, 8, 8, 8, 8, -0.5, -0.5, 6.5, 6.5])))
+    assert d["act_mean_L1"][0] == pytest.approx(a.mean(), rel=1e-12)
+    assert d["act_std_L1"][0] == pytest.approx(a.std(), rel=1e-10)
+    assert d["dead_L1"][0] == 0.0  # nothing is dead: a sigmoid's slope is never exactly 0 here
+    net.W[0][...] = np.nan  # not finite: no figure at all, not a number
+    d = diagnosed(net, diagnostic_names(net.layers, set()), engine)
+    assert np.isnan(d["act_mean_L1"]).all() and np.isnan(d["saturated_L1"]).all()
 
 
 @ENGINES

@@ -186,7 +186,7 @@ def test_an_unfinished_run_still_gets_its_curves(runs, tmp_path):
     (run / "params.npz").unlink()
     (run / "summary.json").unlink()
     assert [p.name for p in plot_run(run)] == ["curves.png"] + (
-        ["diagnostics.png"] if "dead_L1" in read_rows(run / "metrics.csv")[0] else [])
+        ["diagnostics.png", "depth.png"] if "dead_L1" in read_rows(run / "metrics.csv")[0] else [])
 
 
 # --- sweeps and comparisons ---------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_an_unfinished_run_still_gets_its_curves(runs, tmp_path):
 
 def test_sweep_plot(runs):
     paths = plot_sweep(runs["sweep"])
-    assert [p.name for p in paths] == ["sweep.png"]
+    assert [p.name for p in paths] == ["sweep.png", "depth.png"]
     check_png(paths[0])
     no_temp_files(runs["sweep"])
 
@@ -205,7 +205,7 @@ def test_sweep_with_a_second_axis_and_without_a_success_criterion(tmp_path):
     run = sweep(raw, [Axis("train.lr", [0.01, 0.1, 1.0]), Axis("model.init_scale", [0.5, 2.0])], [0, 1], tmp_path)
     assert "success_rate" not in read_rows(run / "summary.csv")[0]
     paths = plot_sweep(run)
-    assert [p.name for p in paths] == ["sweep.png", "sweep_heatmap.png"]  # the heatmap shows median costs
+    assert [p.name for p in paths] == ["sweep.png", "sweep_heatmap.png", "depth.png"]  # the heatmap shows median costs
     for path in paths:
         check_png(path)
     report = write_report(run).read_text()
@@ -214,7 +214,7 @@ def test_sweep_with_a_second_axis_and_without_a_success_criterion(tmp_path):
 
 def test_compare_plots(runs):
     names = [p.name for p in plot_sweep(runs["compare"])]
-    assert names == ["compare_curves.png", "compare_success.png"]
+    assert names == ["compare_curves.png", "compare_success.png", "depth.png"]
     for name in names:
         check_png(runs["compare"] / name)
 
@@ -223,7 +223,7 @@ def test_compare_with_an_lr_axis_uses_each_activations_best_lr(tmp_path):
     axes = [Axis("model.hidden", ["relu", "tanh"]), Axis("train.lr", [0.001, 0.5])]
     run = sweep(SMALL, axes, [0, 1], tmp_path, kind="compare")
     names = [p.name for p in plot_sweep(run)]
-    assert names == ["sweep.png", "sweep_heatmap.png", "compare_curves.png", "compare_success.png"]
+    assert names == ["sweep.png", "sweep_heatmap.png", "compare_curves.png", "compare_success.png", "depth.png"]
     for name in names:
         check_png(run / name)
     report = write_report(run, make_plots=False).read_text()
@@ -235,7 +235,7 @@ def test_compare_without_success_criterion_plots_costs(tmp_path):
     del raw["success"]
     run = sweep(raw, [Axis("model.hidden", ["relu", "elu", "tanh"])], [0, 1], tmp_path, kind="compare")
     names = [p.name for p in plot_sweep(run)]
-    assert names == ["compare_curves.png", "compare_cost.png"]
+    assert names == ["compare_curves.png", "compare_cost.png", "depth.png"]
     check_png(run / "compare_cost.png")
 
 
@@ -416,7 +416,7 @@ def test_two_varied_keys_give_a_heatmap_with_the_interval_in_each_cell(tmp_path,
 
 def test_a_sweep_over_another_key_puts_that_key_on_the_x_axis(tmp_path, figures):
     run = sweep(SMALL, [Axis("model.init_scale", [0.25, 1.0, 4.0])], [0], tmp_path)
-    assert [p.name for p in plot_sweep(run)] == ["sweep.png"]  # one varied key: no heatmap
+    assert [p.name for p in plot_sweep(run)] == ["sweep.png", "depth.png"]  # one varied key: no heatmap
     fig = figures["sweep.png"]
     ax = fig.axes[0]
     assert ax.get_xlabel() == "model.init_scale" and ax.get_xscale() == "linear"  # 16x: not log
@@ -427,7 +427,7 @@ def test_a_sweep_over_another_key_puts_that_key_on_the_x_axis(tmp_path, figures)
 
 def test_a_key_held_at_one_value_is_not_an_axis(tmp_path, figures):
     run = sweep(SMALL, [Axis("train.lr", [0.3]), Axis("model.init_scale", [0.5, 1.0])], [0], tmp_path)
-    assert [p.name for p in plot_sweep(run)] == ["sweep.png"]
+    assert [p.name for p in plot_sweep(run)] == ["sweep.png", "depth.png"]
     assert figures["sweep.png"].axes[0].get_xlabel() == "model.init_scale"
 
 

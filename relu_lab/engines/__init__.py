@@ -57,6 +57,11 @@ class Pass:
     zero_share: list[np.ndarray] | None = None  # (K,) each: share of the layer's outputs that are exactly 0
     finite: list[np.ndarray] | None = None  # (K,) each: whether every z of the layer is finite
     grad: np.ndarray | None = None  # (K, P): the gradient of the cost over the whole set, laid out like `flat`
+    # per hidden layer, over its samples x units: the outputs' mean and standard deviation, and the share
+    # saturated, |f'(z)| below Ensemble.saturated_below[l] (NaN where that threshold is unknown)
+    act_mean: list[np.ndarray] | None = None  # (K,) each
+    act_std: list[np.ndarray] | None = None
+    saturated: list[np.ndarray] | None = None
 
 
 def load(name: str):

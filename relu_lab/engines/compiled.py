@@ -326,12 +326,14 @@ EVAL_LANES = 256  # samples per forward pass when evaluating
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code, out_params, loss_code,
-                    needs_df, mean, inside, zout, aout, silent, zeros, finite, G):
+                    needs_df, mean, inside, sat_below, zout, aout, silent, zeros, finite, G, moments):
     """Each member (F is (kb, P)) over the whole set X, Y in the data's order, EVAL_LANES samples a pass:
     the output's z and a into zout, aout (kb, n, outputs). With `inside`, also what the diagnostics
     need: per layer l (the output of W_l), silent[m, l, j] whether unit j had f'(z) = 0 on every sample,
     zeros[m, l] its outputs that were exactly 0, finite[m, l] whether every z was finite, and G[m] the
-    gradient of the cost over the whole set (the forward and backward passes of member_epochs)."""
+    gradient of the cost over the whole set (the forward and backward passes of member_epochs); and per
+    hidden layer, moments[m, l] = the mean and the standard deviation of its outputs and the share of them
+    with |f'(z)| < sat_below[l] (saturated)."""
     kb, P = F.shape
     L = sizes.size - 1
     n = X.shape[0]
@@ -342,6 +344,9 @@ def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code
     zb, ab, db, gab, gw, gbias, ones, y, dfz, slope, gl = _lane_buffers(L, width, lanes, O)
     df = np.empty((width, lanes))
     scale = n if mean and n > 1 else 1
+    # sums of a - shift and its square (shift: the layer's first output, so that the variance keeps its
+    # digits when it is small against the mean), and the saturated count, per layer
+    shift, s1, s2, sat = np.zeros(L), np.zeros(L), np.zeros(L), np.zeros(L)
     for m in range(kb):
         f = F[m]
         g = G[m]
@@ -350,6 +355,9 @@ def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code
             silent[m] = True
             zeros[m] = 0
             finite[m] = True
+            s1[:] = 0.0
+            s2[:] = 0.0
+            sat[:] = 0.0
         for s in range(0, n, lanes):
             nb = min(lanes, n - s)
             for t in range(nb):
@@ -379,18 +387,28 @@ def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code
                     scalar.output_df(out_code, z, df, nout, nb, out_params)
                 else:
                     df[:nout, :nb] = 1.0  # softmax: never dead
+                if s == 0:
+                    shift[l] = a[0, 0]
+                below, c = sat_below[min(l, L - 2)] if l < L - 1 else 0.0, shift[l]
                 for j in range(nout):  # counted without branches, so that the loop vectorises
                     zj, dj, aj = z[j], df[j], a[j]
-                    bad = live = zero = 0
+                    bad = live = zero = flat = 0
+                    t1 = t2 = 0.0
                     for t in range(nb):
                         bad += 0 if zj[t] - zj[t] == 0.0 else 1  # NaN or inf
                         live += 1 if dj[t] != 0.0 else 0
                         zero += 1 if aj[t] == 0.0 else 0
+                        flat += 1 if abs(dj[t]) < below else 0
+                        t1 += aj[t] - c
+                        t2 += (aj[t] - c) * (aj[t] - c)
                     if bad > 0:
                         finite[m, l] = False
                     if live > 0:
                         silent[m, l, j] = False
                     zeros[m, l] += zero
+                    s1[l] += t1
+                    s2[l] += t2
+                    sat[l] += flat
             d = db[: O * nb].reshape((O, nb))
             scalar.loss_delta(loss_code, zo, ao, y, dfz, d, O, nb, rowwise)
             if scale > 1:
@@ -399,6 +417,12 @@ def member_evaluate(F, X, Y, sizes, w_off, b_off, l_off, codes, params, out_code
                         d[o, t] /= scale
             _backward_dot(f, g, zb, ab, db, gab, gw, gbias, ones, slope, gl, sizes, w_off, b_off, l_off, codes,
                           params, nb)
+        if inside:
+            for l in range(L - 1):
+                N = n * sizes[l + 1]
+                moments[m, l, 0] = shift[l] + s1[l] / N
+                moments[m, l, 1] = np.sqrt(max((s2[l] - s1[l] * s1[l] / N) / N, 0.0))
+                moments[m, l, 2] = sat[l] / N
 
 
 numba.config.CACHE_DIR = _user_cache_dir
@@ -563,15 +587,19 @@ def evaluate_pass(net, X, Y, loss, reduction: str, inside: bool) -> engines.Pass
     silent, zeros, finite = np.empty(shape, dtype=np.bool_), np.empty(shape[:2], dtype=np.int64), \
         np.empty(shape[:2], dtype=np.bool_)
     G = np.empty((K, P if inside else 0))
-    fixed = (*_net_arrays(net, loss), reduction == "mean", inside)
+    moments = np.zeros((K, max(L - 1, 1) if inside else 0, 3))
+    sat_below = np.array(net.saturated_below or [0.0])
+    fixed = (*_net_arrays(net, loss), reduction == "mean", inside, sat_below)
 
     def run(k0: int, k1: int) -> None:
         member_evaluate(np.ascontiguousarray(net.flat[k0:k1]), X, Y, *fixed, zout[k0:k1], aout[k0:k1],
-                        silent[k0:k1], zeros[k0:k1], finite[k0:k1], G[k0:k1])
+                        silent[k0:k1], zeros[k0:k1], finite[k0:k1], G[k0:k1], moments[k0:k1])
 
     _announce_compile(member_evaluate)
     _side_by_side(K, member_block(K), run)
     if not inside:
         return engines.Pass(zout, aout)
+    saturated = [moments[:, l, 2] if np.isfinite(sat_below[l]) else np.full(K, np.nan) for l in range(L - 1)]
     return engines.Pass(zout, aout, [silent[:, l, : layers[l + 1]] for l in range(L)],
-                        [zeros[:, l] / (n * layers[l + 1]) for l in range(L)], [finite[:, l] for l in range(L)], G)
+                        [zeros[:, l] / (n * layers[l + 1]) for l in range(L)], [finite[:, l] for l in range(L)], G,
+                        [moments[:, l, 0] for l in range(L - 1)], [moments[:, l, 1] for l in range(L - 1)], saturated)

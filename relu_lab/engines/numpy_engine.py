@@ -62,4 +62,8 @@ def evaluate_pass(net, X, Y, loss, reduction: str, inside: bool) -> Pass:
                       else np.zeros(zs[-1].shape[::2], dtype=bool))
         zero_share = [np.mean(as_[l + 1] == 0, axis=(-2, -1)) for l in range(L)]
         finite = [np.all(np.isfinite(zs[l]), axis=(-2, -1)) for l in range(L)]
-    return Pass(zs[-1], as_[-1], silent, zero_share, finite, grad)
+        act_mean = [np.mean(as_[l + 1], axis=(-2, -1)) for l in range(L - 1)]
+        act_std = [np.std(as_[l + 1], axis=(-2, -1)) for l in range(L - 1)]
+        saturated = [np.mean(np.abs(net.derivative(l, zs[l])) < net.saturated_below[l], axis=(-2, -1))
+                     if np.isfinite(net.saturated_below[l]) else np.full(net.K, np.nan) for l in range(L - 1)]
+    return Pass(zs[-1], as_[-1], silent, zero_share, finite, grad, act_mean, act_std, saturated)

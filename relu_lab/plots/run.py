@@ -15,6 +15,8 @@ from ..diagnostics import COLUMN as DIAGNOSTIC_COLUMN
 from ..errors import PictureWarning, UserError
 from ..runfiles import read_json, score_key
 from ..snapshots import SNAPSHOTS
+from .depth import run_depth
+from .layer_outputs import plot_layer_outputs
 from .output import decision_boundary, fit
 from .style import (
     COLORS,
@@ -54,6 +56,9 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     out = [_curves(run_dir, name, cols, cfg, summary)]
     if diagnostic_columns(cols):
         out.append(_diagnostics(run_dir, name, cols, cfg))
+        for extra in (run_depth(run_dir, name, cols), plot_layer_outputs(run_dir, name, cols, cfg)):
+            if extra is not None:
+                out.append(extra)
     if (run_dir / "params.npz").exists() and cfg is not None:
         from ..run import load_network  # imported here: plotting a sweep never needs the network
 

@@ -172,3 +172,33 @@ def phase_marks(ax, cfg, until: Any = None) -> None:
 def few_points(n: int) -> dict[str, Any]:
     """Marker options for a curve of n finite points: a line of one or two points is invisible."""
     return {"marker": "o", "ms": 5} if n <= 2 else {}
+
+
+EARLY_SHARE = 0.1  # "early": the first tenth of the epochs logged
+EARLY_CHANGE = 0.5  # an axis goes logarithmic in epochs when this share of the change happens early
+
+
+def epoch_axis(ax, epoch: np.ndarray, series: list[np.ndarray]) -> bool:
+    """Label the x axis "epoch" and make it logarithmic past the first logged epoch after 0 when the
+    action is early: at least half of the series' total change (summed over all) happens in the first
+    tenth of the epochs, where a linear axis would squeeze it into a sliver. Returns whether it did."""
+    ax.set_xlabel("epoch")
+    ok = np.isfinite(epoch)
+    if ok.sum() < 8:
+        return False
+    e = epoch[ok]
+    early = e <= e.min() + EARLY_SHARE * (e.max() - e.min())
+    total = first = 0.0
+    for y in series:
+        step = np.abs(np.diff(np.where(np.isfinite(y[ok]), y[ok], np.nan)))
+        step = np.where(np.isfinite(step), step, 0.0)
+        scale = np.max(np.abs(y[ok][np.isfinite(y[ok])]), initial=0.0) or 1.0  # each series counts alike
+        total += step.sum() / scale
+        first += step[early[1:]].sum() / scale
+    positive = e[e > 0]
+    if total == 0 or first < EARLY_CHANGE * total or not positive.size or early.sum() < 3:
+        return False
+    ax.set_xscale("symlog", linthresh=float(positive.min()), linscale=0.5)
+    ax.set_xlim(e.min(), e.max())
+    ax.set_xlabel(f"epoch (logarithmic past {positive.min():g}: most of the change is early)")
+    return True

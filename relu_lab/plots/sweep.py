@@ -4,6 +4,7 @@ over epochs."""
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from ..runfiles import (
     read_yaml_or_none,
     short_value,
 )
+from .depth import grid_depth
 from .style import band_alpha, few_points, log_y, palette, plt, positive, save, score_label, thin
 
 # --- sweeps and comparisons -----------------------------------------------------------------
@@ -52,6 +54,9 @@ def plot_sweep(run_dir: str | Path) -> list[Path]:
     if g.kind == "compare":
         out.append(_compare_curves(g))
         out.append(_compare_bars(g))
+    depth = grid_depth(g)
+    if depth is not None:
+        out.append(depth)
     return out
 
 
@@ -86,9 +91,10 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
             return np.array([cell_float(r.get(x_key)) for r in rows]) if x_key else np.zeros(len(rows))
         return np.array([categories.index(r.get(x_key, "all") if x_key else "all") for r in rows], dtype=float)
 
-    panels = ["success", "cost"] if g.has_success else ["cost"]
+    dead = [k for k in g.summary[0] if k.startswith("dead_L") and k.endswith("_mean")]
+    panels = (["success", "cost"] if g.has_success else ["cost"]) + (["dead"] if dead else [])
     colours, alpha = palette(len(lines)), band_alpha(len(lines))
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.6), layout="constrained", squeeze=False,
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 4.6), layout="constrained", squeeze=False,
                              sharex=True)
     best = g.best()
     for ax, panel in zip(axes[0], panels):
@@ -96,6 +102,9 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
             order = np.argsort(xpos(rows), kind="stable")
             rows = [rows[j] for j in order]
             x, colour = xpos(rows), colours[i]
+            if panel == "dead":
+                _dead_lines(ax, g, rows, x, dead, colour, alpha, label if len(lines) > 1 else None)
+                continue
             if panel == "success":
                 y, lo, hi = (g.num(k, rows) for k in ("success_rate", "success_low", "success_high"))
             else:
@@ -120,7 +129,12 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
             ax.set_xticks(range(len(categories)), [short_value(c) for c in categories], rotation=20)
         ax.set_xlabel(key_label(x_key))
         ax.grid(alpha=0.3)
-        if panel == "success":
+        if panel == "dead":
+            ax.set_ylim(-0.03, 1.03)
+            ax.set_ylabel("share of units dead at the end (mean over seeds)")
+            ax.set_title("Dead units by hidden layer" if len(dead) <= DEAD_LINES else
+                         f"Dead units, mean of {len(dead)} layers (band: least to most)", fontsize=10)
+        elif panel == "success":
             ax.set_ylim(-0.03, 1.03)
             ax.set_ylabel("success rate")
             crit = _criterion(g)
@@ -132,6 +146,9 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
             ax.set_ylabel("final training cost")
             ax.set_title("Median final cost with inter-quartile range", fontsize=10)
         handles, names = ax.get_legend_handles_labels()
+        if panel == "dead" and 1 < len(dead) <= DEAD_LINES:
+            handles += [Line2D([], [], color="0.3", ls=DEAD_STYLES[i]) for i in range(len(dead))]
+            names += [f"layer {k[6:-5]}" for k in dead]
         if panel == panels[0]:
             handles.append(Line2D([], [], ls="none", marker="*", color="gold", ms=14, mec="black"))
             names.append("best grid point")
@@ -150,6 +167,26 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
         "sweep over " + " × ".join(key_label(k) for k in varied) if varied else "sweep"
     fig.suptitle(f"{g.name}: {what} ({n_seeds} seeds per grid point)")
     return save(fig, g.dir / "sweep.png")
+
+
+DEAD_LINES = 3  # hidden layers drawn each in sweep.png's dead panel; beyond, their mean and range
+DEAD_STYLES = ("-", "--", ":")
+
+
+def _dead_lines(ax, g: SweepDir, rows: list[dict[str, str]], x: np.ndarray, dead: list[str], colour, alpha: float,
+                label: str | None) -> None:
+    """A series' mean dead share at the end against x: a line per hidden layer, or for more layers than
+    DEAD_LINES their mean with a band from the least dead layer to the most."""
+    shares = np.stack([g.num(k, rows) for k in dead])  # (layers, points)
+    if len(dead) <= DEAD_LINES:
+        for i, y in enumerate(shares):
+            ax.plot(x, y, DEAD_STYLES[i], marker="o", color=colour, lw=1.8, ms=5, label=label if i == 0 else None)
+        return
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a point whose every layer is unknown: NaN, not drawn
+        mean, lo, hi = np.nanmean(shares, axis=0), np.nanmin(shares, axis=0), np.nanmax(shares, axis=0)
+    ax.plot(x, mean, "o-", color=colour, lw=1.8, ms=5, label=label)
+    ax.fill_between(x, lo, hi, color=colour, alpha=alpha, lw=0)
 
 
 def _heatmap(g: SweepDir, x_key: str, y_key: str) -> Path:

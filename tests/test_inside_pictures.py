@@ -1,0 +1,149 @@
+"""What went on inside, drawn: depth.png (gradient norms and dead shares against depth) for train, sweep and compare
+runs, the dead share against the learning rate, activations.png and saturation; with the
+data it draws checked against seed 003's point (sigmoid's gradient vanishes towards the input, ReLU's not)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from relu_lab.console import _sweep_cells
+from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.loading import load_config
+from relu_lab.plots import plot_run, plot_sweep
+from relu_lab.plots.depth import grid_depth, layer_columns, profiles
+from relu_lab.plots.layer_outputs import hidden_layers, layer_label
+from relu_lab.plots.style import read_metrics
+from relu_lab.report import write_report
+from relu_lab.run import train_run
+from relu_lab.runfiles import SweepDir, compare_choices, read_columns
+
+from .test_plots import check_png
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+SIGMOID = CONFIGS / "seed003_deep_xor_sigmoid.yaml"
+
+
+def test_a_train_run_of_seed_003_sigmoid_draws_the_vanishing_gradient(tmp_path):
+    run = train_run(load_config(SIGMOID, ["train.epochs=40", "log_every=20"]), out=tmp_path)
+    assert run.run_dir / "depth.png" in plot_run(run.run_dir)
+    check_png(run.run_dir / "depth.png")
+    (line,) = profiles(read_metrics(run.run_dir / "metrics.csv"))
+    assert line.layers["grad"] == list(range(1, 12)) and line.layers["dead"] == list(range(1, 11))
+    assert line.epochs == (0.0, 40.0)
+    grad = line.first["grad"][0]  # one member: its values at epoch 0
+    assert grad[0] < 1e-3 * grad[-1]  # layer 1 gets at least 1000x less than layer 11
+    assert np.all(np.diff(np.log(grad)) > -1.0)  # and it grows (all but noise) towards the output
+
+
+def test_a_compare_draws_a_line_per_activation_with_the_median_of_its_seeds(tmp_path):
+    cfg = load_config(SIGMOID, ["train.epochs=20", "log_every=10"])
+    plan = plan_sweep(cfg, [Axis("model.hidden", ["sigmoid", "relu"])], [0, 1, 2, 3, 4])
+    run_dir = run_sweep(plan, tmp_path, kind="compare").run_dir
+    assert run_dir / "depth.png" in plot_sweep(run_dir)
+    check_png(run_dir / "depth.png")
+    g = SweepDir(run_dir)
+    assert [name for name, _ in compare_choices(g)] == ["sigmoid", "relu"]
+    lines = {}
+    for name, row in compare_choices(g):
+        ids = [float(m["member"]) for m in g.members if m["model.hidden"] == row["model.hidden"]]
+        (lines[name],) = profiles(read_columns(run_dir / "metrics.csv"), [(name, ids)])
+    for line in lines.values():
+        assert line.first["grad"].shape == (5, 11)  # 5 seeds x 11 weight layers
+    ratio = {name: np.median(line.first["grad"][:, 0] / line.first["grad"][:, -1]) for name, line in lines.items()}
+    assert ratio["sigmoid"] < 1e-3 < 1e-1 < ratio["relu"]
+    assert grid_depth(g) == run_dir / "depth.png"
+
+
+def test_a_member_that_diverged_is_drawn_from_its_last_finite_row():
+    cols = {"member": np.array([0.0, 0, 0, 1, 1, 1]), "epoch": np.array([0.0, 10, 20, 0, 10, 20]),
+            "cost": np.array([1.0, 0.5, 0.4, 1.0, 0.7, np.nan]),
+            "grad_L1": np.array([1.0, 2, 3, 4, 5, np.inf]), "grad_L2": np.array([1.0, 2, 3, 4, 5, np.nan])}
+    assert layer_columns(cols) == {"grad": [1, 2]}
+    (line,) = profiles(cols, [("all", [0, 1])])
+    np.testing.assert_array_equal(line.first["grad"], [[1, 1], [4, 4]])
+    np.testing.assert_array_equal(line.last["grad"], [[3, 3], [5, 5]])  # member 1: epoch 10, its last finite
+    assert profiles(cols, [("none", [7])]) == []
+
+
+@pytest.mark.parametrize("diagnostics", [True, False])
+def test_depth_png_only_with_per_layer_columns(tmp_path, diagnostics):
+    cfg = load_config(CONFIGS / "xor_relu.yaml", ["train.epochs=20", f"diagnostics={str(diagnostics).lower()}"])
+    run = train_run(cfg, out=tmp_path)
+    assert (run.run_dir / "depth.png" in plot_run(run.run_dir)) == diagnostics
+    assert (run.run_dir / "depth.png").exists() == diagnostics
+
+
+# --- the dead share against the learning rate (seed 004's 1-D fit): summary.csv, the table, report.md, sweep.png
+
+
+def test_inside_figures_are_means_and_medians_of_what_is_known():
+    from relu_lab.grid import inside_figures
+
+    rows = [{"dead_L1": 0.5, "dead_L2": math.nan, "grad_L1": 1e-6, "grad_L2": 1e-2, "grad_L3": 1.0},
+            {"dead_L1": 1.0, "dead_L2": math.nan, "grad_L1": 1e-3, "grad_L2": 1.0, "grad_L3": 10.0},
+            {"dead_L1": "", "dead_L2": math.nan, "grad_L1": 0.0, "grad_L2": 0.0, "grad_L3": 0.0}]
+    out = inside_figures(rows)
+    assert out["dead_L1_mean"] == 0.75 and out["dead_L2_mean"] is None  # unknown: null, never a number
+    assert out["grad_ratio_median"] == pytest.approx(5.05e-5)  # median of 1e-6 and 1e-4; 0/0 left out
+    assert "grad_ratio_median" not in inside_figures([{"dead_L1": 0.0, "grad_L1": 1.0}])  # one layer: no ratio
+
+
+def test_a_learning_rate_sweep_of_seed_004s_fit_shows_the_dead_share_rising(tmp_path):
+    cfg = load_config(CONFIGS / "seed004_interpolation.yaml", ["train.phases.1.epochs=100"])
+    plan = plan_sweep(cfg, [Axis("train.phases.0.lr", [0.0003, 0.03])], list(range(8)))
+    report = run_sweep(plan, tmp_path)
+    low, high = report.summary
+    assert low["dead_L1_mean"] < 0.4 < 0.8 < high["dead_L1_mean"]  # 0.24 against 0.90 when written
+    for point in (low, high):
+        assert point["grad_ratio_median"] > 0
+    g = SweepDir(report.run_dir)
+    assert g.summary[1]["dead_L1_mean"] == str(high["dead_L1_mean"])  # summary.csv has it
+    headers, rows = _sweep_cells(["train.phases.0.lr"], report.summary)
+    assert headers[-2:] == ["dead L1", "grad L1/out"]
+    assert rows[1][-2] == f"{100 * high['dead_L1_mean']:.0f}%"
+    text = write_report(report.run_dir, make_plots=False).read_text()
+    assert "dead L1: mean" in text and f"{100 * high['dead_L1_mean']:.0f}%" in text
+    sweep_png = report.run_dir / "sweep.png"
+    assert sweep_png in plot_sweep(report.run_dir)
+    assert mpimg.imread(sweep_png).shape[1] > 1700  # three panels (success, cost, dead) of 650 px; two are 1300
+
+
+def test_a_deep_sweep_table_shows_its_most_dead_layer():
+    summary = [{"train.lr": 0.1, "members": 4, "cost_median": 0.5, "cost_q1": 0.4, "cost_q3": 0.6,
+                "accuracy_median": 0.75, "diverged": 0, **{f"dead_L{l}_mean": l / 10 for l in range(1, 6)},
+                "grad_ratio_median": None}]
+    headers, rows = _sweep_cells(["train.lr"], summary)
+    assert headers[-2:] == ["dead, most", "grad L1/out"] and rows[0][-2:] == ["50% (L5)", "-"]
+
+
+# --- saturation: activations.png and the epoch axis ---------------------------------------------
+
+
+def test_activations_png_draws_each_hidden_layers_mean_spread_and_saturation(tmp_path):
+    cfg = load_config(SIGMOID, ["train.epochs=30", "log_every=10", "model.init=normal", "model.init_scale=4"])
+    run = train_run(cfg, out=tmp_path)
+    assert run.run_dir / "activations.png" in plot_run(run.run_dir)
+    check_png(run.run_dir / "activations.png")
+    cols = read_metrics(run.run_dir / "metrics.csv")
+    assert hidden_layers(cols) == list(range(1, 11))
+    means = np.stack([cols[f"act_mean_L{l}"] for l in range(1, 11)])
+    assert np.all((means > 0) & (means < 1)) and np.all(np.stack([cols[f"act_std_L{l}"] for l in range(1, 11)]) > 0)
+    # weights N(0, 16): many sigmoid units start pinned at 0 or 1
+    assert max(cols[f"saturated_L{l}"][0] for l in range(1, 11)) > 0.2
+    assert layer_label(cfg, 3) == "layer 3 (sigmoid)"
+
+
+def test_the_epoch_axis_goes_logarithmic_only_when_the_change_is_early():
+    from relu_lab.plots.style import epoch_axis, plt
+
+    epoch = np.arange(0, 1001, 10.0)
+    for y, early in ((np.exp(-epoch / 20), True), (epoch / 1000, False), (np.zeros_like(epoch), False)):
+        fig, ax = plt.subplots()
+        assert epoch_axis(ax, epoch, [y]) == early
+        assert ax.get_xscale() == ("symlog" if early else "linear")
+        plt.close(fig)
