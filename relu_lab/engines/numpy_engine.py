@@ -56,14 +56,19 @@ def evaluate_pass(net, X, Y, loss, reduction: str, inside: bool) -> Pass:
         return Pass(zs[-1], as_[-1])
     grad = net.backward(zs, as_, Y, loss, reduction).copy()
     L = len(net.W)
+    silent, saturated = [], []
     with np.errstate(invalid="ignore", over="ignore"):
-        silent = [np.all(net.derivative(l, zs[l]) == 0, axis=-2) for l in range(L - 1)]
+        for l in range(L - 1):  # each layer's f'(z) once, dropped before the next (it is members x samples x units)
+            d = net.derivative(l, zs[l])
+            silent.append(np.all(d == 0, axis=-2))
+            below = net.saturated_below[l]
+            share = np.mean(np.abs(d) < below, axis=(-2, -1)) if np.isfinite(below) else np.full(net.K, np.nan)
+            saturated.append(share)
+            del d
         silent.append(np.all(net.derivative(L - 1, zs[-1]) == 0, axis=-2) if net.output.fn.elementwise
                       else np.zeros(zs[-1].shape[::2], dtype=bool))
         zero_share = [np.mean(as_[l + 1] == 0, axis=(-2, -1)) for l in range(L)]
         finite = [np.all(np.isfinite(zs[l]), axis=(-2, -1)) for l in range(L)]
         act_mean = [np.mean(as_[l + 1], axis=(-2, -1)) for l in range(L - 1)]
         act_std = [np.std(as_[l + 1], axis=(-2, -1)) for l in range(L - 1)]
-        saturated = [np.mean(np.abs(net.derivative(l, zs[l])) < net.saturated_below[l], axis=(-2, -1))
-                     if np.isfinite(net.saturated_below[l]) else np.full(net.K, np.nan) for l in range(L - 1)]
     return Pass(zs[-1], as_[-1], silent, zero_share, finite, grad, act_mean, act_std, saturated)
