@@ -26,7 +26,7 @@ import re
 
 import numpy as np
 
-from .activations import Activation
+from .activations import SATURATED, Activation, peak_slope
 from .engines import Pass
 from .network import Ensemble
 from .tally import Tally
@@ -104,6 +104,19 @@ def _identical(net: Ensemble, l: int) -> np.ndarray:
 def can_die(act: Activation) -> bool:
     """Whether the activation passes no gradient for z < 0 (ReLU), so that a unit can die."""
     return act.elementwise and act.learned is None and float(act.df(np.array([-1.0]))[0]) == 0.0
+
+
+def saturates(act: Activation, params: dict | None = None) -> bool:
+    """Whether the activation flattens out at both ends (sigmoid, tanh, softsign, hard_tanh): |f'| below 1 % of
+    its peak at z = -20 and z = +20. Such a unit never dies, but saturates; one that can die (relu6) is said
+    to die."""
+    if not act.elementwise or can_die(act):
+        return False
+    params = {**act.params, **(params or {})}
+    below = SATURATED * peak_slope(act.df, params)
+    with np.errstate(all="ignore"):
+        ends = np.abs(np.asarray(act.df(np.array([-20.0, 20.0]), **params), dtype=float))
+    return bool(np.all(ends < below))
 
 
 def warnings_for(epochs: list[int], metrics: list[dict], layers: list[int], k: int = 0) -> list[str]:

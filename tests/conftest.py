@@ -1,8 +1,9 @@
-"""Shared fixtures: every floating-point problem turned into an error; Ctrl-C that raises."""
+"""Shared fixtures: every floating-point problem turned into an error; Ctrl-C that raises; the figures a plot saves."""
 
 import os
 import signal
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,3 +39,27 @@ def ctrl_c_raises():
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def figures(monkeypatch) -> dict[str, object]:
+    """The figures the plot functions save, by file name, kept open for inspection."""
+    import importlib
+    import pkgutil
+
+    import matplotlib.pyplot as plt
+
+    import relu_lab.plots as plots
+
+    kept: dict[str, object] = {}
+
+    def save(fig, path: Path) -> Path:
+        kept[Path(path).name] = fig
+        return Path(path)
+
+    for info in pkgutil.iter_modules(plots.__path__):
+        module = importlib.import_module(f"relu_lab.plots.{info.name}")
+        if hasattr(module, "save"):
+            monkeypatch.setattr(module, "save", save)
+    yield kept
+    plt.close("all")

@@ -40,10 +40,10 @@ def test_train_xor_solves_and_writes_run_directory(tmp_path):
     assert set(summary["versions"]) == {"python", "numpy", "relu_lab"}
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     assert rows[0]["epoch"] == "0" and rows[-1]["epoch"] == str(summary["epochs"])
-    assert ["epoch", "step", "lr", "cost", "accuracy", "dead_L1", "sparsity_L1", "identical_L1", "grad_L1", "wnorm_L1",
-            "grad_L2", "wnorm_L2"] == list(rows[0])
-    assert set(summary["diagnostics"]) == {"dead_L1", "sparsity_L1", "identical_L1", "grad_L1", "wnorm_L1", "grad_L2",
-                                           "wnorm_L2"}
+    inside = ["dead_L1", "sparsity_L1", "identical_L1", "act_mean_L1", "act_std_L1", "saturated_L1", "grad_L1",
+              "wnorm_L1", "grad_L2", "wnorm_L2"]
+    assert ["epoch", "step", "lr", "cost", "accuracy", *inside] == list(rows[0])
+    assert set(summary["diagnostics"]) == set(inside)
     assert rows[-1]["identical_L1"] == "0.0"  # He weights: eight different units
     assert str(run) in result.output.replace("\n", "")
     # not a terminal: plain lines, no control codes

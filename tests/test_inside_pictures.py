@@ -147,3 +147,30 @@ def test_the_epoch_axis_goes_logarithmic_only_when_the_change_is_early():
         assert epoch_axis(ax, epoch, [y]) == early
         assert ax.get_xscale() == ("symlog" if early else "linear")
         plt.close(fig)
+
+
+def test_a_saturated_tanh_unit_is_called_saturated_on_its_map_and_in_the_raster(tmp_path, figures):
+    """A tanh unit pinned near 1 on every sample (z = 8: f' = 5e-7, not exactly 0) is saturated, not dead,
+    and the raster counts the samples where a tanh unit is not saturated, not those with z > 0."""
+    from relu_lab.loading import config_from_dict
+    from relu_lab.plots.units import active_shares, plot_raster, plot_units
+    from relu_lab.run import load_network
+    from relu_lab.snapshots import load
+
+    from .test_plots import CIRCLE, copy, kill_unit
+
+    raw = copy(CIRCLE) | {"model": {"layers": [2, 6, 1], "hidden": "tanh"}, "train": {"lr": 0.1, "epochs": 10}}
+    run = train_run(config_from_dict(raw), out=tmp_path).run_dir
+    cfg, data, _ = load_network(run)
+    kill_unit(run, 2, bias=8.0)
+    plot_units(run, cfg, data)
+    panels = {ax.get_title().split(":")[0]: ax for ax in figures["units.png"].axes if ax.get_title().startswith("L1")}
+    assert [t.get_text() for t in panels["L1 u2"].texts] == ["saturated"]
+    assert panels["L1 u2"].get_title() == "L1 u2: 0%" and panels["L1 u2"].title.get_color() == "darkorange"
+    assert all(not ax.texts for name, ax in panels.items() if name != "L1 u2")
+    assert "1 saturated on every sample (framed in orange)" in figures["units.png"].get_suptitle()
+    (shares,), by_saturation = active_shares(cfg, data, *load(run / "snapshots.npz"))
+    assert by_saturation == [True] and shares[2, -1] == 0.0 and np.all(shares[[0, 1, 3, 4, 5], -1] > 0)
+    plot_raster(run, cfg, data, {})
+    titles = [ax.get_title() for ax in figures["units_raster.png"].axes]
+    assert "layer 1: 6 units, 1 saturated on every sample at the end" in titles

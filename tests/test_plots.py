@@ -323,30 +323,6 @@ def test_plot_any_refuses_what_is_not_a_run(tmp_path, runs):
 # --- diverged runs: the finite part is drawn, the divergence marked ---------------------------
 
 
-@pytest.fixture
-def figures(monkeypatch) -> dict[str, object]:
-    """The figures the plot functions save, by file name, kept open for inspection."""
-    import importlib
-    import pkgutil
-
-    import matplotlib.pyplot as plt
-
-    import relu_lab.plots as plots
-
-    kept: dict[str, object] = {}
-
-    def save(fig, path: Path) -> Path:
-        kept[Path(path).name] = fig
-        return Path(path)
-
-    for info in pkgutil.iter_modules(plots.__path__):
-        module = importlib.import_module(f"relu_lab.plots.{info.name}")
-        if hasattr(module, "save"):
-            monkeypatch.setattr(module, "save", save)
-    yield kept
-    plt.close("all")
-
-
 def finite_points(line) -> int:
     return int(np.isfinite(np.asarray(line.get_ydata(), dtype=float)).sum())
 
@@ -444,12 +420,12 @@ def test_a_train_run_draws_its_units_their_raster_and_weights(runs):
             check_png(runs[key] / name)
 
 
-def kill_unit(run: Path, unit: int) -> None:
-    """Make `unit` of layer 1 dead in the last snapshot: z = -1 - |x| <= 0 on every input."""
+def kill_unit(run: Path, unit: int, bias: float = -1.0) -> None:
+    """Make `unit` of layer 1 dead in the last snapshot: z = -1 on every input (another bias: z = bias)."""
     with np.load(run / "snapshots.npz") as z:
         arrays = {k: z[k].copy() for k in z.files}
     arrays["W0"][-1][:, unit] = 0.0
-    arrays["b0"][-1][:, unit] = -1.0
+    arrays["b0"][-1][:, unit] = bias
     np.savez(run / "snapshots.npz", **arrays)
 
 
@@ -471,7 +447,7 @@ def test_a_dead_unit_is_shown_dead_on_its_map_and_in_the_raster(runs, tmp_path, 
     assert len(others) == 19
     for ax in others:  # a unit is marked dead exactly when it is active on no training sample
         assert ("dead" in [t.get_text() for t in ax.texts]) == ax.get_title().endswith(": 0%"), ax.get_title()
-    shares = active_shares(cfg, data, *load(run / "snapshots.npz"))[0]
+    shares = active_shares(cfg, data, *load(run / "snapshots.npz"))[0][0]
     assert shares[3, -1] == 0.0 and shares.shape == (20, len(load(run / "snapshots.npz")[0]))
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..diagnostics import can_die
+from ..diagnostics import can_die, saturates
 from ..errors import UserError
 from ..network import Ensemble
 from ..snapshots import SNAPSHOTS, load, network_at, phase_starts
@@ -58,6 +58,20 @@ def mortal_layers(net: Ensemble) -> list[bool]:
     return [can_die(a.fn) for a in net.hidden]
 
 
+def saturating_layers(net: Ensemble) -> list[bool]:
+    """Per hidden layer: whether its activation saturates at both ends (sigmoid, tanh): there a unit's
+    state is saturated or not, rather than active (z > 0) or not."""
+    return [saturates(a.fn, a.params) for a in net.hidden]
+
+
+def working(net: Ensemble, zs: list[np.ndarray], l: int, saturating: bool) -> np.ndarray:
+    """Member 0's hidden layer l over the samples of zs, (samples, units): where each unit is at work, z > 0
+    or, for a saturating activation, |f'(z)| at least 1 % of its peak."""
+    if saturating:
+        return np.abs(net.derivative(l, zs[l])[0]) >= net.saturated_below[l]
+    return zs[l][0] > 0
+
+
 def _shown(layers: list[int]) -> tuple[list[int], bool]:
     """How many units of each hidden layer are drawn, and whether that is fewer than all."""
     hidden = layers[1:-1]
@@ -84,22 +98,31 @@ def draw_units(cfg, data, net):
     shown, cut = _shown(cfg.model.layers)
     with np.errstate(all="ignore"):
         zs_data, _ = net.forward(data.X)
-    mortal = mortal_layers(net)
+    mortal, saturating = mortal_layers(net), saturating_layers(net)
     with np.errstate(all="ignore"):
         dead = [np.all(net.derivative(l, zs_data[l])[0] == 0, axis=0) for l in range(len(shown))]
-    active = [np.mean(zs_data[l][0] > 0, axis=0) for l in range(len(shown))]
+        at_work = [working(net, zs_data, l, saturating[l]) for l in range(len(shown))]
+    active = [np.mean(w, axis=0) for w in at_work]
+    saturated = [~np.any(w, axis=0) & saturating[l] & ~dead[l] for l, w in enumerate(at_work)]
     draw = _plane_units if data.n_inputs == 2 else _curve_units
-    fig = draw(cfg, data, net, shown, dead, active)
+    fig = draw(cfg, data, net, shown, dead, active, saturated)
     total_dead = sum(int(d.sum()) for d in dead)
+    total_saturated = sum(int(s.sum()) for s in saturated)
     sizes = ", ".join(map(str, cfg.model.layers[1:-1]))
     note = f"; the first {', '.join(map(str, shown))} units of layers of {sizes}" if cut else ""
-    dead_note = f"{total_dead} dead (framed in red)" if any(mortal) or total_dead else "no layer whose units can die"
+    states = []
+    if any(mortal) or total_dead:
+        states.append(f"{total_dead} dead (framed in red)")
+    if any(saturating[: len(shown)]):
+        states.append(f"{total_saturated} saturated on every sample (framed in orange)")
+    state_note = ", ".join(states) or "no layer whose units can die or saturate"
+    what = " or, in a sigmoid-like layer, not saturated" if any(saturating[: len(shown)]) else ""
     how = ("\neach panel: the unit's output over the input plane (yellow high), the data on top; "
-           "title: the share of training samples where it is active") if data.n_inputs == 2 else ""
-    return fig, f"({dead_note}{note}){how}"
+           f"title: the share of training samples where it is active (z > 0){what}") if data.n_inputs == 2 else ""
+    return fig, f"({state_note}{note}){how}"
 
 
-def _plane_units(cfg, data, net, shown, dead, active):
+def _plane_units(cfg, data, net, shown, dead, active, saturated):
     xx, yy, extent = plane(data.X, UNIT_GRID)
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     with np.errstate(all="ignore"):
@@ -128,21 +151,22 @@ def _plane_units(cfg, data, net, shown, dead, active):
             ax.set_xticks([])
             ax.set_yticks([])
             share = active[l][u]
+            state, colour = ("dead", "red") if dead[l][u] else ("saturated", "darkorange") if saturated[l][u] \
+                else (None, "black")
             ax.set_title(f"L{l + 1} u{u}: " + ("<1%" if 0 < share < 0.005 else f"{100 * share:.0f}%"), fontsize=7.5,
-                         pad=2,
-                         color="red" if dead[l][u] else "black")
-            if dead[l][u]:
+                         pad=2, color=colour)
+            if state:
                 for spine in ax.spines.values():
-                    spine.set_color("red")
+                    spine.set_color(colour)
                     spine.set_linewidth(2.5)
-                ax.text(0.5, 0.5, "dead", transform=ax.transAxes, ha="center", va="center", color="red",
+                ax.text(0.5, 0.5, state, transform=ax.transAxes, ha="center", va="center", color=colour,
                         fontsize=9, fontweight="bold", bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
         axes[row, 0].set_ylabel(f"layer {l + 1}", fontsize=9)
         row += rows_per_layer[l]
     return fig
 
 
-def _curve_units(cfg, data, net, shown, dead, active):
+def _curve_units(cfg, data, net, shown, dead, active, saturated):
     x = data.X[:, 0]
     lo, hi = x.min(), x.max()
     pad = 0.1 * (hi - lo or 1.0)
@@ -161,37 +185,41 @@ def _curve_units(cfg, data, net, shown, dead, active):
         ax = axes[l + 1]
         values = as_grid[l + 1][0]
         for u in range(n):
-            if dead[l][u]:
-                ax.plot(grid[:, 0], values[:, u], ":", color="red", lw=1)
+            if dead[l][u] or saturated[l][u]:
+                ax.plot(grid[:, 0], values[:, u], ":", color="red" if dead[l][u] else "darkorange", lw=1)
             else:
                 ax.plot(grid[:, 0], values[:, u], color=plt.get_cmap("tab20")(u % 20), lw=1.2)
         ax.axvspan(lo, hi, color="0.9", zorder=-1)
-        n_dead = int(dead[l][:n].sum())
-        ax.set_title(f"layer {l + 1}: each unit's output over x ({n} units; {n_dead} dead, dotted red; "
+        n_dead, n_sat = int(dead[l][:n].sum()), int(saturated[l][:n].sum())
+        states = f"{n_dead} dead, dotted red" + (f"; {n_sat} saturated, dotted orange" if n_sat else "")
+        ax.set_title(f"layer {l + 1}: each unit's output over x ({n} units; {states}; "
                      "grey: the data's range)", fontsize=9)
         ax.set_ylabel("unit output")
     axes[-1].set_xlabel("x" + (" (standardised)" if cfg.data.normalize else ""))
     return fig
 
 
-def active_shares(cfg, data, epochs, phases, states) -> list[np.ndarray]:
-    """Per hidden layer, (units, snapshots): the share of training samples where each unit has z > 0."""
+def active_shares(cfg, data, epochs, phases, states) -> tuple[list[np.ndarray], list[bool]]:
+    """Per hidden layer, (units, snapshots): the share of training samples where each unit is at work
+    (`working`: z > 0, or not saturated), and whether the layer was judged by saturation at any snapshot."""
     out = [np.full((h, len(epochs)), np.nan) for h in cfg.model.layers[1:-1]]
+    by_saturation = [False] * len(out)
     for t, (phase, state) in enumerate(zip(phases, states)):
         net = network_at(cfg, state, phase)
+        saturating = saturating_layers(net)
         with np.errstate(all="ignore"):
             zs, _ = net.forward(data.X)
-        for l in range(len(out)):
-            z = zs[l][0]
-            known = np.isfinite(z).all()
-            out[l][:, t] = np.mean(z > 0, axis=0) if known else np.nan
-    return out
+            for l in range(len(out)):
+                known = np.isfinite(zs[l][0]).all()
+                out[l][:, t] = np.mean(working(net, zs, l, saturating[l]), axis=0) if known else np.nan
+                by_saturation[l] |= saturating[l]
+    return out, by_saturation
 
 
 def plot_raster(run_dir: Path, cfg, data, summary: dict, name: str = "") -> Path:
     """units_raster.png: when units died (or came back), per hidden layer."""
     epochs, phases, states = snapshots_of(run_dir)
-    shares = active_shares(cfg, data, epochs, phases, states)
+    shares, by_saturation = active_shares(cfg, data, epochs, phases, states)
     ep = np.array(epochs, dtype=float)
     # cell edges halfway between snapshots, so each column spans its own stretch of epochs
     mid = (ep[1:] + ep[:-1]) / 2 if len(ep) > 1 else np.array([])
@@ -204,10 +232,11 @@ def plot_raster(run_dir: Path, cfg, data, summary: dict, name: str = "") -> Path
     for l, (ax, share) in enumerate(zip(axes[:, 0], shares)):
         mesh = ax.pcolormesh(edges, np.arange(share.shape[0] + 1) - 0.5, np.ma.masked_invalid(share), cmap=cmap,
                              vmin=0, vmax=1, shading="flat")
-        dead_end = int(np.sum(share[:, -1] == 0)) if np.isfinite(share[:, -1]).all() else None
+        idle_end = int(np.sum(share[:, -1] == 0)) if np.isfinite(share[:, -1]).all() else None
+        idle = "saturated on every sample" if by_saturation[l] else "never active"
         ax.set_ylabel(f"layer {l + 1}\nunit")
         ax.set_title(f"layer {l + 1}: {share.shape[0]} units"
-                     + (f", {dead_end} never active at the end" if dead_end is not None else ""), fontsize=9)
+                     + (f", {idle_end} {idle} at the end" if idle_end is not None else ""), fontsize=9)
         for start, hidden in phase_starts(cfg):
             ax.axvline(start, color="cyan", ls="--", lw=1.2)
             ax.text(start, share.shape[0] - 0.5, f" {hidden}", color="cyan", fontsize=8, va="top")
@@ -218,8 +247,11 @@ def plot_raster(run_dir: Path, cfg, data, summary: dict, name: str = "") -> Path
         if share.shape[0] <= 20:
             ax.set_yticks(range(share.shape[0]))
             ax.tick_params(axis="y", labelsize=6)
-    fig.colorbar(mesh, ax=axes[:, 0], label="share of training samples with z > 0 (black: none; dead for ReLU)",
-                 shrink=0.9)
+    label = "share of training samples with z > 0 (black: none; dead for ReLU)"
+    if any(by_saturation):
+        label = ("share of training samples where the unit is not saturated (|f'(z)| ≥ 1 % of its peak)"
+                 if all(by_saturation) else "share of training samples with z > 0, or not saturated (sigmoid-like)")
+    fig.colorbar(mesh, ax=axes[:, 0], label=label, shrink=0.9)
     axes[-1, 0].set_xlabel("epoch")
     fig.suptitle(f"{name or cfg.name}: when units are active, per logged epoch", fontsize=11)
     return save(fig, run_dir / "units_raster.png")
