@@ -174,3 +174,53 @@ def test_a_saturated_tanh_unit_is_called_saturated_on_its_map_and_in_the_raster(
     plot_raster(run, cfg, data, {})
     titles = [ax.get_title() for ax in figures["units_raster.png"].axes]
     assert "layer 1: 6 units, 1 saturated on every sample at the end" in titles
+
+
+# --- pictures that hid their point -------------------------------------------------------------
+
+
+def test_diagnostics_png_of_a_deep_net_gives_each_layer_its_colour_and_keeps_the_legend_off_the_panels(
+        tmp_path, figures):
+    cfg = load_config(CONFIGS / "seed003_deep_xor_relu.yaml", ["train.epochs=300", "train.lr=1", "log_every=10"])
+    run = train_run(cfg, out=tmp_path)
+    plot_run(run.run_dir)
+    fig = figures["diagnostics.png"]
+    grad = next(ax for ax in fig.axes if ax.get_title() == "Gradient norm per weight layer")
+    colours = [tuple(line.get_color()) for line in grad.lines if line.get_linestyle() == "-"]
+    assert len(colours) == 11 and len(set(colours)) == 11  # W1 and W11 no longer share one
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+    # lr 1 kills the net: its gradients become exactly 0, drawn at the floor with a marker, not dropped
+    cols = read_metrics(run.run_dir / "metrics.csv")
+    assert np.any(cols["grad_L1"] == 0)
+    floor_marks = [line for line in grad.lines if line.get_marker() == "v"]
+    assert floor_marks and "0 (at the axis floor)" in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert min(np.min(line.get_ydata()) for line in floor_marks) > 0
+
+
+def test_compare_curves_draw_the_score_success_is_judged_on(tmp_path, figures):
+    from relu_lab.plots.sweep import curve_score
+
+    cfg = load_config(CONFIGS / "xor_relu.yaml", ["train.epochs=20", "data.n=40", "data.noise=0.1",
+                                                  "data.test_n=40", "success.metric=test_accuracy"])
+    plan = plan_sweep(cfg, [Axis("model.hidden", ["relu", "tanh"])], [0, 1])
+    run_dir = run_sweep(plan, tmp_path, kind="compare").run_dir
+    assert curve_score(SweepDir(run_dir)) == "test_accuracy"
+    plot_sweep(run_dir)
+    panel = figures["compare_curves.png"].axes[1]
+    assert panel.get_ylabel() == "test accuracy" and panel.get_title().startswith("Median test accuracy")
+
+
+def test_a_long_title_is_folded_to_the_figure_width():
+    from relu_lab.plots.style import wrapped
+
+    title = "seed004_circle: success rate (test_accuracy ≥ 0.95) over learning rate × model.hidden\n(3 seeds per cell)"
+    folded = wrapped(title, 4.4)
+    assert folded.replace("\n", " ").split() == title.replace("\n", " ").split()  # nothing lost
+    assert max(len(line) for line in folded.split("\n")) <= 4.4 * 72 / 5.5
+
+
+def test_sweep_png_lines_of_equal_values_stay_visible(tmp_path, figures):
+    from relu_lab.plots.sweep import stacked
+
+    assert [stacked(i, 3)["lw"] for i in range(3)] == [4.0, 2.75, 1.5]  # the first drawn widest
+    assert len({stacked(i, 3)["marker"] for i in range(3)}) == 3

@@ -186,7 +186,7 @@ def test_an_unfinished_run_still_gets_its_curves(runs, tmp_path):
     (run / "params.npz").unlink()
     (run / "summary.json").unlink()
     assert [p.name for p in plot_run(run)] == ["curves.png"] + (
-        ["diagnostics.png", "depth.png"] if "dead_L1" in read_rows(run / "metrics.csv")[0] else [])
+        ["diagnostics.png", "depth.png", "activations.png"] if "dead_L1" in read_rows(run / "metrics.csv")[0] else [])
 
 
 # --- sweeps and comparisons ---------------------------------------------------------------
@@ -377,7 +377,7 @@ def test_a_learning_rate_redirected_into_phase_0_is_plotted_as_the_learning_rate
 def test_two_varied_keys_give_a_heatmap_with_the_interval_in_each_cell(tmp_path, figures):
     run = sweep(SMALL, [Axis("model.init_scale", [0.5, 2.0]), Axis("train.lr", [0.01, 0.3, 1.0])], [0, 1], tmp_path)
     names = [p.name for p in plot_sweep(run)]
-    assert names == ["sweep.png", "sweep_heatmap.png"]
+    assert names == ["sweep.png", "sweep_heatmap.png", "depth.png"]
     fig = figures["sweep_heatmap.png"]
     ax = fig.axes[0]
     assert ax.get_xlabel() == "learning rate" and ax.get_ylabel() == "model.init_scale"  # lr across, always

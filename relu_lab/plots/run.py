@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from ..diagnostics import COLUMN as DIAGNOSTIC_COLUMN
 from ..errors import PictureWarning, UserError
@@ -20,9 +21,11 @@ from .layer_outputs import plot_layer_outputs
 from .output import decision_boundary, fit
 from .style import (
     COLORS,
+    epoch_axis,
     few_points,
     log_y,
     on_scale,
+    palette,
     phase_marks,
     plt,
     positive,
@@ -141,6 +144,9 @@ def _curves(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg, summary:
     return save(fig, run_dir / "curves.png")
 
 
+PER_LAYER = ("dead", "sparsity", "grad", "wnorm", "slope")  # the kinds of column diagnostics.png draws
+
+
 def diagnostic_columns(cols: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
     """{'grad': [(1, 'grad_L1'), ...], 'dead': [...], ...} for the per-layer columns present."""
     found: dict[str, list[tuple[int, str]]] = {}
@@ -153,58 +159,64 @@ def diagnostic_columns(cols: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
 
 def _diagnostics(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> Path:
     diag = diagnostic_columns(cols)
-    wanted = {"epoch"} | {key for found in diag.values() for _, key in found}
+    wanted = {"epoch"} | {key for kind in PER_LAYER for _, key in diag.get(kind, [])}
     cols = {k: on_scale(v) for k, v in cols.items() if k in wanted}  # a copy of what is drawn only
     epoch = cols["epoch"]
     drawn = thin(len(epoch), *(cols[k] for kind in ("dead", "sparsity", "slope") for _, k in diag.get(kind, [])))
-    panels = []
-    if "dead" in diag or "sparsity" in diag:
-        panels.append("dead")
-    if "grad" in diag:
-        panels.append("grad")
-    if "wnorm" in diag:
-        panels.append("wnorm")
-    if "slope" in diag:
-        panels.append("slope")
+    panels = [p for p, kinds in (("dead", ("dead", "sparsity")), ("grad", ("grad",)), ("wnorm", ("wnorm",)),
+                                 ("slope", ("slope",))) if any(k in diag for k in kinds)]
     ncols = len(panels) if len(panels) <= 3 else 2
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 4 * nrows), layout="constrained", squeeze=False,
                              sharex=True)
     for ax in axes.flat[len(panels):]:
         ax.remove()
+    layers = sorted({l for kind in PER_LAYER for l, _ in diag.get(kind, [])})
+    colour = dict(zip(layers, palette(len(layers))))  # one colour per layer, never shared (W1 and W11)
+    floored = False
     for ax, panel in zip(axes.flat, panels):
         if panel == "dead":
             for l, key in diag.get("dead", []):
-                ax.plot(epoch[drawn], cols[key][drawn], "-", color=COLORS[(l - 1) % 10], lw=1.6,
-                        label=f"dead units, layer {l}")
+                ax.plot(epoch[drawn], cols[key][drawn], "-", color=colour[l], lw=1.6)
             for l, key in diag.get("sparsity", []):
-                ax.plot(epoch[drawn], cols[key][drawn], ":", color=COLORS[(l - 1) % 10], lw=1.4,
-                        label=f"zero outputs, layer {l}")
+                ax.plot(epoch[drawn], cols[key][drawn], ":", color=colour[l], lw=1.4)
             ax.set_ylim(-0.02, 1.02)
             ax.set_ylabel("share of units / outputs")
-            ax.set_title("Dead units (solid) and sparsity (dotted) per hidden layer", fontsize=10)
+            ax.set_title("Dead units (solid) and zero outputs (dotted)", fontsize=10)
         elif panel in ("grad", "wnorm"):
+            values = np.concatenate([cols[k] for _, k in diag[panel]])
+            log = panel == "grad" and np.any(values > 0)
+            floor = float(np.nanmin(values[values > 0])) / 10 if log else 0.0
             for l, key in diag[panel]:
                 v = cols[key]
-                ok = np.isfinite(v) & (v > 0)
+                zero = log & (v == 0)  # a log axis cannot show 0: drawn at the floor, marked
+                v = np.where(zero, floor, v)
+                ok = np.isfinite(v)
                 x, y = epoch[ok], v[ok]
                 shown = thin(len(x), y)
-                ax.plot(x[shown], y[shown], color=COLORS[(l - 1) % 10], lw=1.6, label=f"W{l}")
-            values = np.concatenate([cols[k] for _, k in diag[panel]])
-            if panel == "grad" and positive(values):
-                log_y(ax, values)
+                ax.plot(x[shown], y[shown], color=colour[l], lw=1.6)
+                if zero.any():
+                    ax.plot(epoch[zero], v[zero], "v", color=colour[l], ms=5, mfc="none")
+                    floored = True
+            if log:
+                log_y(ax, np.where(values == 0, floor, values))
             what = "gradient norm" if panel == "grad" else "weight norm"
             ax.set_ylabel(what)
             ax.set_title(f"{what.capitalize()} per weight layer", fontsize=10)
         else:
             for l, key in diag["slope"]:
-                ax.plot(epoch[drawn], cols[key][drawn], color=COLORS[(l - 1) % 10], lw=1.6, label=f"layer {l}")
+                ax.plot(epoch[drawn], cols[key][drawn], color=colour[l], lw=1.6)
             ax.set_ylabel("PReLU slope")
             ax.set_title("Learned PReLU slope per hidden layer", fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.tick_params(labelbottom=True)
         ax.grid(alpha=0.3)
+        ax.tick_params(labelbottom=True)
+    series = [cols[k] for kind in PER_LAYER for _, k in diag.get(kind, []) if kind != "wnorm"]
+    for ax in axes.flat[: len(panels)]:
+        epoch_axis(ax, epoch, series)
         phase_marks(ax, cfg, until=float(np.nanmax(epoch)) if np.isfinite(epoch).any() else None)
-        ax.legend(fontsize=8, loc="best")
+    handles = [Line2D([], [], color=colour[l], lw=3, label=f"layer {l}") for l in layers]
+    if floored:
+        handles.append(Line2D([], [], color="0.3", ls="none", marker="v", mfc="none", label="0 (at the axis floor)"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=8, ncols=1 if len(handles) <= 16 else 2)
     fig.suptitle(f"{name}: per-layer diagnostics")
     return save(fig, run_dir / "diagnostics.png")

@@ -159,14 +159,25 @@ def phase_marks(ax, cfg, until: Any = None) -> None:
     last = until if isinstance(until, (int, float)) else math.inf
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     start = 0
-    for phase in cfg.phases():
+    for i, phase in enumerate(cfg.phases()):
         if start > last or (start == last and start > 0):
             break
         if start > 0:
             ax.axvline(start, color="0.4", ls=":", lw=1)
         hidden = phase.hidden if isinstance(phase.hidden, str) else "/".join(phase.hidden)
-        ax.text(start, 0.98, f" {hidden}", transform=trans, va="top", ha="left", fontsize=8, color="0.3")
+        # labels at three heights in turn: phases that start close together do not overprint
+        ax.text(start, 0.98 - 0.07 * (i % 3), f" {hidden}", transform=trans, va="top", ha="left", fontsize=8,
+                color="0.3")
         start += phase.epochs
+
+
+def wrapped(text: str, width_inches: float, fontsize: float = 10) -> str:
+    """`text` with each line folded at word breaks to fit `width_inches` at `fontsize` points (a character is
+    about 0.55 em wide), so that a title is never cut at the figure's edges."""
+    import textwrap
+
+    chars = max(20, int(width_inches * 72 / (0.55 * fontsize)))
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
 
 
 def few_points(n: int) -> dict[str, Any]:

@@ -21,11 +21,12 @@ from ..runfiles import (
     compare_key,
     lr_key,
     read_columns,
+    read_header,
     read_yaml_or_none,
     short_value,
 )
 from .depth import grid_depth
-from .style import band_alpha, few_points, log_y, palette, plt, positive, save, score_label, thin
+from .style import band_alpha, few_points, log_y, palette, plt, positive, save, score_label, thin, wrapped
 
 # --- sweeps and comparisons -----------------------------------------------------------------
 
@@ -97,19 +98,22 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
     fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 4.6), layout="constrained", squeeze=False,
                              sharex=True)
     best = g.best()
+    xv_all = xpos(g.summary)
+    log_x = bool(numeric and x_key and np.all(xv_all > 0) and (x_key in LR_KEYS or xv_all.max() / xv_all.min() >= 20))
     for ax, panel in zip(axes[0], panels):
         for i, (label, rows) in enumerate(lines.items()):
             order = np.argsort(xpos(rows), kind="stable")
             rows = [rows[j] for j in order]
-            x, colour = xpos(rows), colours[i]
+            x, colour = dodge(xpos(rows), i, len(lines), log_x), colours[i]
             if panel == "dead":
-                _dead_lines(ax, g, rows, x, dead, colour, alpha, label if len(lines) > 1 else None)
+                _dead_lines(ax, g, rows, x, dead, colour, alpha, label if len(lines) > 1 else None,
+                            stacked(i, len(lines)))
                 continue
             if panel == "success":
                 y, lo, hi = (g.num(k, rows) for k in ("success_rate", "success_low", "success_high"))
             else:
                 y, lo, hi = (g.num(k, rows) for k in ("cost_median", "cost_q1", "cost_q3"))
-            ax.plot(x, y, "o-", color=colour, lw=1.8, ms=5, label=label if len(lines) > 1 else None)
+            ax.plot(x, y, "-", color=colour, label=label if len(lines) > 1 else None, **stacked(i, len(lines)))
             ax.fill_between(x, lo, hi, color=colour, alpha=alpha, lw=0)
             if best in rows:
                 k = rows.index(best)
@@ -119,7 +123,7 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
                 _mark_diverged(ax, x, y, rows)
         if numeric and x_key:
             xv = np.array([cell_float(v) for v in xs_all])
-            if np.all(xv > 0) and (x_key in LR_KEYS or xv.max() / xv.min() >= 20):
+            if log_x:
                 ax.set_xscale("log")
                 if xv.max() / xv.min() < 100:  # under two decades: label the grid values, not minor ticks
                     ax.set_xticks(sorted(set(xv)))
@@ -174,19 +178,37 @@ DEAD_STYLES = ("-", "--", ":")
 
 
 def _dead_lines(ax, g: SweepDir, rows: list[dict[str, str]], x: np.ndarray, dead: list[str], colour, alpha: float,
-                label: str | None) -> None:
+                label: str | None, style: dict) -> None:
     """A series' mean dead share at the end against x: a line per hidden layer, or for more layers than
     DEAD_LINES their mean with a band from the least dead layer to the most."""
     shares = np.stack([g.num(k, rows) for k in dead])  # (layers, points)
     if len(dead) <= DEAD_LINES:
         for i, y in enumerate(shares):
-            ax.plot(x, y, DEAD_STYLES[i], marker="o", color=colour, lw=1.8, ms=5, label=label if i == 0 else None)
+            ax.plot(x, y, DEAD_STYLES[i], color=colour, label=label if i == 0 else None, **style)
         return
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a point whose every layer is unknown: NaN, not drawn
         mean, lo, hi = np.nanmean(shares, axis=0), np.nanmin(shares, axis=0), np.nanmax(shares, axis=0)
-    ax.plot(x, mean, "o-", color=colour, lw=1.8, ms=5, label=label)
+    ax.plot(x, mean, "-", color=colour, label=label, **style)
     ax.fill_between(x, lo, hi, color=colour, alpha=alpha, lw=0)
+
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")  # a series' marker, so that lines on top of one another
+DODGE = 0.012  # series apart on the x axis: this share of a decade on a log axis, of a unit on a linear one
+
+
+def stacked(i: int, n: int) -> dict:
+    """Line options of series i of n: its own marker, and the first drawn widest, so that a later line on top
+    of an earlier one (equal values) leaves the earlier one showing at its sides."""
+    widest = (n - 1 - i) / max(n - 1, 1)
+    return {"marker": MARKERS[i % len(MARKERS)], "lw": 1.5 + 2.5 * widest, "ms": 4.5 + 3.5 * widest}
+
+
+def dodge(x: np.ndarray, i: int, n: int, log: bool) -> np.ndarray:
+    """Series i of n moved a little sideways, the middle one in place: lines of equal values (every point at a
+    success rate of 0) then stay visible side by side instead of hiding each other."""
+    shift = (i - (n - 1) / 2) * DODGE * (1.0 if n > 1 else 0.0)
+    return x * 10**shift if log else x + shift * (np.ptp(x) if x.size > 1 and np.ptp(x) > 0 else 1.0)
 
 
 def _heatmap(g: SweepDir, x_key: str, y_key: str) -> Path:
@@ -237,11 +259,10 @@ def _heatmap(g: SweepDir, x_key: str, y_key: str) -> Path:
     ax.set_yticks(range(len(ys)), [short_value(v) for v in ys])
     ax.set_xlabel(key_label(x_key))
     ax.set_ylabel(key_label(y_key))
-    ax.set_title(f"{g.name}: {what} over {key_label(x_key)} × {key_label(y_key)}\n"
-                 f"({len(g.seeds) or '?'} seeds per cell; 95% Wilson interval below the rate; best framed in red)"
-                 if g.has_success else
-                 f"{g.name}: {what} over {key_label(x_key)} × {key_label(y_key)}\n"
-                 f"({len(g.seeds) or '?'} seeds per cell; quartiles below; best framed in red)", fontsize=10)
+    below = "95% Wilson interval below the rate" if g.has_success else "quartiles below"
+    title = (f"{g.name}: {what} over {key_label(x_key)} × {key_label(y_key)}\n"
+             f"({len(g.seeds) or '?'} seeds per cell; {below}; best framed in red)")
+    ax.set_title(wrapped(title, 0.8 * fig.get_figwidth()), fontsize=10)
     return save(fig, g.dir / "sweep_heatmap.png")
 
 
@@ -259,6 +280,18 @@ def _mark_diverged(ax, x: np.ndarray, y: np.ndarray, rows: list[dict[str, str]])
         else:
             ax.plot([xi], [0.97], "x", color="red", ms=8, mew=2, transform=trans)
             ax.text(xi, 0.93, text, transform=trans, ha="center", va="top", fontsize=7, color="red")
+
+
+def curve_score(g: SweepDir) -> str:
+    """The score compare_curves.png draws: the one success is judged on when it is a score (test_accuracy,
+    r2 ...) logged in metrics.csv, else the training score."""
+    cfg = read_yaml_or_none(g.dir / "config.yaml")
+    s = cfg.get("success") if isinstance(cfg, dict) else None
+    metric = s.get("metric") if isinstance(s, dict) else None
+    if isinstance(metric, str) and metric.removeprefix("test_") in ("accuracy", "r2") \
+            and metric in read_header(g.dir / "metrics.csv"):
+        return metric
+    return g.score
 
 
 def _criterion(g: SweepDir) -> str:
@@ -282,9 +315,9 @@ class _MemberCurves:
     """metrics.csv's member, epoch, cost and score columns as arrays (not a dict per row), the rows of
     each member found by one sort: 32 bytes a row for a million-row sweep."""
 
-    def __init__(self, g: SweepDir):
+    def __init__(self, g: SweepDir, score: str):
         path = g.dir / "metrics.csv"
-        cols = read_columns(path, ["member", "epoch", "cost", g.score])
+        cols = read_columns(path, ["member", "epoch", "cost", score])
         if any(k not in cols for k in ("member", "epoch", "cost")) and len(next(iter(cols.values()), ())):
             raise UserError(f"{path}: not a sweep's long-form metrics (needs member, epoch, cost)")
         n = len(cols.get("epoch", ()))
@@ -294,7 +327,7 @@ class _MemberCurves:
             raise UserError(f"{path}: a row's epoch is not a number")
         self.epoch = epoch.astype(np.int64)
         self.cost = cols.get("cost", np.zeros(0))
-        self.score = cols.get(g.score, np.full(n, np.nan))
+        self.score = cols.get(score, np.full(n, np.nan))
         self.order = np.argsort(self.member, kind="stable")  # a member's rows in the order they were logged
         self.sorted = self.member[self.order]
         self.epochs = np.unique(self.epoch)  # every logged epoch, ascending
@@ -309,7 +342,8 @@ class _MemberCurves:
 
 
 def _compare_curves(g: SweepDir) -> Path:
-    curves = _MemberCurves(g)
+    score_key = curve_score(g)
+    curves = _MemberCurves(g, score_key)
     choices = compare_choices(g)
     if not curves.epochs.size:
         raise UserError(f"{g.dir / 'metrics.csv'}: no logged rows")
@@ -353,13 +387,15 @@ def _compare_curves(g: SweepDir) -> Path:
         log_y(ax_c, np.concatenate(all_costs))
     ax_c.set_ylabel("training cost")
     ax_c.set_title("Median training cost, inter-quartile band", fontsize=10)
-    ax_s.set_ylabel(f"training {score_label(g.score)}")
-    ax_s.set_title(f"Median training {score_label(g.score)}, inter-quartile band", fontsize=10)
-    if g.score == "accuracy":
+    which = "test" if score_key.startswith("test_") else "training"
+    score_name = score_label(score_key.removeprefix("test_"))
+    ax_s.set_ylabel(f"{which} {score_name}")
+    ax_s.set_title(f"Median {which} {score_name}, inter-quartile band", fontsize=10)
+    if score_key.endswith("accuracy"):
         ax_s.set_ylim(-0.02, 1.02)
     elif ax_s.get_ylim()[0] < -1:  # R² is at most 1; early values can be hugely negative
         ax_s.set_ylim(-1.05, 1.05)
-        ax_s.set_title("Median training R², inter-quartile band (axis clipped at -1)", fontsize=10)
+        ax_s.set_title(f"Median {which} R², inter-quartile band (axis clipped at -1)", fontsize=10)
     for ax in (ax_c, ax_s):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
