@@ -98,7 +98,7 @@ class RunInfo:
             held = sum(c.get("verdict") == "holds" for c in self.claims)
             if self.members_done is not None and self.members_done != self.members:
                 return f"{held} of {self.members_done} judged hold, {self.members - self.members_done} not judged"
-            return f"{held} of {self.members} claim{'s' if self.members != 1 else ''} hold"
+            return f"{held} of {self.members} claim{'s' if self.members != 1 else ''} hold{'s' if held == 1 else ''}"
         if self.kind == "train" and self.score_name is not None:
             label = "R²" if self.score_name == "r2" else "acc."
             return f"{label} {_num(self.score, '.2f')}  cost {_num(self.cost)}"
@@ -171,7 +171,8 @@ def read_run(path: str | Path) -> RunInfo:
 
 def _read_check(path: Path) -> RunInfo:
     """A `relu-lab check` directory: its claims.json, one claim a member, the overall verdict as status."""
-    info = RunInfo(path, run_date(path), "check", "check")
+    # named after its claims (<stamp>-check-<name>; "check" alone for one written before relu-lab named them)
+    info = RunInfo(path, run_date(path), STAMP.sub("", path.name, count=1).removeprefix("check-"), "check")
     info.summary = read_json(path / "claims.json")
     verdicts = {c.get("verdict") for c in info.claims}
     info.status = "fails" if "fails" in verdicts else "inconclusive" if "inconclusive" in verdicts else "holds"

@@ -405,7 +405,7 @@ def test_a_check_directory_is_listed_and_shown_with_its_verdicts(tmp_path):
               {"name": "c2", "statement": "s2", "seeds": 8, "verdict": "inconclusive", "measured": []}]
     (check_dir / "claims.json").write_text(json.dumps({"claims": claims, "all_hold": False}))
     (info,) = list_runs(tmp_path)
-    assert (info.kind, info.status, info.members, info.headline) == ("check", "inconclusive", 2, "1 of 2 claims hold")
+    assert (info.kind, info.status, info.members, info.headline) == ("check", "inconclusive", 2, "1 of 2 claims holds")
     assert list_runs(tmp_path, kind="check") == [info]
     text = render(show_run(check_dir))
     assert "c1: holds (8 seeds; s1)" in text and "c2: inconclusive" in text

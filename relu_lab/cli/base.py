@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,9 +61,24 @@ ParamOpt = Annotated[Optional[list[str]], typer.Option(
     show_default=False)]
 
 
-def overrides(set_: list[str] | None, engine: str | None) -> list[str]:
-    """--set items, with --engine as one more (validated like the config key)."""
-    return [*(set_ or []), *([f"engine={engine}"] if engine is not None else [])]
+NameOpt = Annotated[Optional[str], typer.Option(
+    "--name", help="Name the run (its directory and its listing in `relu-lab runs`) \\[default: the config's name].",
+    show_default=False)]
+NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,99}")
+
+
+def checked_name(name: str) -> str:
+    """--name as given, when it can name a directory as it is; raises UserError."""
+    if not NAME.fullmatch(name):
+        raise UserError(f"--name {name!r}: use 1-100 letters, digits and _ . + - (not starting with '.'); "
+                        "it names the run directory")
+    return name
+
+
+def overrides(set_: list[str] | None, engine: str | None, name: str | None = None) -> list[str]:
+    """--set items, with --engine and --name as more (validated like the config keys)."""
+    return [*(set_ or []), *([f"engine={engine}"] if engine is not None else []),
+            *([f"name={json.dumps(checked_name(name))}"] if name is not None else [])]
 
 
 def notes_to_stderr() -> None:

@@ -15,10 +15,12 @@ from .base import (
     EXIT_RUN_FAILED,
     DebugOpt,
     EngineOpt,
+    NameOpt,
     OutOpt,
     QuietOpt,
     SetOpt,
     app,
+    checked_name,
     complain,
     console,
     interruptible,
@@ -42,6 +44,7 @@ def check(
     engine: EngineOpt = None,
     out: OutOpt = Path("runs"),
     quiet: QuietOpt = False,
+    name: NameOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Measure each config's claim over seeds and judge it: holds, fails or inconclusive.
@@ -63,7 +66,7 @@ def check(
         found = claims.claim_configs(configs or ["configs/claims"], overrides(set_, engine))
         # every claim is planned (so valid) before any trains
         plans = [claims.plan_claim(cfg, count, source, Path(source).parent) for source, cfg in found]
-        check_dir = new_run_dir(out, "check")
+        check_dir = new_run_dir(out, "check-" + (checked_name(name) if name is not None else _claims_name(found)))
         bar = [SweepProgress(console, quiet)]  # one bar per setting trained
         for i, (source, cfg) in enumerate(found, 1):
             def on_setting(name, plan, i=i, cfg=cfg):
@@ -113,6 +116,12 @@ def _show(verdicts, not_judged: list[str], status: str, check_dir: Path, report:
         table.caption = f"{status}: {len(verdicts)} of {len(verdicts) + len(not_judged)} claims judged"
     print_wide(console, table)
     say(f"written: {report}")
+
+
+def _claims_name(found) -> str:
+    """A check directory's name from its claims: the claim's name, or the first one's and how many more."""
+    names = [cfg.name for _, cfg in found]
+    return names[0] if len(names) == 1 else f"{names[0]}+{len(names) - 1}-more"
 
 
 def _seed_count(text: str | None) -> int | None:

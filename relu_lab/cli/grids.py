@@ -20,6 +20,7 @@ from .base import (
     EngineOpt,
     GridConfigArg,
     LrOpt,
+    NameOpt,
     NoPlotsOpt,
     OutOpt,
     ParamOpt,
@@ -55,19 +56,20 @@ def _executor(name: str, scheduler: str | None, workers: int | None):
 @interruptible
 def _grid(kind: str, config: str | None, set_, out, quiet, debug, lr, seeds, params, activations=None,
           resume: Path | None = None, executor: str = "local", scheduler: str | None = None,
-          workers: int | None = None, no_plots: bool = False, engine: str | None = None) -> None:
+          workers: int | None = None, no_plots: bool = False, engine: str | None = None,
+          name: str | None = None) -> None:
     """`sweep` and `compare`: plan the grid, train it group by group, render the summary."""
     notes_to_stderr()
     with user_errors(debug):
         budget = MEMORY_BUDGET
         if resume is not None:
-            if config is not None or lr or seeds or params or activations or set_ or engine:
+            if config is not None or lr or seeds or params or activations or set_ or engine or name:
                 raise UserError("--resume continues a sweep exactly as it was started: give only the run directory")
             plan, kind, budget = resume_plan(resume)
         elif config is None:
             raise UserError(f"give a CONFIG file to {kind}, or --resume RUN_DIR")
         else:
-            cfg = load_config(config, overrides(set_, engine))
+            cfg = load_config(config, overrides(set_, engine, name))
             axes, seed_list = grid_from(cfg, lr, seeds, params or [], activations, compare=kind == "compare")
             plan = plan_sweep(cfg, axes, seed_list, source=config, base_dir=Path(config).parent)
         cfg = plan.base
@@ -142,13 +144,14 @@ def sweep(
     workers: WorkersOpt = None,
     no_plots: NoPlotsOpt = False,
     engine: EngineOpt = None,
+    name: NameOpt = None,
 ) -> None:
     """Train one config over learning rates x seeds (x any --param), as stacked ensembles.
 
     Example: relu-lab sweep configs/seed003_deep_xor_relu.yaml --lr 0.01,0.1,1 --seeds 64
     """
     _grid("sweep", config, set_, out, quiet, debug, lr, seeds, param, resume=resume, executor=executor,
-          scheduler=scheduler, workers=workers, no_plots=no_plots, engine=engine)
+          scheduler=scheduler, workers=workers, no_plots=no_plots, engine=engine, name=name)
 
 
 @app.command()
@@ -170,6 +173,7 @@ def compare(
     workers: WorkersOpt = None,
     no_plots: NoPlotsOpt = False,
     engine: EngineOpt = None,
+    name: NameOpt = None,
 ) -> None:
     """Train one config across hidden activations, each over the same seeds (and --lr values).
 
@@ -180,4 +184,4 @@ def compare(
         complain("error", "red", "--activations: the list is empty")
         raise typer.Exit(EXIT_BAD_INPUT)
     _grid("compare", config, set_, out, quiet, debug, lr, seeds, param, names, resume=resume, executor=executor,
-          scheduler=scheduler, workers=workers, no_plots=no_plots, engine=engine)
+          scheduler=scheduler, workers=workers, no_plots=no_plots, engine=engine, name=name)

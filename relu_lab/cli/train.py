@@ -17,6 +17,7 @@ from .base import (
     DebugOpt,
     EngineOpt,
     GridConfigArg,
+    NameOpt,
     NoPlotsOpt,
     OutOpt,
     QuietOpt,
@@ -44,6 +45,7 @@ def train(
     quiet: QuietOpt = False,
     no_plots: NoPlotsOpt = False,
     engine: EngineOpt = None,
+    name: NameOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Train one network from a config and write its run directory.
@@ -53,14 +55,14 @@ def train(
     notes_to_stderr()
     with user_errors(debug):
         if resume is not None:
-            if config is not None or set_ or engine:
+            if config is not None or set_ or engine or name:
                 raise UserError("--resume continues a run exactly as it was started: give only the run directory")
             if not (resume / "config.yaml").is_file():
                 raise UserError(f"--resume {resume}: not a train run directory (no config.yaml)")
             config = str(resume / "config.yaml")
         elif config is None:
             raise UserError("give a CONFIG file to train, or --resume RUN_DIR")
-        cfg = load_config(config, overrides(set_, engine))
+        cfg = load_config(config, overrides(set_, engine, name))
         report = train_shown(lambda on_start, on_log: train_run(
             cfg, out, source=config, base_dir=Path(config).parent, on_start=on_start, on_log=on_log, resume=resume),
             quiet, no_plots)
