@@ -543,3 +543,24 @@ def test_animate_refuses_what_it_cannot_draw(runs):
                         ([str(runs["xor"]), "--animate", "units", "--epoch", "3"], "go separately")):
         result = CliRunner().invoke(app, ["plot", *args])
         assert result.exit_code == 2 and words in result.output, result.output
+
+
+def test_plot_activations_draws_a_users_own_and_a_configs_as_it_uses_them(tmp_path, monkeypatch, figures):
+    from relu_lab.plots.activations import drawn_activations
+
+    (tmp_path / "mymod.py").write_text("import numpy as np\n\ndef cube(z):\n    return z ** 3\n\n"
+                                       "def dcube(z):\n    return 3 * z ** 2\n")
+    monkeypatch.chdir(tmp_path)
+    config = Path(__file__).resolve().parents[1] / "configs" / "seed004_circle.yaml"  # leaky_relu (0.1), then relu
+    panels = drawn_activations(["mymod:cube,mymod:dcube", "mymod:cube", str(config), "relu"])
+    assert [(p.title, p.params) for p in panels] == [("mymod:cube", {}), ("leaky_relu", {"slope": 0.1}),
+                                                     ("relu", {})]
+    assert panels[0].df is not None and panels[0].df(np.array([2.0]))[0] == 12.0
+    assert drawn_activations(["mymod:cube"])[0].df is None  # no derivative given: drawn as a numerical slope
+    plot_activations(["mymod:cube", str(config)], tmp_path / "mine.png")
+    titles = [ax.get_title() for ax in figures["mine.png"].axes]
+    assert titles[:3] == ["mymod:cube", "leaky_relu (slope=0.1)", "relu"]
+    assert "f'(z) (numerical)" in [t.get_text() for t in figures["mine.png"].axes[0].get_legend().get_texts()]
+    for bad, words in ((["mymod:nope"], "has no attribute 'nope'"), (["nosuch"], "module:f,module:df")):
+        with pytest.raises(UserError, match=words):
+            drawn_activations(bad)

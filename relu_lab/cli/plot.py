@@ -43,7 +43,9 @@ def _animation(run_dir: Path, what: str) -> Path:
 def plot(
     target: Annotated[str, typer.Argument(help="A run directory, or the word 'activations'.", show_default=False)],
     names: Annotated[Optional[list[str]], typer.Argument(
-        help="With 'activations': which ones (default: all registered).", show_default=False)] = None,
+        help="With 'activations': registered names, your own as module:f,module:df (or module:f, its slope then "
+        "numerical), or a config file to draw the activations it uses (default: all registered).",
+        show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="With 'activations': the PNG to write.")] = Path(
         "activations.png"),
     epoch: Annotated[Optional[int], typer.Option(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +14,69 @@ from ..errors import UserError, did_you_mean
 from .style import COLORS, break_jumps, plt, save
 
 
-def plot_activations(names: list[str] | None, path: str | Path) -> Path:
-    """Panels of f and f' over z in [-4, 4] for registered activations (all when `names` is empty),
-    plus one panel comparing (ReLU(z+2) - ReLU(z-2))/4 and (softplus(z+2) - softplus(z-2))/4 with
+@dataclass
+class Drawn:
+    """One panel: f (and f', or None for a numerical slope) with the parameters to call them with."""
+
+    title: str
+    f: Callable
+    df: Callable | None
+    params: dict = field(default_factory=dict)
+    elementwise: bool = True
+
+
+def drawn_activations(specs: list[str]) -> list[Drawn]:
+    """The panels for `relu-lab plot activations SPEC...`: a registered name; a user's 'module:f' (its slope
+    numerical) or 'module:f,module:df'; or a config file, whose hidden activations are drawn as it uses them
+    (its parameters, its own activations). Every registered one when `specs` is empty. Raises UserError."""
+    from ..activations import custom_activation, get_activation, importable_from, is_custom
+
+    out: list[Drawn] = []
+    for spec in specs or list(ACTIVATIONS):
+        if spec in ACTIVATIONS:
+            act = ACTIVATIONS[spec]
+            out.append(Drawn(spec, act.f, act.df, dict(act.params), act.elementwise))
+        elif spec.endswith((".yaml", ".yml")) or Path(spec).is_file():
+            out += _of_config(spec)
+        elif is_custom(spec):
+            f_path, _, df_path = spec.partition(",")
+            try:
+                with importable_from(Path.cwd()):
+                    act = custom_activation(f_path, df_path) if df_path else None
+                    f = act.f if act else get_activation(f_path, df=f_path).f
+            except ValueError as err:
+                raise UserError(f"{spec}: {err}") from None
+            out.append(Drawn(f_path, f, act.df if act else None))
+        else:
+            raise UserError(did_you_mean("activation", spec, ACTIVATIONS) + "; or your own as module:f,module:df, "
+                            "or a config file whose activations to draw")
+    unique: dict[str, Drawn] = {}
+    for d in out:  # the same one named twice: one panel, the first
+        unique.setdefault(d.title + repr(d.params), d)
+    return list(unique.values())
+
+
+def _of_config(path: str) -> list[Drawn]:
+    from ..experiment import resolve
+    from ..loading import load_config
+    from ..trainer import bind
+
+    cfg = resolve(load_config(path))[0]  # checks and imports its own activations, from its folder
+    names = dict.fromkeys(n for p in cfg.phases() for n in cfg.model.hidden_list(p.hidden))
+    drawn = []
+    for name in names:
+        act = bind(cfg, name)
+        params = {k: v for k, v in act.params.items() if k != act.fn.learned} if act.fn.learned else act.params
+        drawn.append(Drawn(name if act.fn.name == name else f"{name} ({act.fn.name})", act.fn.f, act.fn.df,
+                           {**act.fn.params, **params}, act.fn.elementwise))
+    return drawn
+
+
+def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
+    """Panels of f and f' over z in [-4, 4] for activations (`drawn_activations`: all registered when `specs` is
+    empty), plus one panel comparing (ReLU(z+2) - ReLU(z-2))/4 and (softplus(z+2) - softplus(z-2))/4 with
     the sigmoid (seed 004: a difference of two shifted rectifiers looks like a sigmoid)."""
-    names = list(dict.fromkeys(names or ACTIVATIONS))
-    for n in names:
-        if n not in ACTIVATIONS:
-            raise UserError(did_you_mean("activation", n, ACTIVATIONS))
+    panels = drawn_activations(list(dict.fromkeys(specs or [])))
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{path}: is a directory; give a file name such as {path / 'activations.png'}")
@@ -28,26 +85,32 @@ def plot_activations(names: list[str] | None, path: str | Path) -> Path:
     except OSError as err:
         raise UserError(f"{path.parent}: cannot create the directory ({err.strerror or err})") from None
     z = np.linspace(-4, 4, 801)
-    n_panels = len(names) + 1
+    n_panels = len(panels) + 1
     ncols = min(4, n_panels)
     nrows = math.ceil(n_panels / ncols)
     fig = plt.figure(figsize=(3.6 * ncols, 3.0 * nrows), layout="constrained")
     gs = fig.add_gridspec(nrows, ncols)
-    axes = [fig.add_subplot(gs[i // ncols, i % ncols]) for i in range(len(names))]
-    row, col = divmod(len(names), ncols)
+    axes = [fig.add_subplot(gs[i // ncols, i % ncols]) for i in range(len(panels))]
+    row, col = divmod(len(panels), ncols)
     span = 2 if ncols - col >= 2 else 1  # the comparison panel is wider when the last row has room
     extra = fig.add_subplot(gs[row, col : col + span])
-    for ax, name in zip(axes, names):
-        act = ACTIVATIONS[name]
+    for ax, act in zip(axes, panels):
         with np.errstate(all="ignore"):
-            if act.elementwise:
-                f = act.f(z, **act.params)
-                df = act.df(z, **act.params) if act.df is not None else np.gradient(f, z)
-                title = name
-            else:  # softmax: the first of two outputs for logits (z, 0), which is sigmoid(z)
-                f = act.f(np.stack([z, np.zeros_like(z)], axis=-1))[:, 0]
-                df = np.gradient(f, z)
-                title = f"{name} of (z, 0), first output"
+            try:
+                if act.elementwise:
+                    f = np.asarray(act.f(z.copy(), **act.params), dtype=float)
+                    df = np.asarray(act.df(z.copy(), **act.params), dtype=float) if act.df is not None \
+                        else np.gradient(f, z)
+                    title = act.title
+                else:  # softmax: the first of two outputs for logits (z, 0), which is sigmoid(z)
+                    f = act.f(np.stack([z, np.zeros_like(z)], axis=-1))[:, 0]
+                    df = np.gradient(f, z)
+                    title = f"{act.title} of (z, 0), first output"
+            except Exception as err:  # noqa: BLE001 - a user's function: said in one line, not raised through
+                raise UserError(f"{act.title}: cannot be drawn over z in [-4, 4] ({type(err).__name__}: {err})") \
+                    from None
+        if f.shape != z.shape or df.shape != z.shape:
+            raise UserError(f"{act.title}: f or f' does not return one value per z (elementwise)")
         params = ", ".join(f"{k}={v:g}" for k, v in act.params.items())
         ax.axhline(0, color="0.6", lw=0.8)
         ax.axvline(0, color="0.6", lw=0.8)
@@ -73,5 +136,5 @@ def plot_activations(names: list[str] | None, path: str | Path) -> Path:
     ax.set_ylim(-0.1, 1.25)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("Activation functions f (solid) and derivatives f' (dashed) with default parameters")
+    fig.suptitle("Activation functions f (solid) and derivatives f' (dashed); parameters in the titles")
     return save(fig, path)
