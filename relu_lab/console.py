@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from .diagnostics import is_diagnostic
 from .trainer import LogRow
@@ -242,8 +243,8 @@ def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[
     return headers, rows
 
 
-def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | None) -> Table:
-    """The per-grid-point summary, the best setting marked with a star."""
+def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | None) -> Fitted:
+    """The per-grid-point summary, the best setting marked with a star (a line per point when narrow)."""
     headers, rows = _sweep_cells(keys, summary)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left")
     for i, header in enumerate(headers):
@@ -254,7 +255,31 @@ def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | No
             cells[0] = f"[bold green]* {cells[0]}[/]"
         table.add_row(*cells)
     table.caption = BEST_NOTE if best is not None else None
-    return table
+    lines = [Text(title, style="italic")]
+    for i, cells in enumerate(rows):  # narrow: one line per grid point, 'header value' pairs
+        lines.append(Text(("* " if i == best else "  ") + ", ".join(f"{h} {c}" for h, c in zip(headers, cells))))
+    if best is not None:
+        lines.append(Text(BEST_NOTE, style="dim"))
+    return Fitted(table, lines)
+
+
+class Fitted:
+    """A table that keeps every cell whole: given the width it needs (every column that may not wrap whole,
+    the others wrapped at their words), the table; given less (a narrow terminal), the same rows as lines
+    that the terminal folds, nothing cut to an ellipsis."""
+
+    def __init__(self, table: Table, lines: list[Text]):
+        self.table, self.lines = table, lines
+
+    def __rich_measure__(self, console: Console, options) -> Measurement:
+        return Measurement.get(console, options, self.table)
+
+    def __rich_console__(self, console: Console, options):
+        needed = Measurement.get(console, options.update_width(10_000), self.table).minimum
+        if needed <= options.max_width:
+            yield self.table
+        else:
+            yield from self.lines
 
 
 def natural_width(console: Console, renderable) -> int:
@@ -272,22 +297,8 @@ def print_wide(console: Console, renderable) -> None:
 
 
 def print_sweep(console: Console, title: str, keys: list[str], summary: list[dict], best: int | None) -> None:
-    """The sweep table with every column, whatever the width.
-
-    A pipe or file gets the table at its natural width (nothing wraps there). A terminal too
-    narrow for it gets one line per grid point, 'header value' pairs that the terminal wraps.
-    """
-    table = sweep_table(title, keys, summary, best)
-    if not console.is_terminal or natural_width(console, table) <= console.width:
-        print_wide(console, table)  # a pipe gets it whole; so does a terminal wide enough
-    else:
-        headers, rows = _sweep_cells(keys, summary)
-        console.print(title, style="italic", markup=False, highlight=False)
-        for i, cells in enumerate(rows):
-            line = ", ".join(f"{h} {c}" for h, c in zip(headers, cells))
-            console.print(("* " if i == best else "  ") + line, markup=False, highlight=False, soft_wrap=False)
-        if best is not None:
-            console.print(BEST_NOTE, style="dim", markup=False, highlight=False)
+    """The sweep table with every column, whatever the width (see Fitted)."""
+    print_wide(console, sweep_table(title, keys, summary, best))
 
 
 def sweep_footer(report) -> str:

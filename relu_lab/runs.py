@@ -30,7 +30,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .console import sweep_table
+from .console import Fitted, sweep_table
 from .errors import UserError, did_you_mean
 from .loading import size_text
 from .runfiles import (
@@ -236,7 +236,7 @@ def run_date(path: Path) -> datetime | None:
         return None
 
 
-def runs_table(infos: list[RunInfo], title: str | None = None, empty: str = "no runs found") -> Table:
+def runs_table(infos: list[RunInfo], title: str | None = None, empty: str = "no runs found") -> Table | Fitted:
     """The runs, one row each; a one-line table saying `empty` when there are none."""
     if not infos:
         table = Table.grid()
@@ -259,7 +259,14 @@ def runs_table(infos: list[RunInfo], title: str | None = None, empty: str = "no 
             _members(i),
             headline,
         )
-    return table
+    lines = [Text(title, style="italic")] if title else []
+    for i in infos:  # narrow: the date and the name (what `runs show` takes) whole on a line, the rest below
+        date = i.date.strftime("%Y-%m-%d %H:%M") if i.date else "-"
+        lines.append(Text(f"{date}  ").append(i.path.name, style="bold"))
+        rest = i.error if i.error and i.headline == "-" else ", ".join(
+            x for x in (i.kind, i.status or "-", f"{_members(i)} members", i.headline) if x != "-")
+        lines.append(Text("    " + rest, style="red" if i.kind == UNREADABLE else ""))
+    return Fitted(table, lines)
 
 
 def show_run(path: str | Path) -> Group:

@@ -71,3 +71,30 @@ def test_a_check_directory_is_named_after_its_claims_or_given_name(tmp_path):
         info = next(i for i in list_runs(out) if i.kind == "check")
         assert info.name == suffix.removeprefix("-check-")
         assert info.headline == ("1 of 1 claim holds" if len(args) == 1 or "--name" in args else "2 of 2 claims hold")
+
+
+def test_in_a_narrow_terminal_runs_and_their_tables_keep_names_and_grid_values_whole(tmp_path):
+    """At 60 columns the runs table becomes lines (the run's name whole), and so does runs show's
+    summary.csv (its learning rates whole); a wide terminal and a pipe get the tables."""
+    import io
+
+    from rich.console import Console
+
+    from relu_lab.runs import runs_table, show_run
+
+    result = invoke("sweep", XOR, "--lr", "0.0003,0.003", "--seeds", "2", *SHORT, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (run,) = tmp_path.iterdir()
+
+    def render(renderable, width):
+        out = io.StringIO()
+        Console(file=out, width=width, force_terminal=True, color_system=None).print(renderable)
+        return out.getvalue()
+
+    narrow = render(runs_table(list_runs(tmp_path)), 60)
+    assert run.name in narrow and "…" not in narrow
+    assert "sweep, completed, 4 members" in narrow
+    shown = render(show_run(run), 60)
+    assert "lr 0.0003, success" in shown and "lr 0.003, success" in shown and "0.0…" not in shown
+    wide = render(runs_table(list_runs(tmp_path)), 200)
+    assert wide.split()[:2] == ["date", "name"] and run.name in wide  # the table, headers first
