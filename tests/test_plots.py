@@ -540,9 +540,31 @@ def test_animate_refuses_what_it_cannot_draw(runs):
 
     for args, words in (([str(runs["sweep"]), "--animate", "training"], "--animate goes with a train run"),
                         ([str(runs["xor"]), "--animate", "unit"], "unknown animation 'unit'; did you mean 'units'"),
-                        ([str(runs["xor"]), "--animate", "units", "--epoch", "3"], "go separately")):
+                        ([str(runs["xor"]), "--animate", "units", "--epoch", "3"], "go separately"),
+                        ([str(runs["xor"]), "--frames", "10"], "--frames goes with --animate"),
+                        ([str(runs["xor"]), "--from", "1", "--to", "5"], "--from, --to go with --animate"),
+                        ([str(runs["xor"]), "--animate", "units", "--frames", "1"], "from 2 to 500 frames"),
+                        ([str(runs["xor"]), "--animate", "units", "--from", "9", "--to", "3"], "is after --to 3"),
+                        ([str(runs["xor"]), "--animate", "units", "--from", "100000"],
+                         "no weights were kept in epochs 100000..the end")):
         result = CliRunner().invoke(app, ["plot", *args])
         assert result.exit_code == 2 and words in result.output, result.output
+
+
+def test_frames_crowd_where_the_weights_change_and_stay_in_the_epochs_asked_for():
+    from relu_lab.plots.animation import change_spaced, frames_in
+
+    # 100 snapshots: the weights move 1.0 a step over the first 10, then 0.01 a step
+    w = np.concatenate([np.arange(11.0), 10 + 0.01 * np.arange(1, 90)])
+    states = [{"W0": np.array([[x]]), "b0": np.zeros((1, 1))} for x in w]
+    picks = change_spaced(states, 20)
+    assert picks[0] == 0 and picks[-1] == 99 and len(picks) <= 20
+    assert sum(i <= 10 for i in picks) >= 0.75 * len(picks)  # 90 % of the change happens in the first tenth
+    still = [{"W0": np.zeros((1, 1))} for _ in range(100)]
+    assert change_spaced(still, 5) == [0, 25, 50, 74, 99]  # nothing changes: evenly spread
+    assert change_spaced(states[:7], 20) == list(range(7))
+    epochs = list(range(0, 1000, 10))
+    assert frames_in(epochs, 95, 130) == [10, 11, 12, 13] and frames_in(epochs, None, None) == list(range(100))
 
 
 def test_plot_activations_draws_a_users_own_and_a_configs_as_it_uses_them(tmp_path, monkeypatch, figures):

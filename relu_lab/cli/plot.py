@@ -12,6 +12,8 @@ from ..rundir import free_path
 from .base import DebugOpt, app, say, user_errors
 from .pictures import draw_plots
 
+MAX_GIF_FRAMES = 500  # a GIF of more is tens of megabytes and minutes to draw
+
 
 def _units_at(run_dir: Path, epoch: int) -> Path:
     from ..plots.units import plot_units
@@ -24,7 +26,7 @@ def _units_at(run_dir: Path, epoch: int) -> Path:
     return plot_units(run_dir, cfg, data, epoch=epoch)
 
 
-def _animation(run_dir: Path, what: str) -> Path:
+def _animation(run_dir: Path, what: str, frames: int, start: int | None, stop: int | None) -> Path:
     from ..errors import did_you_mean
     from ..plots.animation import animate, load_curves
     from ..plots.run import try_json
@@ -36,7 +38,8 @@ def _animation(run_dir: Path, what: str) -> Path:
     if str(run_dir) == "activations" or run_kind(run_dir) != "train":
         raise UserError(f"--animate goes with a train run directory; {run_dir} is not one")
     cfg, data, _ = load_network(run_dir)
-    return animate(run_dir, cfg, data, try_json(run_dir / "summary.json"), load_curves(run_dir), what)
+    return animate(run_dir, cfg, data, try_json(run_dir / "summary.json"), load_curves(run_dir), what,
+                   frames=frames, start=start, stop=stop)
 
 
 @app.command()
@@ -54,6 +57,14 @@ def plot(
     animate: Annotated[Optional[str], typer.Option(
         "--animate", help="With a train run: an animated GIF over the logged epochs: 'training' (the boundary or "
         "fit beside the cost curve) or 'units' (the unit maps).", show_default=False)] = None,
+    frames: Annotated[Optional[int], typer.Option(
+        "--frames", help="With --animate: at most this many frames, spaced by how much the weights change "
+        "\\[default: 40].", show_default=False)] = None,
+    start: Annotated[Optional[int], typer.Option(
+        "--from", help="With --animate: the first epoch to show (the snapshots from it on).",
+        show_default=False)] = None,
+    stop: Annotated[Optional[int], typer.Option(
+        "--to", help="With --animate: the last epoch to show.", show_default=False)] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Redraw a run's plots from its saved files (no retraining), or plot activations and their derivatives.
@@ -63,10 +74,15 @@ def plot(
     with user_errors(debug):
         if epoch is not None and animate is not None:
             raise UserError("--epoch and --animate go separately: one picture at an epoch, or all epochs as a GIF")
+        given = [opt for opt, v in (("--frames", frames), ("--from", start), ("--to", stop)) if v is not None]
+        if given and animate is None:
+            raise UserError(f"{', '.join(given)} go{'es' if len(given) == 1 else ''} with --animate")
+        if frames is not None and not 2 <= frames <= MAX_GIF_FRAMES:
+            raise UserError(f"--frames {frames}: from 2 to {MAX_GIF_FRAMES} frames")
         if epoch is not None:
             pictures = [_units_at(Path(target), epoch)]
         elif animate is not None:
-            pictures = [_animation(Path(target), animate)]
+            pictures = [_animation(Path(target), animate, frames or 40, start, stop)]
         elif target == "activations":
             from ..plots import plot_activations
 

@@ -4,9 +4,10 @@
                    frame's epoch, beside the cost curve growing up to it
     units.gif      the hidden units' maps (as units.png) at each frame's epoch
 
-A frame's title names its epoch and phase; phase switches and the divergence are marked on the
-cost curve and said in the title of the frames after them. Frames are drawn one by one with
-matplotlib and joined with Pillow (which matplotlib installs).
+Frames are spaced by how much the weights change (denser where the net changes fast), within the
+epochs asked for (--from, --to), at most --frames of them. A frame's title names its epoch and phase;
+phase switches and the divergence are marked on the cost curve and said in the title of the frames after
+them. Frames are drawn one by one with matplotlib and joined with Pillow (which matplotlib installs).
 """
 
 from __future__ import annotations
@@ -36,9 +37,44 @@ def frame_indices(n: int, most: int = MAX_FRAMES) -> list[int]:
     return sorted(set(np.linspace(0, n - 1, most).round().astype(int).tolist()))
 
 
+def change_spaced(states: list[dict[str, np.ndarray]], most: int = MAX_FRAMES) -> list[int]:
+    """At most `most` indices into `states` (the snapshots in a range), spaced by how much the weights change
+    rather than by epochs: frames at equal steps of the weights' cumulative change (the norm of the difference
+    from one snapshot to the next), so they crowd where the net changes fast (units dying in the first epochs)
+    and thin out where it settles. The first and the last always; evenly spread when nothing changes."""
+    n = len(states)
+    if n <= most:
+        return list(range(n))
+    keys = sorted(k for k in states[0] if k[0] in "Wb" and all(k in s for s in states))
+    flat = [np.concatenate([np.ravel(s[k]) for k in keys]) if keys else np.zeros(1) for s in states]
+    with np.errstate(all="ignore"):
+        step = np.array([np.linalg.norm(b - a) for a, b in zip(flat, flat[1:])])
+    step = np.where(np.isfinite(step), step, 0.0)
+    walked = np.concatenate([[0.0], np.cumsum(step)])
+    if walked[-1] <= 0:
+        return frame_indices(n, most)
+    picks = np.searchsorted(walked, np.linspace(0.0, walked[-1], most), side="left").clip(0, n - 1)
+    return sorted({0, n - 1, *picks.tolist()})
+
+
+def frames_in(epochs: list[int], start: int | None, stop: int | None) -> list[int]:
+    """The snapshots kept within [start, stop] (epochs, both included); raises UserError when none is."""
+    lo = -np.inf if start is None else start
+    hi = np.inf if stop is None else stop
+    if lo > hi:
+        raise UserError(f"--from {start} is after --to {stop}")
+    inside = [i for i, e in enumerate(epochs) if lo <= e <= hi]
+    if not inside:
+        asked = f"{start if start is not None else 'the start'}..{stop if stop is not None else 'the end'}"
+        raise UserError(f"--from/--to: no weights were kept in epochs {asked} (kept: {epochs[0]}..{epochs[-1]}, "
+                        f"{len(epochs)} epochs)")
+    return inside
+
+
 def animate(run_dir: Path, cfg, data, summary: dict, cols: dict[str, np.ndarray], what: str = "training",
-            name: str = "") -> Path:
-    """training.gif (what='training') or units.gif (what='units') of a train run."""
+            name: str = "", frames: int = MAX_FRAMES, start: int | None = None, stop: int | None = None) -> Path:
+    """training.gif (what='training') or units.gif (what='units') of a train run: at most `frames` frames
+    from the snapshots between epochs `start` and `stop`, spaced by change (change_spaced)."""
     if what == "training" and not ((data.n_inputs == 2 and data.task != "regression")
                                    or (data.n_inputs == 1 and data.task == "regression")):
         raise UserError(f"{run_dir}: training.gif needs 2-D classification or 1-D regression data; "
@@ -46,13 +82,14 @@ def animate(run_dir: Path, cfg, data, summary: dict, cols: dict[str, np.ndarray]
     if what == "units" and data.n_inputs not in (1, 2):
         raise UserError(f"{run_dir}: units.gif needs 1 or 2 inputs; this dataset has {data.n_inputs}")
     epochs, phases, states = snapshots_of(run_dir)
-    frames = []
-    for i in frame_indices(len(epochs)):
+    inside = frames_in(epochs, start, stop)
+    pictures = []
+    for i in [inside[j] for j in change_spaced([states[i] for i in inside], frames)]:
         net = network_at(cfg, states[i], phases[i])
         fig = (_training_frame if what == "training" else _units_frame)(cfg, data, net, epochs[i], cols, summary)
         fig.suptitle(_frame_title(name or cfg.name, cfg, epochs[i], phases[i], summary), fontsize=11)
-        frames.append(_pixels(fig))
-    return _write_gif(frames, run_dir / f"{what}.gif")
+        pictures.append(_pixels(fig))
+    return _write_gif(pictures, run_dir / f"{what}.gif")
 
 
 def _frame_title(name: str, cfg, epoch: int, phase: int, summary: dict) -> str:
