@@ -13,6 +13,7 @@ import pytest
 
 from relu_lab.console import _sweep_cells
 from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.loading import config_from_dict as load_config_dict
 from relu_lab.loading import load_config
 from relu_lab.plots import plot_run, plot_sweep
 from relu_lab.plots.depth import grid_depth, layer_columns, profiles
@@ -224,3 +225,34 @@ def test_sweep_png_lines_of_equal_values_stay_visible(tmp_path, figures):
 
     assert [stacked(i, 3)["lw"] for i in range(3)] == [4.0, 2.75, 1.5]  # the first drawn widest
     assert len({stacked(i, 3)["marker"] for i in range(3)}) == 3
+
+
+def test_units_share_a_colour_scale_per_layer_and_a_deep_nets_weights_wrap(tmp_path, figures):
+    run = train_run(load_config(SIGMOID, ["train.epochs=20", "log_every=10"]), out=tmp_path)
+    plot_run(run.run_dir)
+    width, height = figures["weights.png"].get_size_inches()
+    assert width / height < 2  # 11 layers in rows of 4, not a 4560x672 strip
+    fig = figures["units.png"]
+    for layer in range(1, 11):
+        scales = {ax.images[0].get_clim() for ax in fig.axes if ax.get_title().startswith(f"L{layer} u")}
+        assert len(scales) == 1  # every unit of the layer on the same scale
+    assert all(len(line) <= 110 for line in fig.get_suptitle().split("\n"))  # folded, not cut at the sides
+
+
+def test_1d_unit_curves_are_drawn_over_the_datas_range(tmp_path, figures):
+    from relu_lab.run import load_network
+
+    from .test_plots import INTERPOLATION, copy
+
+    raw = copy(INTERPOLATION) | {"model": {"layers": [1, 30, 1], "hidden": "relu", "init": "normal",
+                                           "init_scale": 30.0}}
+    run = train_run(load_config_dict(raw), out=tmp_path).run_dir
+    cfg, data, net = load_network(run)
+    from relu_lab.plots.units import plot_units
+
+    plot_units(run, cfg, data)
+    panel = figures["units.png"].axes[1]
+    x = data.X[:, 0]
+    _, outs = net.forward(np.linspace(x.min(), x.max(), 400)[:, None])
+    top = float(np.max(outs[1][0]))
+    assert panel.get_ylim()[1] <= top * 1.2 + 1  # not stretched to the far tails of the steepest unit

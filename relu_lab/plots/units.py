@@ -25,8 +25,9 @@ from ..errors import UserError
 from ..network import Ensemble
 from ..snapshots import SNAPSHOTS, load, network_at, phase_starts
 from .output import marker_size, plane
-from .style import COLORS, plt, save
+from .style import COLORS, plt, save, wrapped
 
+WEIGHT_LAYERS_PER_ROW = 4  # weights.png's layers per row
 MAX_UNITS = 64  # drawn in full up to this many hidden units; beyond, the first of each layer
 PER_ROW = 10  # unit panels per row of units.png
 UNIT_GRID = 90  # points per side of a unit's input plane
@@ -88,7 +89,8 @@ def plot_units(run_dir: Path, cfg, data, epoch: int | None = None, name: str = "
     if data.n_inputs not in (1, 2):
         raise UserError(f"{run_dir}: unit maps need 1 or 2 inputs; this dataset has {data.n_inputs}")
     fig, note = draw_units(cfg, data, network_at(cfg, state, phase))
-    fig.suptitle(f"{name or cfg.name}: hidden units at epoch {epoch} {note}", fontsize=10)
+    fig.suptitle(wrapped(f"{name or cfg.name}: hidden units at epoch {epoch} {note}", fig.get_figwidth(), 10),
+                 fontsize=10)
     return save(fig, run_dir / ("units.png" if last else f"units-epoch{epoch}.png"))
 
 
@@ -136,13 +138,17 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated):
     row = 0
     for l, n in enumerate(shown):
         values = as_grid[l + 1][0]  # (grid points, units): the hidden layer's outputs
+        finite = values[:, :n][np.isfinite(values[:, :n])]
+        # one colour scale per layer, so that units compare: a saturated unit is one colour, a strong one bright
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         for u in range(rows_per_layer[l] * ncols):
             ax = axes[row + u // ncols, u % ncols]
             if u >= n:
                 ax.axis("off")
                 continue
             img = values[:, u].reshape(xx.shape)
-            ax.imshow(img, origin="lower", extent=extent, cmap="viridis", aspect="auto", interpolation="nearest")
+            ax.imshow(img, origin="lower", extent=extent, cmap="viridis", aspect="auto", interpolation="nearest",
+                      vmin=lo, vmax=hi if hi > lo else lo + 1e-12)
             for k in np.unique(labels):
                 pts = data.X[labels == k]
                 ax.scatter(pts[:, 0], pts[:, 1], s=dot, color=COLORS[(3 * k + 1) % 10], alpha=0.7, lw=0)
@@ -161,7 +167,7 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated):
                     spine.set_linewidth(2.5)
                 ax.text(0.5, 0.5, state, transform=ax.transAxes, ha="center", va="center", color=colour,
                         fontsize=9, fontweight="bold", bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
-        axes[row, 0].set_ylabel(f"layer {l + 1}", fontsize=9)
+        axes[row, 0].set_ylabel(f"layer {l + 1}\n{lo:.2g} to {hi:.2g}", fontsize=8)
         row += rows_per_layer[l]
     return fig
 
@@ -190,6 +196,13 @@ def _curve_units(cfg, data, net, shown, dead, active, saturated):
             else:
                 ax.plot(grid[:, 0], values[:, u], color=plt.get_cmap("tab20")(u % 20), lw=1.2)
         ax.axvspan(lo, hi, color="0.9", zorder=-1)
+        inside = (grid[:, 0] >= lo) & (grid[:, 0] <= hi)
+        seen = values[inside][:, :n]
+        seen = seen[np.isfinite(seen)]
+        if seen.size:  # the y axis spans the outputs over the data's range, not the far tails of a steep unit
+            top, bottom = float(seen.max()), float(seen.min())
+            margin = 0.08 * (top - bottom) or 0.5
+            ax.set_ylim(bottom - margin, top + margin)
         n_dead, n_sat = int(dead[l][:n].sum()), int(saturated[l][:n].sum())
         states = f"{n_dead} dead, dotted red" + (f"; {n_sat} saturated, dotted orange" if n_sat else "")
         ax.set_title(f"layer {l + 1}: each unit's output over x ({n} units; {states}; "
@@ -262,7 +275,17 @@ def plot_weights(run_dir: Path, cfg, data, name: str = "") -> Path:
     epochs, phases, states = snapshots_of(run_dir)
     picks = [(epochs[0], phases[0], states[0]), (epochs[-1], phases[-1], states[-1])]
     L = len(cfg.model.layers) - 1
-    fig, axes = plt.subplots(2, L, figsize=(3.4 * L + 0.6, 5.6), squeeze=False, layout="constrained")
+    per_row = min(L, WEIGHT_LAYERS_PER_ROW)  # a deep net's layers wrap onto more rows: weights above, z below
+    bands = math.ceil(L / per_row)
+    fig, grid = plt.subplots(2 * bands, per_row, figsize=(3.4 * per_row + 0.6, 2.8 * 2 * bands), squeeze=False,
+                             layout="constrained")
+    axes = np.empty((2, L), dtype=object)
+    for l in range(L):
+        band, col = divmod(l, per_row)
+        axes[0, l], axes[1, l] = grid[2 * band, col], grid[2 * band + 1, col]
+    for ax in grid.flat[:]:
+        if ax not in axes.flat:
+            ax.remove()
     values: dict[tuple[int, int], list[np.ndarray]] = {}  # (row, layer) -> values at the first and last pick
     for _, phase, state in picks:
         net = network_at(cfg, state, phase)
