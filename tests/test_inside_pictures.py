@@ -175,6 +175,7 @@ def test_a_saturated_tanh_unit_is_called_saturated_on_its_map_and_in_the_raster(
     plot_raster(run, cfg, data, {})
     titles = [ax.get_title() for ax in figures["units_raster.png"].axes]
     assert "layer 1: 6 units, 1 saturated on every sample at the end" in titles
+    assert figures["units_raster.png"].get_suptitle().endswith("when units are not saturated, per logged epoch")
 
 
 # --- pictures that hid their point -------------------------------------------------------------

@@ -266,7 +266,8 @@ def plot_raster(run_dir: Path, cfg, data, summary: dict, name: str = "") -> Path
                  if all(by_saturation) else "share of training samples with z > 0, or not saturated (sigmoid-like)")
     fig.colorbar(mesh, ax=axes[:, 0], label=label, shrink=0.9)
     axes[-1, 0].set_xlabel("epoch")
-    fig.suptitle(f"{name or cfg.name}: when units are active, per logged epoch", fontsize=11)
+    state = "not saturated" if all(by_saturation) else "active or not saturated" if any(by_saturation) else "active"
+    fig.suptitle(f"{name or cfg.name}: when units are {state}, per logged epoch", fontsize=11)
     return save(fig, run_dir / "units_raster.png")
 
 
