@@ -585,9 +585,6 @@ class Config(Strict):
     sweep: SweepConfig | None = Field(None, description="the grid for relu-lab sweep / compare")
     claim: ClaimConfig | None = Field(None, description="a statement relu-lab check measures and judges")
     _tree: Any = PrivateAttr(default=None)  # the composed YAML, for line numbers in later errors (loading.where)
-    _engine_note: str | None = PrivateAttr(default=None)  # why `auto` chose the NumPy engine (experiment.resolve)
-    _engine_choice: str | None = PrivateAttr(default=None)  # why it did for a short run: recorded, not said
-    _warnings: list[str] = PrivateAttr(default_factory=list)  # what a run should say at its start (experiment.resolve)
 
     @field_validator("name")
     @classmethod

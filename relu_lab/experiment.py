@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -73,14 +75,33 @@ def csv_path(cfg: Config, base_dir: Path | None) -> Path:
     return path.resolve()
 
 
-def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None,
-            members: int = 1) -> tuple[Config, Dataset]:
+@dataclass(frozen=True)
+class Experiment:
+    """A config resolved against its data (`resolve`): the config a run saves (every default filled in,
+    the engine chosen), its dataset, and what to say about it. It unpacks as (config, data)."""
+
+    config: Config
+    data: Dataset
+    warnings: tuple[str, ...] = ()  # said as a run starts, and kept in its summary
+    engine_note: str | None = None  # why `auto` took NumPy for a config the compiled engine cannot run: said
+    engine_choice: str | None = None  # why `auto` took NumPy for a short run: recorded in summary.json only
+
+    def __iter__(self) -> Iterator:
+        return iter((self.config, self.data))
+
+    @property
+    def engine_reason(self) -> str | None:
+        """Why the run is on the NumPy engine when it did not ask for it (summary.json's engine_note)."""
+        return self.engine_note or self.engine_choice
+
+
+def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None, members: int = 1) -> Experiment:
     """The config with every data-dependent default filled in, and its dataset; raises UserError.
     `members`: how many members will train with it in one ensemble (in a sweep, its seeds times the
     learning rates that share its ensemble), for `engine: auto`."""
     spec = DATASETS[cfg.data.name]
     cfg = cfg.model_copy(deep=True)
-    cfg._warnings = []  # said afresh: a resolved config resolved again (show, resume) would repeat them
+    warnings: list[str] = []
     if spec.fixed and cfg.data.n not in (None, spec.n):
         raise _fail(cfg, source, "data.n", f"dataset '{spec.name}' is a fixed table of {spec.n} points")
     if spec.fixed and cfg.data.test_n:
@@ -149,18 +170,18 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None,
         # the saved config names the folder, so a rerun from its run directory finds the module too
         custom.folder = found_in(custom.f, folder) or found_in(custom.df, folder)
         if warning:
-            cfg._warnings.append(f"custom activation '{name}': {warning}")
+            warnings.append(f"custom activation '{name}': {warning}")
     _check_size(cfg, data, source)
     m.activation_params = {
         name: m.params_of(name) for name in _used_activations(cfg) if m.builtin(name) and m.builtin(name).params
     }
     if cfg.log_every is None:
         cfg.log_every = default_log_every(cfg, len(data.X))
-    _choose_engine(cfg, source, len(data.X), members)
+    note, choice = _choose_engine(cfg, source, len(data.X), members)
     if m.init == "zeros" and len(m.layers) > 2:
-        cfg._warnings.append("init: zeros starts every hidden unit of a layer identical; they get identical "
-                             "gradients and stay identical (seed 001), so each layer acts as one unit")
-    return cfg, data
+        warnings.append("init: zeros starts every hidden unit of a layer identical; they get identical "
+                        "gradients and stay identical (seed 001), so each layer acts as one unit")
+    return Experiment(cfg, data, tuple(warnings), note, choice)
 
 
 # `engine: auto` takes the NumPy engine for short runs: the compiled one first spends about 0.65 s
@@ -196,19 +217,19 @@ def auto_engine(cfg: Config, n: int, members: int) -> tuple[str, str | None]:
     return "compiled", None
 
 
-def _choose_engine(cfg: Config, source: str, n: int, members: int) -> None:
-    """Settle `engine: auto` on the engine that will run, noting why when it is not the compiled one (a
-    config it cannot run is said at once, a short run only in summary.json)."""
+def _choose_engine(cfg: Config, source: str, n: int, members: int) -> tuple[str | None, str | None]:
+    """Settle `engine: auto` on the engine that will run; returns why when it is not the compiled one, as
+    (a note to say: a config it cannot run, a choice to record only: a short run)."""
     why = compiled_unsupported(cfg)
     if cfg.engine == "compiled" and why:
         raise _fail(cfg, source, "engine", f"the compiled engine cannot run this config: {why}; "
                     "use engine: numpy (or auto, which falls back to it)")
-    if cfg.engine == "auto":
-        cfg.engine, reason = auto_engine(cfg, n, members)
-        if why:
-            cfg._engine_note = f"using the NumPy engine: {why}"
-        elif reason:
-            cfg._engine_choice = f"using the NumPy engine: {reason}"
+    if cfg.engine != "auto":
+        return None, None
+    cfg.engine, reason = auto_engine(cfg, n, members)
+    if why:
+        return f"using the NumPy engine: {why}", None
+    return None, f"using the NumPy engine: {reason}" if reason else None
 
 
 def compiled_unsupported(cfg: Config) -> str | None:

@@ -67,6 +67,7 @@ class Group:
 
     members: list[Member]
     data: Dataset
+    engine_choice: str | None = None  # why `auto` took the NumPy engine for them (a short run): recorded, not said
 
 
 @dataclass
@@ -87,8 +88,7 @@ class SweepPlan:
     @property
     def engine_choice(self) -> str | None:
         """Why `auto` took the NumPy engine for a short sweep (recorded in summary.json, not said)."""
-        return next((g.members[0].config._engine_choice for g in self.groups if g.members[0].config._engine_choice),
-                    None)
+        return next((g.engine_choice for g in self.groups if g.engine_choice), None)
 
     @property
     def member_epochs(self) -> int:
@@ -207,29 +207,31 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
             path = [int(p) if p.isdigit() else p for p in key.split(".")]
             apply_override(raw, path, value, f"sweep {key}")
         cfg = config_from_dict(raw, f"{source} (sweep point {label})")
-        cfg, data = resolve(cfg, source, base_dir, ensemble)
+        exp = resolve(cfg, source, base_dir, ensemble)
+        cfg, data = exp
         if base.log_every is None:  # a sweep logs every member: fewer rows than a single run
             cfg.log_every = default_log_every(cfg, len(data.X), SWEEP_LOG_ROWS, SWEEP_LOG_SPACING)
         data_key = json.dumps(cfg.data.model_dump(mode="json"), sort_keys=True)
         data = data_cache.setdefault(data_key, data)
         points.append(point)
-        resolved.append((cfg, data))
-    engines_used = {cfg.engine for cfg, _ in resolved}
+        resolved.append((cfg, data, exp))
+    engines_used = {cfg.engine for cfg, _, _ in resolved}
     if len(engines_used) == 1:  # the saved base config names the engine that ran (and a resume reuses it)
         base = base.model_copy(update={"engine": engines_used.pop()})
-    folders = {name: c.folder for cfg, _ in resolved for name, c in cfg.model.custom_activations.items() if c.folder}
+    folders = {name: c.folder for cfg, _, _ in resolved for name, c in cfg.model.custom_activations.items()
+               if c.folder}
     if folders:  # the saved base names where a user's activation module was found, for --resume from anywhere
         base = base.model_copy(deep=True)
         for name, folder in folders.items():
             if name in base.model.custom_activations:
                 base.model.custom_activations[name].folder = folder
-    said = [cfg._engine_note for cfg, _ in resolved if cfg._engine_note]
-    said += [warning for cfg, _ in resolved for warning in cfg._warnings]
+    said = [exp.engine_note for _, _, exp in resolved if exp.engine_note]
+    said += [warning for _, _, exp in resolved for warning in exp.warnings]
     notes = grid_notes + list(dict.fromkeys(said))
     members, groups_by_key = [], {}
-    for p, (cfg, data) in enumerate(resolved):
+    for p, (cfg, data, exp) in enumerate(resolved):
         key = _group_key(cfg)
-        group = groups_by_key.setdefault(key, Group([], data))
+        group = groups_by_key.setdefault(key, Group([], data, exp.engine_choice))
         for seed in seeds:
             m = Member(len(members), p, seed, cfg.model_copy(update={"seed": seed}))
             members.append(m)

@@ -17,7 +17,7 @@ from .config import Config
 from .datasets import Dataset
 from .diagnostics import warnings_of
 from .errors import RunFailed, UserError
-from .experiment import check_checkpoint_fits, check_state_fits, make_dataset, resolve
+from .experiment import Experiment, check_checkpoint_fits, check_state_fits, make_dataset, resolve
 from .loading import dump_config, load_config
 from .network import Ensemble
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, save_params, versions, write_json
@@ -52,7 +52,7 @@ def train_run(
     out: str | Path = "runs",
     source: str = "config",
     base_dir: Path | None = None,
-    on_start: Callable[[Config, Dataset, Path], None] | None = None,
+    on_start: Callable[[Experiment, Path], None] | None = None,
     on_log: Callable[[LogRow], None] | None = None,
     resume: str | Path | None = None,
 ) -> RunReport:
@@ -61,7 +61,8 @@ def train_run(
     With `resume` (an interrupted run's directory, whose config.yaml `cfg` is), training goes on
     from the checkpoint the interrupt left there; metrics.csv ends as if it never stopped.
     """
-    cfg, data = resolve(cfg, source, base_dir)
+    exp = resolve(cfg, source, base_dir)
+    cfg = exp.config
     state = None
     if resume is None:
         run_dir = new_run_dir(out, cfg.name)
@@ -74,14 +75,15 @@ def train_run(
         _, state = checkpoint.load(path)
         check_checkpoint_fits(cfg, 1, state, path, str(run_dir / "config.yaml"))
     with holding(run_dir):
-        return _train_in(run_dir, cfg, data, state, on_start, on_log)
+        return _train_in(run_dir, exp, state, on_start, on_log)
 
 
-def _train_in(run_dir: Path, cfg: Config, data: Dataset, state: Checkpoint | None,
-              on_start: Callable[[Config, Dataset, Path], None] | None,
+def _train_in(run_dir: Path, exp: Experiment, state: Checkpoint | None,
+              on_start: Callable[[Experiment, Path], None] | None,
               on_log: Callable[[LogRow], None] | None) -> RunReport:
+    cfg, data = exp
     if on_start is not None:
-        on_start(cfg, data, run_dir)
+        on_start(exp, run_dir)
     cols = metric_columns(data, cfg)
     diag = diagnostic_columns(cfg)
     header = ["epoch", "step", "lr", *cols]
@@ -124,14 +126,14 @@ def _train_in(run_dir: Path, cfg: Config, data: Dataset, state: Checkpoint | Non
             "diverged_epoch": int(result.diverged_epoch[0]) if result.diverged_epoch[0] >= 0 else None,
             "final": {c: float(result.final[c][0]) for c in cols if c not in diag},
             "diagnostics": {c: float(result.final[c][0]) for c in diag},
-            "warnings": cfg._warnings + notes + cut_note(result) + run_warnings(result, cfg),
+            "warnings": list(exp.warnings) + notes + cut_note(result) + run_warnings(result, cfg),
             "success": None,
             "started": started,
             "seconds": round(time.perf_counter() - t0, 3),
             "train_seconds": round(result.seconds, 3),
             "log_seconds": round(result.log_seconds, 3),  # of train_seconds: evaluating at the log points
             "engine": result.engine,
-            "engine_note": cfg._engine_note or cfg._engine_choice,
+            "engine_note": exp.engine_reason,
             "versions": versions(),
         }
         if cfg.success is not None:

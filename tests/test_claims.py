@@ -49,8 +49,8 @@ def never_moved_with_zero_output(configs, data) -> np.ndarray:
 
 def table4(name: str, overrides: list[str], seeds: int = 64):
     cfg = load_config(CONFIGS / name, ["train.epochs=1500", *overrides])
-    configs = [resolve(cfg.model_copy(update={"seed": s}))[0] for s in range(seeds)]
-    return configs, resolve(cfg)[1]
+    configs = [resolve(cfg.model_copy(update={"seed": s})).config for s in range(seeds)]
+    return configs, resolve(cfg).data
 
 
 def test_seed002_relu_output_dies_in_a_substantial_share_relu_hidden_linear_output_almost_never():

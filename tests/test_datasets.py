@@ -14,7 +14,7 @@ GENERATED = [name for name, spec in DATASETS.items() if name != "csv"]
 
 def dataset(**data):
     return resolve(config_from_dict({"data": data, "model": {"layers": [DATASETS[data["name"]].inputs, 4,
-                                                                        DATASETS[data["name"]].outputs]}}))[1]
+                                                                        DATASETS[data["name"]].outputs]}})).data
 
 
 @pytest.mark.parametrize("name", GENERATED)

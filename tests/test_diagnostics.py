@@ -173,6 +173,6 @@ def test_prelu_slope_is_logged_and_learned():
 
 def test_a_config_resolved_twice_warns_once():
     cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1], "init": "zeros"}})
-    once, _ = resolve(cfg)
-    twice, _ = resolve(once)
-    assert len(once._warnings) == 1 and twice._warnings == once._warnings
+    once = resolve(cfg)
+    twice = resolve(once.config)
+    assert len(once.warnings) == 1 and twice.warnings == once.warnings

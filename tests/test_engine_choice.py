@@ -197,5 +197,5 @@ def test_the_default_log_interval_spaces_costly_log_points():
     cfg, data = resolve(minibatch)
     assert cfg.log_every == default_log_every(cfg, 1024) == 9 and LOG_SPACING == 9
     assert default_log_every(cfg, 1024, SWEEP_LOG_ROWS, SWEEP_LOG_SPACING) == 20
-    assert resolve(load_config(XOR))[0].log_every == 10  # 2000 epochs / 200 rows
-    assert resolve(config_from_dict({**minibatch.model_dump(mode="json"), "log_every": 1}))[0].log_every == 1
+    assert resolve(load_config(XOR)).config.log_every == 10  # 2000 epochs / 200 rows
+    assert resolve(config_from_dict({**minibatch.model_dump(mode="json"), "log_every": 1})).config.log_every == 1

@@ -73,10 +73,11 @@ def train_shown(start, quiet: bool, no_plots: bool):
     """Run `start(on_start, on_log)` (a train run) with its notes, progress bar and plots."""
     progress = TrainProgress(console, quiet)
 
-    def on_start(resolved, data, run_dir):
-        if resolved._engine_note:
-            complain("note", "cyan", resolved._engine_note)
-        for warning in resolved._warnings:
+    def on_start(exp, run_dir):
+        resolved, data = exp
+        if exp.engine_note:
+            complain("note", "cyan", exp.engine_note)
+        for warning in exp.warnings:
             complain("warning", "yellow", warning)
         layers = "-".join(map(str, resolved.model.layers))
         progress.start(resolved.total_epochs(), f"{resolved.name} ({data.name}, {layers})", resolved.name)

@@ -61,7 +61,7 @@ def _of_config(path: str) -> list[Drawn]:
     from ..loading import load_config
     from ..trainer import bind
 
-    cfg = resolve(load_config(path))[0]  # checks and imports its own activations, from its folder
+    cfg = resolve(load_config(path)).config  # checks and imports its own activations, from its folder
     names = dict.fromkeys(n for p in cfg.phases() for n in cfg.model.hidden_list(p.hidden))
     drawn = []
     for name in names:
