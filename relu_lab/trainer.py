@@ -21,7 +21,6 @@ from .config import Config
 from .datasets import Dataset
 from .diagnostics import can_die, diagnose, diagnostic_names
 from .engines import Plan
-from .experiment import auto_engine
 from .losses import LOSSES
 from .network import Act, Ensemble
 from .tally import Tally
@@ -252,8 +251,8 @@ def fit(
     net = build_ensemble(configs, [r[0] for r in rngs])
     order_rngs = [r[1] for r in rngs]
     engine_name = base.engine
-    if engine_name == "auto":  # resolve() settles it; a config that skipped resolve() gets the same rule
-        engine_name = auto_engine(base, len(data.X), K)[0]
+    if engine_name not in engines.ENGINES:  # experiment.resolve chooses it, once, for every caller
+        raise ValueError(f"fit: engine '{engine_name}' is not settled; resolve the config first (experiment.resolve)")
     engine = engines.load(engine_name)
     loss, reduction = LOSSES[base.loss.name], base.loss.reduction
     success = base.success
