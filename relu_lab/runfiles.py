@@ -237,6 +237,11 @@ class SweepDir:
 
         return min(rows, key=rank)
 
+    @property
+    def varied(self) -> list[str]:
+        """The grid keys that took more than one value (a key held at one value is no axis)."""
+        return [k for k in self.keys if len({str(r.get(k)) for r in self.summary}) > 1]
+
     def label(self, row: dict[str, str], keys: list[str]) -> str:
         return ", ".join(f"{k}={short_value(row[k])}" for k in keys)
 

@@ -99,6 +99,8 @@ def _quartiles(values: np.ndarray) -> np.ndarray:
 
 
 def draw_depth(lines: list[Profile], title: str, path: Path) -> Path:
+    """depth.png: a panel per kind of column (PANELS), each line's quartiles over its members against the
+    layer, dashed at the first log point and solid at the last."""
     kinds = [k for k in PANELS if any(k in p.layers for p in lines)]
     zeros = False
     fig, axes = plt.subplots(1, len(kinds), figsize=(5.8 * len(kinds), 4.4), layout="constrained", squeeze=False)
@@ -169,15 +171,12 @@ def grid_depth(g: SweepDir) -> Path | None:
     cols = read_columns(path, wanted)
     if not len(cols.get("epoch", ())):
         return None
-    if g.kind == "compare":
-        points = [(name, row, list(g.keys)) for name, row in compare_choices(g)]
+    if g.kind == "compare":  # each activation at its best grid point, as the other compare pictures
+        points = compare_choices(g)
     else:
-        varied = [k for k in g.keys if len({str(r.get(k)) for r in g.summary}) > 1]
-        points = [(g.label(row, varied).replace("train.lr=", "lr="), row, list(g.keys)) for row in g.summary]
-    groups = []
-    for label, row, keys in points:
-        ids = [float(m["member"]) for m in g.members if all(m.get(k) == row[k] for k in keys)]
-        groups.append((label, ids))
+        points = [(g.label(row, g.varied).replace("train.lr=", "lr="), row) for row in g.summary]
+    groups = [(label, [float(m["member"]) for m in g.members if all(m.get(k) == row[k] for k in g.keys)])
+              for label, row in points]
     lines = profiles(cols, groups)
     n_seeds = len(g.seeds) or "?"
     return draw_depth(lines, f"{g.name} by depth ({n_seeds} seeds a line)", g.dir / "depth.png")

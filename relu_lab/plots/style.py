@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -174,8 +175,6 @@ def phase_marks(ax, cfg, until: Any = None) -> None:
 def wrapped(text: str, width_inches: float, fontsize: float = 10) -> str:
     """`text` with each line folded at word breaks to fit `width_inches` at `fontsize` points (a character is
     about 0.55 em wide), so that a title is never cut at the figure's edges."""
-    import textwrap
-
     chars = max(20, int(width_inches * 72 / (0.55 * fontsize)))
     return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
 

@@ -42,7 +42,7 @@ def plot_sweep(run_dir: str | Path) -> list[Path]:
     """
     g = SweepDir(Path(run_dir))
     out = []
-    varied = varied_keys(g)
+    varied = g.varied
     lr = lr_key(varied)
     if g.kind == "compare":
         if lr is not None:
@@ -59,11 +59,6 @@ def plot_sweep(run_dir: str | Path) -> list[Path]:
     if depth is not None:
         out.append(depth)
     return out
-
-
-def varied_keys(g: SweepDir) -> list[str]:
-    """The grid keys that took more than one value (a key held at one value is no axis)."""
-    return [k for k in g.keys if len({str(r.get(k)) for r in g.summary}) > 1]
 
 
 def key_label(key: str | None) -> str:
@@ -166,7 +161,7 @@ def _sweep_figure(g: SweepDir, x_key: str | None) -> Path:
             pad = 0.05 * (xv.max() - xv.min()) or 0.5
             axes[0][0].set_xlim(xv.min() - pad, xv.max() + pad)
     n_seeds = len(g.seeds) or "?"
-    varied = sorted(varied_keys(g), key=lambda k: k != x_key)  # the x axis's key first
+    varied = sorted(g.varied, key=lambda k: k != x_key)  # the x axis's key first
     what = "learning-rate sweep" if varied == [x_key] and x_key in LR_KEYS else \
         "sweep over " + " × ".join(key_label(k) for k in varied) if varied else "sweep"
     fig.suptitle(f"{g.name}: {what} ({n_seeds} seeds per grid point)")
