@@ -34,6 +34,10 @@ def save(path: Path, members: list[int], ckpt: Checkpoint) -> None:
     arrays |= {TALLY + name: value for name, value in ckpt.tally.to_arrays().items()}
     if ckpt.clipped is not None:
         arrays["clipped"] = ckpt.clipped
+    if ckpt.slots is not None:
+        arrays["slots"] = ckpt.slots
+    if ckpt.rule_steps is not None:
+        arrays["rule_steps"] = ckpt.rule_steps
     path.parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
@@ -50,7 +54,7 @@ def load(path: Path) -> tuple[list[int], Checkpoint]:
         tally = Tally.from_arrays({k[len(TALLY):]: v for k, v in arrays.items() if k.startswith(TALLY)})
         ckpt = Checkpoint(meta["phase"], meta["left"], meta["epoch"], meta["step"], arrays["lr"], arrays["alive"],
                           arrays["diverged_epoch"], arrays["success_epoch"], arrays["flat"], meta["order_states"],
-                          tally, arrays.get("clipped"))
+                          tally, arrays.get("clipped"), arrays.get("slots"), arrays.get("rule_steps"))
         members = [int(m) for m in arrays["members"]]
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
         raise UserError(f"{path}: not a readable relu-lab checkpoint ({type(err).__name__}: {err})") from None

@@ -15,13 +15,14 @@ import typing
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
 
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .datasets import DATASETS
 from .errors import did_you_mean
 from .initializers import INITIALIZERS
 from .losses import LOSSES
+from .optimizers import OPTIMIZERS
 
 Order = Literal["sequential", "shuffle", "random"]
 METRICS = ("cost", "accuracy", "r2", "test_cost", "test_accuracy", "test_r2")
@@ -239,7 +240,57 @@ class LossConfig(Strict):
         return v
 
 
-PHASE_FIELDS = ("epochs", "lr", "lr_decay", "order", "batch_size")  # train.X that a phase may set for itself
+class OptimizerConfig(Strict):
+    """An update rule of optimizers.py and its arguments; unset ones take the rule's defaults (PyTorch's)."""
+
+    name: str = Field("sgd", description="update rule: " + ", ".join(OPTIMIZERS))
+    momentum: float | None = Field(None, ge=0, lt=1, description="momentum, nesterov: the velocity's decay")
+    beta1: float | None = Field(None, ge=0, lt=1, description="adam: the first moment's decay")
+    beta2: float | None = Field(None, ge=0, lt=1, description="adam: the second moment's decay")
+    alpha: float | None = Field(None, ge=0, lt=1, description="rmsprop: the squared gradient's decay")
+    eps: float | None = Field(None, gt=0, lt=1, description="adam, rmsprop, adagrad: added to the denominator")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return {"name": v}
+        if v is not None and not isinstance(v, dict):
+            raise ValueError(f"expected an optimizer name ({', '.join(OPTIMIZERS)}) or {{name: adam, beta1: 0.9}}")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in OPTIMIZERS:
+            raise ValueError(did_you_mean("optimizer", v, OPTIMIZERS))
+        return v
+
+    @model_validator(mode="after")
+    def _its_own_arguments(self) -> OptimizerConfig:
+        known = OPTIMIZERS[self.name].params
+        given = [k for k in ("momentum", "beta1", "beta2", "alpha", "eps") if getattr(self, k) is not None]
+        for key in given:
+            if key not in known:
+                raise ValueError(f"'{key}' is not an argument of {self.name} (its arguments: "
+                                 f"{', '.join(known) or 'none'})")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if v is not None}  # as written: {name: adam, beta1: 0.8}
+
+    def arguments(self) -> dict[str, float]:
+        """The rule's arguments: its defaults, updated by those given."""
+        defaults = OPTIMIZERS[self.name].params
+        return {k: getattr(self, k) if getattr(self, k) is not None else v for k, v in defaults.items()}
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.arguments().items())
+        return f"{self.name}({args})" if args else self.name
+
+
+PHASE_FIELDS = ("epochs", "lr", "lr_decay", "order", "batch_size", "optimizer")  # train.X a phase may set itself
 
 
 class PhaseConfig(Strict):
@@ -250,6 +301,8 @@ class PhaseConfig(Strict):
     lr_decay: float | None = Field(None, gt=0, le=10)
     order: Order | None = None
     batch_size: int | None = Field(None, ge=1)
+    optimizer: OptimizerConfig | None = Field(None, description="unset: train.optimizer; a phase that changes "
+                                             "it starts the new rule's state afresh")
     hidden: str | list[str] | None = None
 
 
@@ -262,6 +315,9 @@ class TrainConfig(Strict):
     lr_decay: float = Field(1.0, gt=0, le=10, description="lr is multiplied by this after every epoch")
     clip: float | None = Field(None, gt=0, description="clip each member's gradient to this global norm")
     weight_decay: float = Field(0.0, ge=0, description="L2 penalty on weights (not biases)")
+    l1: float = Field(0.0, ge=0, description="L1 penalty on weights (not biases): l1 sign(W) added to the gradient")
+    optimizer: OptimizerConfig = Field(OptimizerConfig(), description="the update rule: a name (sgd, momentum, "
+                                       "nesterov, adam, rmsprop, adagrad) or {name: adam, beta1: 0.9, ...}")
     phases: list[PhaseConfig] = Field([], description="stages run one after another on the same weights")
 
 
@@ -617,6 +673,7 @@ class Config(Strict):
                     lr_decay=p.lr_decay if p.lr_decay is not None else t.lr_decay,
                     order=p.order or t.order,
                     batch_size=p.batch_size or t.batch_size,
+                    optimizer=p.optimizer if p.optimizer is not None else t.optimizer,
                     hidden=p.hidden if p.hidden is not None else self.model.hidden,
                 )
             )
@@ -662,4 +719,11 @@ def json_schema() -> dict[str, Any]:
     phase["hidden"]["description"] = ("this phase's hidden activation, or one per hidden layer (default: "
                                       "model.hidden); names as in model.hidden, custom ones declared under "
                                       "model.custom_activations")
+    # `optimizer: adam` as well as {name: adam, beta1: 0.9}
+    defs["OptimizerConfig"]["properties"]["name"]["enum"] = list(OPTIMIZERS)
+    rule = {"anyOf": [{"enum": list(OPTIMIZERS)}, {"$ref": "#/$defs/OptimizerConfig"}],
+            "description": "an optimizer name, or {name: ..., and its arguments}"}
+    defs["TrainConfig"]["properties"]["optimizer"] = rule
+    phase["optimizer"] = {"anyOf": [*rule["anyOf"], {"type": "null"}], "description": "this phase's optimizer "
+                          "(default: train.optimizer); a phase that changes it starts the rule's state afresh"}
     return schema

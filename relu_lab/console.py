@@ -146,6 +146,8 @@ def summary_table(summary: dict) -> Table:
     style = {"completed": "green", "diverged": "red", "interrupted": "yellow"}[summary["status"]]
     table.add_row("status", f"[{style}]{status}[/]")
     table.add_row("epochs", f"{summary['epochs_done']} of {summary['epochs']} ({summary['steps']} steps)")
+    if summary.get("optimizer") not in (None, "sgd"):
+        table.add_row("optimizer", escape(summary["optimizer"]))
     for key, value in summary["final"].items():
         table.add_row(key, figure(value))
     if summary.get("success"):

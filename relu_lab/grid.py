@@ -35,7 +35,7 @@ from .experiment import check_checkpoint_fits, default_log_every, resolve, train
 from .loading import apply_override, config_from_dict, dump_config, load_config
 from .run import CLIPPED_SHARE, metric_columns
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, versions, write_json
-from .runfiles import cell_float, lr_key
+from .runfiles import cell_float, lr_key, same_columns
 from .trainer import COMPLETED, DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit, held_interrupts
 
 SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
@@ -357,6 +357,8 @@ class SweepFiles:
                 "members": len(plan.members), "groups": len(plan.groups), "budget": budget})
         else:
             self.run_dir = resume
+            same_columns(resume / "members.csv", self.member_cols, f"--resume {resume}")
+            same_columns(resume / "metrics.csv", metric_cols, f"--resume {resume}")
             for r in read_rows(resume / "members.csv"):
                 self.rows[int(r["member"])] = r
             done = self.done()

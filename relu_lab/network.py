@@ -22,6 +22,7 @@ import numpy as np
 from .activations import SATURATED, Activation, peak_slope
 from .initializers import INITIALIZERS
 from .losses import Loss
+from .optimizers import SLOTS
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,23 @@ class Ensemble:
         self._ones = np.ones((1, 0))
         self.hidden: list[Act] = []
         self.learned: dict[int, np.ndarray] = {}
+        # an update rule's per-parameter state (optimizers.py), laid out like `flat`, one array per slot; made on
+        # first use (plain SGD keeps none) and re-laid with the parameters when a phase adds a learned slope
+        self.slots: np.ndarray | None = None  # (SLOTS, K, P)
+        self.steps = np.zeros(len(W[0]), dtype=np.int64)  # the rule's step count t per member
         self._pack(W, b, {})
         self.set_hidden(hidden)
+
+    def optimizer_state(self) -> np.ndarray:
+        """The slots, made (zeros) on first use."""
+        if self.slots is None:
+            self.slots = np.zeros((SLOTS, *self.flat.shape))
+        return self.slots
+
+    def reset_optimizer(self) -> None:
+        """A new update rule starts afresh: no state, step count 0."""
+        self.slots = None
+        self.steps[...] = 0
 
     def _pack(self, W: list[np.ndarray], b: list[np.ndarray], learned: dict[int, np.ndarray]) -> None:
         """Copy the arrays into a fresh flat buffer and point W, b, learned at views of it."""
@@ -150,7 +166,10 @@ class Ensemble:
                 learned[l] = keep if same and keep is not None else np.full((self.K, 1, self.W[l].shape[2]), start)
         self.hidden = list(hidden)
         if learned.keys() != self.learned.keys() or any(learned[l] is not self.learned[l] for l in learned):
+            kept = {l for l in learned if learned[l] is self.learned.get(l)}
+            before = self._slot_views(kept)
             self._pack(self.W, self.b, learned)
+            self._relay_slots(before)
         # Each layer's functions with their parameters bound once, not per step. A learned
         # parameter is bound as its view into `flat`, which SGD updates in place.
         params = [self._params(l, act) for l, act in enumerate(self.hidden)]
@@ -161,6 +180,32 @@ class Ensemble:
         # |f'(z)| below this is saturated (a share of the largest |f'|, the fixed parameters'; a learned slope at its
         # starting value): the diagnostics' saturated_L columns
         self.saturated_below = [SATURATED * peak_slope(act.fn.df, {**act.fn.params, **act.params}) for act in hidden]
+
+    def _slot_views(self, kept: set[int]) -> dict[tuple[str, int], np.ndarray] | None:
+        """The slots' parts by parameter (('W', l), ('b', l), ('learned', l) for the learned layers `kept`)."""
+        if self.slots is None:
+            return None
+        L, out = len(self.W), {}
+        for j, slot in enumerate(self.slots):
+            views = self._views(slot, self._shapes)
+            for l in range(L):
+                out[("W", l, j)], out[("b", l, j)] = views[2 * l], views[2 * l + 1]
+            for i, l in enumerate(sorted(self.learned)):
+                if l in kept:
+                    out[("learned", l, j)] = views[2 * L + i]
+        return out
+
+    def _relay_slots(self, before: dict | None) -> None:
+        """Lay the slots out like the new `flat`: each parameter keeps its state; a new learned slope starts at 0."""
+        if before is None:
+            return
+        self.slots = np.zeros((SLOTS, *self.flat.shape))
+        L = len(self.W)
+        names = [(kind, l) for l in range(L) for kind in ("W", "b")] + [("learned", l) for l in sorted(self.learned)]
+        for j, slot in enumerate(self.slots):
+            for view, (kind, l) in zip(self._views(slot, self._shapes), names):
+                if (kind, l, j) in before:
+                    view[...] = before[(kind, l, j)]
 
     def _params(self, l: int, act: Act) -> dict:
         if l in self.learned:

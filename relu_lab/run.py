@@ -21,6 +21,7 @@ from .experiment import Experiment, check_checkpoint_fits, check_state_fits, mak
 from .loading import dump_config, load_config
 from .network import Ensemble
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, save_params, versions, write_json
+from .runfiles import same_columns
 from .snapshots import SNAPSHOTS, SnapshotLog, npz_problem
 from .tally import Tally
 from .trainer import Checkpoint, LogRow, TrainResult, bind, diagnostic_columns, fit, held_interrupts
@@ -89,6 +90,7 @@ def _train_in(run_dir: Path, exp: Experiment, state: Checkpoint | None,
     header = ["epoch", "step", "lr", *cols]
     notes = []
     if state is not None:  # keep the rows up to the checkpoint's last log row, then append
+        same_columns(run_dir / "metrics.csv", header, f"--resume {run_dir}")
         keep_logged_rows(run_dir, ",".join(header) + "\n", state.tally)
     log = CsvLog(run_dir / "metrics.csv", header, append=state is not None)
     snapshots = SnapshotLog.for_run(cfg)
@@ -123,6 +125,7 @@ def _train_in(run_dir: Path, exp: Experiment, state: Checkpoint | None,
             "epochs": cfg.total_epochs(),
             "epochs_done": result.epochs_done,
             "steps": result.steps_done,
+            "optimizer": optimizer_text(cfg),
             "diverged_epoch": int(result.diverged_epoch[0]) if result.diverged_epoch[0] >= 0 else None,
             "final": {c: float(result.final[c][0]) for c in cols if c not in diag},
             "diagnostics": {c: float(result.final[c][0]) for c in diag},
@@ -179,6 +182,12 @@ def cut_note(result: TrainResult) -> list[str]:
 
 CUT_NOTE = ("stopped inside a training step that did not end when Ctrl-C was pressed again (a custom activation "
             "that hangs?): the weights may be part-way through a step, so this run cannot be resumed")
+
+
+def optimizer_text(cfg: Config) -> str:
+    """The update rule(s) with their arguments, e.g. 'adam(beta1=0.9, beta2=0.999, eps=1e-08)'; the phases' in
+    turn, '; '-separated, when they change it."""
+    return "; ".join(dict.fromkeys(str(p.optimizer) for p in cfg.phases()))
 
 
 def run_warnings(result: TrainResult, cfg: Config, k: int = 0) -> list[str]:

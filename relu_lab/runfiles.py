@@ -66,6 +66,21 @@ def read_header(path: Path) -> list[str]:
         raise _csv_error(path, err) from None
 
 
+def same_columns(path: Path, columns: list[str], what: str) -> None:
+    """Refuse to go on writing a CSV log whose header is not `columns` (a run started by a relu-lab that
+    logged other figures): its old rows would sit under the new header, misread. A missing file passes."""
+    if not path.is_file():
+        return
+    have = read_header(path)
+    if have != columns:
+        new = [c for c in columns if c not in have]
+        gone = [c for c in have if c not in columns]
+        diff = "; ".join(part for part in (f"new: {', '.join(new[:6])}{' ...' if len(new) > 6 else ''}" if new else "",
+                                            f"no longer: {', '.join(gone[:6])}" if gone else "") if part)
+        raise UserError(f"{what}: {path.name} has other columns than this relu-lab logs ({diff or 'another order'}): "
+                        "the run was started by another version; finish it with that version, or start it again")
+
+
 def row_chunks(path: Path, fast=None) -> tuple[list[str], Iterator[Any]]:
     """A CSV file's header and its rows (as csv.reader gives them, blank lines skipped) a chunk of
     CHUNK_BYTES at a time, for readers that keep less than the rows; raises UserError. `fast(lines,

@@ -23,6 +23,7 @@ from .diagnostics import can_die, diagnose, diagnostic_names
 from .engines import Plan
 from .losses import LOSSES
 from .network import Act, Ensemble
+from .optimizers import OPTIMIZERS
 from .tally import Tally
 
 COMPLETED, DIVERGED, INTERRUPTED = "completed", "diverged", "interrupted"
@@ -226,6 +227,8 @@ class Checkpoint:
     order_states: list[dict]  # each member's sample-order Generator state
     tally: Tally  # of the regular log rows so far (the rows themselves are in the caller's log)
     clipped: np.ndarray | None = None  # steps whose gradient the clip scaled down, per member
+    slots: np.ndarray | None = None  # the update rule's state (Ensemble.slots), None when it keeps none
+    rule_steps: np.ndarray | None = None  # the update rule's step count per member
 
 
 def fit(
@@ -311,6 +314,9 @@ def fit(
         epoch, step, at = resume.epoch, resume.step, [resume.phase, resume.left]
         if clipped is not None and resume.clipped is not None:
             clipped[...] = resume.clipped
+        if resume.slots is not None:
+            net.optimizer_state()[...] = resume.slots
+        net.steps[...] = resume.rule_steps if resume.rule_steps is not None else 0
 
     # Every change of state happens inside a held_interrupts block, so a Ctrl-C surfaces
     # only between them, when the weights, the counters and the sample orders agree.
@@ -327,10 +333,13 @@ def fit(
                         # lr: each member's own; None continues the previous phase's decayed value
                         lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
                         enter_phase(p)
+                        if phase.optimizer != phases[0][p - 1].optimizer:  # a new rule starts afresh
+                            net.reset_optimizer()
                         at = [p, phase.epochs]
                 B = min(phase.batch_size or n, n)
                 plan = Plan(loss, reduction, B, np.array([ph[p].lr_decay for ph in phases]),
-                            base.train.clip, base.train.weight_decay, clipped)
+                            base.train.clip, base.train.weight_decay, clipped, base.train.l1,
+                            OPTIMIZERS[phase.optimizer.name], phase.optimizer.arguments())
                 per_call = max(1, CALL_SAMPLES // (K * n))
                 if engine_name == "numpy":
                     per_call = min(per_call, max(1, NUMPY_CALL_SAMPLES // (K * n)),
@@ -355,7 +364,8 @@ def fit(
         interrupted = True
         checkpoint = Checkpoint(at[0], at[1], epoch, step, lr.copy(), alive.copy(), diverged_epoch.copy(),
                                 success_epoch.copy(), net.flat.copy(), [r.bit_generator.state for r in order_rngs],
-                                tally.copy(), None if clipped is None else clipped.copy())
+                                tally.copy(), None if clipped is None else clipped.copy(),
+                                None if net.slots is None else net.slots.copy(), net.steps.copy())
     if tally.last_epoch != epoch and not cut:
         with np.errstate(all="ignore"):
             log()

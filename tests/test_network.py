@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from relu_lab.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, get_activation
-from relu_lab.engines.numpy_engine import sgd as _sgd
+from relu_lab.engines import Plan
+from relu_lab.engines.numpy_engine import update
 from relu_lab.initializers import INITIALIZERS
 from relu_lab.losses import LOSSES, output_fits
 from relu_lab.network import Act, Ensemble
@@ -183,13 +184,11 @@ X_AB, Y_AB = np.array([[1.0], [2.0]]), np.array([[1.0], [0.0]])
 
 
 def sgd_step(net: Ensemble, X, Y, loss, reduction, lr, clip=None, wd=0.0) -> None:
-    """One `trainer._sgd` step on (X, Y), called the way `fit` calls it, with one learning rate per member."""
+    """One SGD update (numpy_engine.update) on (X, Y), called the way the engine calls it, with one learning
+    rate per member."""
     lr = np.asarray(lr, dtype=float).reshape(net.K, 1)
-    if hasattr(net, "flat"):  # parameters in one (K, P) buffer: flat gradient from backward, lr (K, 1)
-        zs, as_ = net.forward(X)
-        _sgd(net, net.backward(zs, as_, Y, loss, reduction), lr, clip, wd)
-    else:  # list-of-arrays variant: gradients in parameters() order, lr (K, 1, 1)
-        _sgd(net, net.gradients(X, Y, loss, reduction)[1], lr[:, :, None], clip, wd)
+    zs, as_ = net.forward(X)
+    update(net, net.backward(zs, as_, Y, loss, reduction), lr, Plan(loss, reduction, len(X), np.ones(net.K), clip, wd))
 
 
 def test_sgd_step_by_hand_linear_mean():

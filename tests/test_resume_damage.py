@@ -175,3 +175,20 @@ def test_a_closed_terminal_sighup_leaves_a_resumable_run(tmp_path):
     (run,) = out.iterdir()
     assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
     assert resume("train", run).exit_code == 0
+
+
+@pytest.mark.parametrize("command,log", [("train", "metrics.csv"), ("sweep", "metrics.csv"), ("sweep", "members.csv")])
+def test_a_run_started_by_a_version_that_logged_other_columns_is_not_resumed_into_a_mix(command, log, request):
+    """An interrupted run whose log has other columns than this relu-lab writes (as after an upgrade that
+    added figures) is refused with one line and left as it was: rows under another header would be misread."""
+    run = request.getfixturevalue("cut_train" if command == "train" else "cut_sweep")
+    path = run / log
+    rows = [line.rstrip("\n").split(",") for line in path.read_text().splitlines()]
+    drop = [rows[0].index(c) for c in ("act_mean_L1", "act_std_L1", "saturated_L1")]
+    # the file as the version before those figures wrote it: their columns gone from every line
+    path.write_text("".join(",".join(c for i, c in enumerate(r) if i not in drop) + "\n" for r in rows))
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    result = CliRunner().invoke(app, [command, "--resume", str(run), "--no-plots", "-q"])
+    assert result.exit_code == 2 and "started by another version" in result.output, result.output
+    assert "new: act_mean_L1, act_std_L1, saturated_L1" in result.output
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before  # left as it was

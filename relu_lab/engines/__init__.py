@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..losses import Loss
+from ..optimizers import OPTIMIZERS, Optimizer
 
 ENGINES = {"numpy": "numpy_engine", "compiled": "compiled"}  # name -> module with `steps`
 CHOICES = ("auto", *ENGINES)
@@ -45,6 +46,9 @@ class Plan:
     clip: float | None
     weight_decay: float
     clipped: np.ndarray | None = None  # (K,) int: steps whose gradient the clip scaled down, counted in place
+    l1: float = 0.0  # L1 penalty on the weights
+    rule: Optimizer = OPTIMIZERS["sgd"]  # the update rule, and its arguments
+    rule_args: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -52,7 +52,7 @@ numba.config.CACHE_DIR = str(cache_dir())  # read when a cached function is defi
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
-                 loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
+                 loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, l1, wmask, dead_at, clipped):
     """E epochs of SGD for a block of members in lockstep: F is (P, kb), parameter-major.
 
     Every operation runs over the members innermost, each member on its own lane of the same
@@ -150,7 +150,7 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                     for c in range(nin):
                         for k in range(kb):
                             d[c, k] = ga[c, k]
-            # the update: p -= lr (g + wd W), g first scaled down to at most the clip norm
+            # the update: p -= lr (g + wd W + l1 sign W), g first scaled down to at most the clip norm
             if clip > 0:
                 sq[:] = 0.0
                 for q in range(P):
@@ -167,6 +167,10 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                 for q in range(P):
                     for k in range(kb):
                         g[q, k] += wd * wmask[q] * F[q, k]
+            if l1 != 0.0:
+                for q in range(P):
+                    for k in range(kb):
+                        g[q, k] += l1 * wmask[q] * np.sign(F[q, k])
             for q in range(P):
                 for k in range(kb):
                     F[q, k] -= g[q, k] * rate[k]
@@ -259,7 +263,7 @@ def _lane_buffers(L, width, lanes, O):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
-                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, wmask, dead_at, clipped):
+                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, l1, wmask, dead_at, clipped):
     """block_epochs for the members one after another, with the samples of a batch as the lanes:
     F is (kb, P), member-major. Each layer's products over a batch are BLAS calls, so a long batch
     runs at matrix-product speed. The sums run in another order than block_epochs's (the two agree
@@ -296,7 +300,7 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
                             d[o, t] /= nb
                 _backward_dot(f, g, zb, ab, db, gab, gw, gbias, ones, slope, gl, sizes, w_off, b_off, l_off, codes,
                               params, nb)
-                # the update: p -= lr (g + wd W), g first scaled down to at most the clip norm
+                # the update: p -= lr (g + wd W + l1 sign W), g first scaled down to at most the clip norm
                 if clip > 0:
                     sq = 0.0
                     for q in range(P):
@@ -309,6 +313,9 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
                 if wd != 0.0:
                     for q in range(P):
                         g[q] += wd * wmask[q] * f[q]
+                if l1 != 0.0:
+                    for q in range(P):
+                        g[q] += l1 * wmask[q] * np.sign(f[q])
                 for q in range(P):
                     f[q] -= g[q] * rate
             lr[m] *= decay[m]
@@ -557,7 +564,9 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
         orders = np.empty((0, K, len(X)), dtype=np.int64)
     dead_at = np.zeros(K, dtype=np.int64)
     fixed = (*_net_arrays(net, plan.loss), plan.reduction == "mean", min(plan.batch, len(X)), epochs)
-    update = (plan.clip or 0.0, float(plan.weight_decay), net.weight_mask)
+    if plan.rule.name != "sgd":  # experiment.compiled_unsupported keeps such a config off this engine
+        raise ValueError(f"the compiled engine runs plain SGD only, not {plan.rule.name}")
+    update = (plan.clip or 0.0, float(plan.weight_decay), float(plan.l1), net.weight_mask)
 
     clipped = plan.clipped if plan.clipped is not None else np.zeros(K, dtype=np.int64)
     by_samples = samples_as_lanes(min(plan.batch, len(X)))

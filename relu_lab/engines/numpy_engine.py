@@ -19,8 +19,7 @@ def steps(net, X, Y, plan: Plan, orders, epochs: int, lr: np.ndarray, alive: np.
         for s in range(0, n, B):
             Xb, Yb = (Xe, Ye) if B == n else (Xe[..., s : s + B, :], Ye[..., s : s + B, :])
             zs, as_ = net.forward(Xb)
-            sgd(net, net.backward(zs, as_, Yb, plan.loss, plan.reduction), lr2, plan.clip, plan.weight_decay,
-                plan.clipped)
+            update(net, net.backward(zs, as_, Yb, plan.loss, plan.reduction), lr2, plan)
         lr *= plan.decay
         bad = alive & ~np.isfinite(net.W[-1]).all(axis=(1, 2))
         dead_at[bad] = e + 1
@@ -30,23 +29,29 @@ def steps(net, X, Y, plan: Plan, orders, epochs: int, lr: np.ndarray, alive: np.
     return dead_at
 
 
-def sgd(net, grad: np.ndarray, lr2: np.ndarray, clip: float | None, wd: float,
-        clipped: np.ndarray | None = None) -> None:
-    """One SGD update of the flat parameters `(K, P)` in place: p -= lr * (g + wd * W).
-
-    With `clip`, each member's gradient is first scaled down to at most that global norm
-    (and `clipped`, when given, counts the members it scaled).
-    """
-    if clip is not None:
+def update(net, grad: np.ndarray, lr2: np.ndarray, plan: Plan) -> None:
+    """One update of the flat parameters `(K, P)` in place by the phase's rule (optimizers.py), from the
+    gradient g: with `clip`, each member's g is first scaled down to at most that global norm (and
+    plan.clipped counts the members it scaled); then g += weight_decay W + l1 sign(W) (weights only);
+    then the rule, p -= lr g for SGD. `lr2` is (K, 1): each member's rate, 0 for a frozen one."""
+    if plan.clip is not None:
         norm = np.sqrt(np.einsum("kp,kp->k", grad, grad))
-        scale = np.minimum(1.0, clip / (norm + 1e-12))
-        if clipped is not None:
-            clipped += scale < 1.0
+        scale = np.minimum(1.0, plan.clip / (norm + 1e-12))
+        if plan.clipped is not None:
+            plan.clipped += scale < 1.0
         grad *= scale[:, None]
-    if wd:
-        grad += wd * net.weight_mask * net.flat
-    grad *= lr2
-    net.flat -= grad
+    if plan.weight_decay:
+        grad += plan.weight_decay * net.weight_mask * net.flat
+    if plan.l1:
+        grad += plan.l1 * net.weight_mask * np.sign(net.flat)
+    if plan.rule.name == "sgd":  # in place: the registry's sgd, p - lr g, without a copy of the parameters
+        grad *= lr2
+        net.flat -= grad
+        return
+    slots = net.optimizer_state()
+    net.steps += 1
+    net.flat[...], slots[0], slots[1] = plan.rule.step(net.flat, grad, slots[0], slots[1], lr2, net.steps[:, None],
+                                                       **plan.rule_args)
 
 
 def evaluate_pass(net, X, Y, loss, reduction: str, inside: bool) -> Pass:

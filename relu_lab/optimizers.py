@@ -1,0 +1,83 @@
+"""Update rules: one registry of optimizers, each a step written once.
+
+A rule's `step(p, g, s1, s2, lr, t, **params) -> (p, s1, s2)` works elementwise on arrays of any
+shape (the NumPy engine calls it on every member's parameters at once): p the parameters, g their
+gradient (already clipped, with the L2 and L1 penalties added), s1 and s2 the rule's per-parameter
+state (velocity, or first and second moments; a rule that keeps less leaves the others as they are),
+lr the learning rate, t the step count (1 at the first step). They are PyTorch's documented algorithms
+with its default arguments, so that a run can be checked against torch.optim step for step:
+
+    sgd        p -= lr g
+    momentum   v = mu v + g;  p -= lr v                        (torch.optim.SGD, momentum, dampening 0)
+    nesterov   v = mu v + g;  p -= lr (g + mu v)               (SGD with nesterov=True)
+    adam       m, v moments; p -= lr m^ / (sqrt(v^) + eps)     (torch.optim.Adam: bias-corrected, eps outside)
+    rmsprop    v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)   (not centred)
+    adagrad    s += g^2;  p -= lr g / (sqrt(s) + eps)          (torch.optim.Adagrad, lr_decay 0)
+
+`OPTIMIZERS` is the only list of names: config validation, the README and the tests read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    step: Callable
+    state: tuple[str, ...]  # names of the per-parameter state it keeps, in s1, s2 order
+    formula: str
+    params: dict[str, float] = field(default_factory=dict)
+
+
+def sgd(p, g, s1, s2, lr, t):
+    return p - lr * g, s1, s2
+
+
+def momentum(p, g, v, s2, lr, t, momentum=0.9):
+    v = momentum * v + g
+    return p - lr * v, v, s2
+
+
+def nesterov(p, g, v, s2, lr, t, momentum=0.9):
+    v = momentum * v + g
+    return p - lr * (g + momentum * v), v, s2
+
+
+def adam(p, g, m, v, lr, t, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * g * g
+    m_hat = m / (1.0 - beta1**t)
+    v_hat = v / (1.0 - beta2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def rmsprop(p, g, v, s2, lr, t, alpha=0.99, eps=1e-8):
+    v = alpha * v + (1.0 - alpha) * g * g
+    return p - lr * g / (np.sqrt(v) + eps), v, s2
+
+
+def adagrad(p, g, s, s2, lr, t, eps=1e-10):
+    s = s + g * g
+    return p - lr * g / (np.sqrt(s) + eps), s, s2
+
+
+OPTIMIZERS: dict[str, Optimizer] = {
+    o.name: o
+    for o in [
+        Optimizer("sgd", sgd, (), "p -= lr g"),
+        Optimizer("momentum", momentum, ("velocity",), "v = momentum v + g; p -= lr v", {"momentum": 0.9}),
+        Optimizer("nesterov", nesterov, ("velocity",), "v = momentum v + g; p -= lr (g + momentum v)",
+                  {"momentum": 0.9}),
+        Optimizer("adam", adam, ("m", "v"), "bias-corrected moments; p -= lr m^ / (sqrt(v^) + eps)",
+                  {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+        Optimizer("rmsprop", rmsprop, ("square_avg",), "v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)",
+                  {"alpha": 0.99, "eps": 1e-8}),
+        Optimizer("adagrad", adagrad, ("sum",), "s += g^2; p -= lr g / (sqrt(s) + eps)", {"eps": 1e-10}),
+    ]
+}
+SLOTS = max(len(o.state) for o in OPTIMIZERS.values())  # per-parameter state arrays a member carries

@@ -1,0 +1,216 @@
+"""Update rules (optimizers.py): every registered rule against its update worked out by hand (the way
+scikit-learn tests its stochastic optimizers), L1 beside L2, the state across phases, checkpoints and
+resume, and the config's forms. A new registry entry fails `test_every_rule_has_a_hand_worked_update`
+until its own hand-worked update is written below."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from relu_lab.engines import Plan
+from relu_lab.engines.numpy_engine import update
+from relu_lab.errors import UserError
+from relu_lab.experiment import resolve
+from relu_lab.loading import config_from_dict
+from relu_lab.losses import LOSSES
+from relu_lab.network import Ensemble
+from relu_lab.optimizers import OPTIMIZERS
+from relu_lab.trainer import fit
+from tests.logged import logged
+from tests.test_engines import interrupt_at
+from tests.test_network import act
+
+GRADS = [0.5, -0.25, 2.0]  # the gradient of one parameter at steps 1, 2, 3
+P0, LR = 1.0, 0.1
+
+
+def by_hand(name: str, args: dict) -> list[float]:
+    """The parameter after each step of GRADS, written out from PyTorch's documentation, one rule at a time."""
+    p, out = P0, []
+    if name == "sgd":
+        for g in GRADS:
+            p = p - LR * g
+            out.append(p)
+    elif name in ("momentum", "nesterov"):
+        mu, buf = args["momentum"], None
+        for g in GRADS:
+            buf = g if buf is None else mu * buf + g  # torch: the buffer starts as the first gradient
+            p = p - LR * ((g + mu * buf) if name == "nesterov" else buf)
+            out.append(p)
+    elif name == "adam":
+        b1, b2, eps, m, v = args["beta1"], args["beta2"], args["eps"], 0.0, 0.0
+        for t, g in enumerate(GRADS, 1):
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+            p = p - LR * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + eps)
+            out.append(p)
+    elif name == "rmsprop":
+        alpha, eps, sq = args["alpha"], args["eps"], 0.0
+        for g in GRADS:
+            sq = alpha * sq + (1 - alpha) * g * g
+            p = p - LR * g / (math.sqrt(sq) + eps)
+            out.append(p)
+    elif name == "adagrad":
+        eps, total = args["eps"], 0.0
+        for g in GRADS:
+            total += g * g
+            p = p - LR * g / (math.sqrt(total) + eps)
+            out.append(p)
+    else:
+        raise KeyError(name)
+    return out
+
+
+def test_every_rule_has_a_hand_worked_update():
+    for name, rule in OPTIMIZERS.items():
+        by_hand(name, rule.params)  # raises KeyError for a rule nobody worked out
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("args", ["defaults", "others"])
+def test_a_rule_steps_as_worked_out_by_hand(name, args):
+    rule = OPTIMIZERS[name]
+    given = dict(rule.params) if args == "defaults" else {k: v * 0.5 for k, v in rule.params.items()}
+    p, s1, s2, got = np.array([P0]), np.zeros(1), np.zeros(1), []
+    for t, g in enumerate(GRADS, 1):
+        p, s1, s2 = rule.step(p, np.array([g]), s1, s2, LR, t, **given)
+        got.append(float(p[0]))
+    np.testing.assert_allclose(got, by_hand(name, given), rtol=1e-14)
+
+
+def _net(K: int = 2) -> Ensemble:
+    rngs = [np.random.default_rng(s) for s in range(K)]
+    return Ensemble.create([2, 3, 1], rngs, [act("tanh")], act("linear"), "normal", 1.0, "like_weights")
+
+
+def _step(net: Ensemble, plan: Plan, lr: float = LR) -> None:
+    X, Y = np.array([[0.5, -1.0], [1.5, 0.25]]), np.array([[1.0], [0.0]])
+    zs, as_ = net.forward(X)
+    update(net, net.backward(zs, as_, Y, plan.loss, plan.reduction), np.full((net.K, 1), lr), plan)
+
+
+def plan(rule: str = "sgd", **over) -> Plan:
+    return Plan(LOSSES["mse"], "mean", 2, np.ones(2), None, 0.0, **({"rule": OPTIMIZERS[rule],
+                                                                      "rule_args": OPTIMIZERS[rule].params} | over))
+
+
+def test_the_in_place_sgd_step_is_the_registrys_sgd_bit_for_bit():
+    a, b = _net(), _net()
+    _step(a, plan("sgd"))
+    X, Y = np.array([[0.5, -1.0], [1.5, 0.25]]), np.array([[1.0], [0.0]])
+    zs, as_ = b.forward(X)
+    g = b.backward(zs, as_, Y, LOSSES["mse"], "mean").copy()
+    expected = OPTIMIZERS["sgd"].step(b.flat, g, None, None, np.full((2, 1), LR), 1)[0]
+    np.testing.assert_array_equal(a.flat, expected)
+
+
+def test_l1_adds_l1_sign_w_to_the_weights_gradient_only():
+    a, b = _net(), _net()
+    before = b.flat.copy()
+    _step(a, plan("sgd"))
+    _step(b, plan("sgd", l1=0.3))
+    # the same gradient, plus l1 sign(W) on the weights: the update differs by lr * 0.3 * sign(W) there, 0 elsewhere
+    np.testing.assert_allclose(a.flat - b.flat, LR * 0.3 * np.sign(before) * b.weight_mask, atol=1e-15)
+
+
+def test_a_rule_keeps_its_state_per_member_and_counts_its_steps():
+    net = _net()
+    for _ in range(3):
+        _step(net, plan("adam"))
+    assert net.steps.tolist() == [3, 3] and net.slots.shape == (2, 2, net.flat.shape[1])
+    assert np.all(net.slots[1] > 0)  # the second moment of every parameter that got a gradient
+    net.reset_optimizer()
+    assert net.slots is None and net.steps.tolist() == [0, 0]
+
+
+def test_a_phase_adding_a_learned_slope_keeps_the_weights_state_and_starts_the_slopes_at_zero():
+    net = _net()
+    for _ in range(2):
+        _step(net, plan("momentum"))
+    velocity = {k: v.copy() for k, v in zip(("W0", "b0", "W1", "b1"), net._views(net.slots[0], net._shapes))}
+    net.set_hidden([act("prelu")])  # flat grows by a learned slope per unit
+    views = net._views(net.slots[0], net._shapes)
+    assert net.slots.shape[2] == net.flat.shape[1] == 3 * 2 + 3 + 3 + 1 + 3
+    for (name, before), now in zip(velocity.items(), views[:4]):
+        np.testing.assert_array_equal(now, before, err_msg=name)
+    np.testing.assert_array_equal(views[4], 0.0)
+
+
+CONFIG = {"name": "opt", "data": {"name": "circle", "n": 40}, "model": {"layers": [2, 6, 1], "hidden": "relu"},
+          "train": {"lr": 0.05, "epochs": 30, "batch_size": 8, "order": "shuffle"}, "log_every": 5}
+
+
+def resolved(**train) -> tuple:
+    raw = {**CONFIG, "train": {**CONFIG["train"], **train}}
+    return resolve(config_from_dict(raw))
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "sgd"])
+def test_an_interrupted_run_resumes_bit_for_bit_with_the_rules_state(name):
+    cfg, data = resolved(optimizer=name)
+    members = [cfg.model_copy(update={"seed": s}) for s in range(3)]
+    full, _ = logged(members, data)
+    part, _ = logged(members, data, callback=interrupt_at(15))
+    assert part.status == ["interrupted"] * 3 and part.checkpoint.slots is not None
+    rest, _ = logged(members, data, resume=part.checkpoint)
+    np.testing.assert_array_equal(rest.net.flat, full.net.flat)
+
+
+def test_a_checkpoint_file_carries_the_rules_state(tmp_path):
+    from relu_lab import checkpoint
+
+    cfg, data = resolved(optimizer="adam")
+    part, _ = logged([cfg], data, callback=interrupt_at(10))
+    checkpoint.save(tmp_path / "c.npz", [0], part.checkpoint)
+    _, back = checkpoint.load(tmp_path / "c.npz")
+    np.testing.assert_array_equal(back.slots, part.checkpoint.slots)
+    np.testing.assert_array_equal(back.rule_steps, part.checkpoint.rule_steps)
+
+
+def test_phases_keep_the_state_unless_they_change_the_rule():
+    one = resolved(optimizer="momentum")
+    split = resolved(optimizer="momentum", phases=[{"epochs": 10}, {"epochs": 20, "hidden": "relu"}])
+    changed = resolved(optimizer="momentum", phases=[{"epochs": 10}, {"epochs": 20, "optimizer": "adam"}])
+    a, b, c = (fit([cfg], data).net.flat for cfg, data in (one, split, changed))
+    np.testing.assert_array_equal(a, b)  # a phase that changes nothing else keeps the velocity
+    assert not np.array_equal(a, c)
+
+
+def test_the_compiled_engine_refuses_what_it_cannot_run_and_auto_says_why():
+    with pytest.raises(UserError, match="optimizer adam is not compiled yet"):
+        resolve(config_from_dict({**CONFIG, "engine": "compiled", "train": {**CONFIG["train"], "optimizer": "adam"}}))
+    exp = resolve(config_from_dict({**CONFIG, "train": {**CONFIG["train"], "optimizer": "adam", "epochs": 100000}}))
+    assert exp.config.engine == "numpy" and "optimizer adam is not compiled yet" in exp.engine_note
+
+
+@pytest.mark.parametrize("batch", [1, 8])
+def test_l1_on_both_engines_agrees(batch):
+    flats = []
+    for engine in ("numpy", "compiled"):
+        cfg, data = resolved(l1=0.01, weight_decay=0.001, batch_size=batch, epochs=50)
+        cfg = cfg.model_copy(update={"engine": engine})
+        flats.append(fit([cfg.model_copy(update={"seed": s}) for s in range(3)], data).net.flat)
+    np.testing.assert_allclose(flats[0], flats[1], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("text,words", [
+    ({"optimizer": "adma"}, "unknown optimizer 'adma'; did you mean 'adam'"),
+    ({"optimizer": {"name": "sgd", "momentum": 0.9}}, "'momentum' is not an argument of sgd"),
+    ({"optimizer": {"name": "adam", "beta1": 1.5}}, "beta1"),
+    ({"optimizer": 3}, "expected an optimizer name"),
+    ({"l1": -0.1}, "l1"),
+])
+def test_bad_optimizer_settings_are_refused_naming_the_key(text, words):
+    with pytest.raises(UserError, match=words):
+        config_from_dict({**CONFIG, "train": {**CONFIG["train"], **text}})
+
+
+def test_the_config_takes_a_name_or_a_mapping_and_writes_what_was_given():
+    from relu_lab.loading import dump_config
+
+    cfg = config_from_dict({**CONFIG, "train": {**CONFIG["train"], "optimizer": {"name": "adam", "beta1": 0.8}}})
+    assert cfg.train.optimizer.arguments() == {"beta1": 0.8, "beta2": 0.999, "eps": 1e-8}
+    assert "optimizer: {name: adam, beta1: 0.8}" in dump_config(cfg)
+    assert str(config_from_dict(CONFIG).train.optimizer) == "sgd"
