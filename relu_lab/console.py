@@ -238,7 +238,8 @@ def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[
             cells += [f"{100 * s[k]:.0f}%" if s[k] is not None else "-" for k in dead]
         elif dead:
             most = max(shares, key=shares.get) if shares else None
-            cells.append(f"{100 * shares[most]:.0f}% (L{layer[most]})" if most else "-")
+            cells.append("-" if most is None else "0%" if shares[most] == 0 else
+                         f"{100 * shares[most]:.0f}% (L{layer[most]})")
         if ratio:
             cells.append(f"{s['grad_ratio_median']:.1e}" if s["grad_ratio_median"] is not None else "-")
         rows.append(cells)
@@ -276,9 +277,20 @@ class Fitted:
     def __rich_measure__(self, console: Console, options) -> Measurement:
         return Measurement.get(console, options, self.table)
 
+    def needed(self, console: Console, options) -> int:
+        """The width at which no cell is cut: a column that may not wrap at its widest cell, one that may at
+        its longest word, plus the table's padding and edges."""
+        wide = options.update_width(10_000)
+        least = widest = 0
+        for column in self.table.columns:
+            sizes = [Measurement.get(console, wide, cell) for cell in [column.header, *column.cells]]
+            least += max((m.maximum if column.no_wrap else m.minimum) for m in sizes)
+            widest += max(m.maximum for m in sizes)
+        chrome = Measurement.get(console, wide, self.table).maximum - widest  # padding and edges
+        return least + max(chrome, 0)
+
     def __rich_console__(self, console: Console, options):
-        needed = Measurement.get(console, options.update_width(10_000), self.table).minimum
-        if needed <= options.max_width:
+        if self.needed(console, options) <= options.max_width:
             yield self.table
         else:
             yield from self.lines

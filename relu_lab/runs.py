@@ -98,7 +98,8 @@ class RunInfo:
             held = sum(c.get("verdict") == "holds" for c in self.claims)
             if self.members_done is not None and self.members_done != self.members:
                 return f"{held} of {self.members_done} judged hold, {self.members - self.members_done} not judged"
-            return f"{held} of {self.members} claim{'s' if self.members != 1 else ''} hold{'s' if held == 1 else ''}"
+            verb = "holds" if held == 1 or self.members == 1 else "hold"
+            return f"{held} of {self.members} claim{'s' if self.members != 1 else ''} {verb}"
         if self.kind == "train" and self.score_name is not None:
             label = "R²" if self.score_name == "r2" else "acc."
             return f"{label} {_num(self.score, '.2f')}  cost {_num(self.cost)}"
@@ -264,7 +265,7 @@ def runs_table(infos: list[RunInfo], title: str | None = None, empty: str = "no 
         date = i.date.strftime("%Y-%m-%d %H:%M") if i.date else "-"
         lines.append(Text(f"{date}  ").append(i.path.name, style="bold"))
         rest = i.error if i.error and i.headline == "-" else ", ".join(
-            x for x in (i.kind, i.status or "-", f"{_members(i)} members", i.headline) if x != "-")
+            x for x in (i.kind, i.status or "-", _count_text(i), i.headline) if x != "-")
         lines.append(Text("    " + rest, style="red" if i.kind == UNREADABLE else ""))
     return Fitted(table, lines)
 
@@ -524,6 +525,15 @@ def _axes(info: RunInfo) -> list[str]:
 
 def _status(status: str | None) -> Text:
     return Text(status or "-", style=STATUS_STYLE.get(status or "", "dim"))
+
+
+def _count_text(info: RunInfo) -> str:
+    """'1 member', '24 members', '2 claims' (a check's members are its claims); '-' when unknown."""
+    n = _members(info)
+    if n == "-":
+        return n
+    noun = "claim" if info.kind == "check" else "member"
+    return f"{n} {noun}{'' if n == '1' else 's'}"
 
 
 def _members(info: RunInfo) -> str:

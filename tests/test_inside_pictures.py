@@ -257,3 +257,17 @@ def test_1d_unit_curves_are_drawn_over_the_datas_range(tmp_path, figures):
     _, outs = net.forward(np.linspace(x.min(), x.max(), 400)[:, None])
     top = float(np.max(outs[1][0]))
     assert panel.get_ylim()[1] <= top * 1.2 + 1  # not stretched to the far tails of the steepest unit
+
+
+def test_a_unit_is_at_work_where_it_passes_gradient_for_activations_that_can_die():
+    """hard_tanh passes gradient for -1 < z < 1, relu6 for 0 < z < 6: that is where the raster and the unit maps
+    count a unit active, not z > 0; leaky ReLU (never dead) keeps z > 0."""
+    from relu_lab.activations import ACTIVATIONS
+    from relu_lab.network import Act, Ensemble
+    from relu_lab.plots.units import working
+
+    z = np.array([[[-2.0, -0.5, 0.5, 3.0, 7.0]]])  # one member, one sample, five units
+    for name, expected in (("hard_tanh", [0, 1, 1, 0, 0]), ("relu6", [0, 0, 1, 1, 0]), ("leaky_relu", [0, 0, 1, 1, 1])):
+        net = Ensemble([np.zeros((1, 1, 5)), np.zeros((1, 5, 1))], [np.zeros((1, 1, 5)), np.zeros((1, 1, 1))],
+                       [Act(ACTIVATIONS[name], dict(ACTIVATIONS[name].params))], Act(ACTIVATIONS["linear"], {}))
+        assert working(net, [z], 0, False)[0].astype(int).tolist() == expected, name

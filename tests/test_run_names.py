@@ -93,7 +93,7 @@ def test_in_a_narrow_terminal_runs_and_their_tables_keep_names_and_grid_values_w
 
     narrow = render(runs_table(list_runs(tmp_path)), 60)
     assert run.name in narrow and "…" not in narrow
-    assert "sweep, completed, 4 members" in narrow
+    assert "sweep, completed, 4 members" in narrow and "members" not in narrow.split("sweep,")[0]
     shown = render(show_run(run), 60)
     assert "lr 0.0003, success" in shown and "lr 0.003, success" in shown and "0.0…" not in shown
     wide = render(runs_table(list_runs(tmp_path)), 200)

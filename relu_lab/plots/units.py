@@ -66,10 +66,14 @@ def saturating_layers(net: Ensemble) -> list[bool]:
 
 
 def working(net: Ensemble, zs: list[np.ndarray], l: int, saturating: bool) -> np.ndarray:
-    """Member 0's hidden layer l over the samples of zs, (samples, units): where each unit is at work, z > 0
-    or, for a saturating activation, |f'(z)| at least 1 % of its peak."""
+    """Member 0's hidden layer l over the samples of zs, (samples, units): where each unit is at work. For an
+    activation that can die (ReLU, relu6, hard_tanh), where it passes gradient (f'(z) != 0: z > 0 for ReLU,
+    -1 < z < 1 for hard_tanh); for a saturating one (sigmoid, tanh), where |f'(z)| is at least 1 % of its
+    peak; for the others (leaky ReLU, ELU), where z > 0."""
     if saturating:
         return np.abs(net.derivative(l, zs[l])[0]) >= net.saturated_below[l]
+    if can_die(net.hidden[l].fn):
+        return net.derivative(l, zs[l])[0] != 0
     return zs[l][0] > 0
 
 
@@ -260,11 +264,11 @@ def plot_raster(run_dir: Path, cfg, data, summary: dict, name: str = "") -> Path
         if share.shape[0] <= 20:
             ax.set_yticks(range(share.shape[0]))
             ax.tick_params(axis="y", labelsize=6)
-    label = "share of training samples with z > 0 (black: none; dead for ReLU)"
+    label = "share of training samples where the unit is at work: passes gradient, z > 0 (black: none, dead)"
     if any(by_saturation):
         label = ("share of training samples where the unit is not saturated (|f'(z)| ≥ 1 % of its peak)"
-                 if all(by_saturation) else "share of training samples with z > 0, or not saturated (sigmoid-like)")
-    fig.colorbar(mesh, ax=axes[:, 0], label=label, shrink=0.9)
+                 if all(by_saturation) else "share of training samples where the unit is at work or not saturated")
+    fig.colorbar(mesh, ax=axes[:, 0], label=wrapped(label, 0.9 * fig.get_figheight(), 10), shrink=0.9)
     axes[-1, 0].set_xlabel("epoch")
     state = "not saturated" if all(by_saturation) else "active or not saturated" if any(by_saturation) else "active"
     fig.suptitle(f"{name or cfg.name}: when units are {state}, per logged epoch", fontsize=11)
