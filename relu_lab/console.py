@@ -213,7 +213,7 @@ def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[
     headers.append("cost median [IQR]")
     # the score and, when success is judged on another figure (test_accuracy ...), that one too
     scores = [k for k in (summary[0] if summary else {}) if k.endswith("_median") and not k.startswith("cost")
-              and k not in ("median_success_epoch", "grad_ratio_median")]
+              and k not in ("median_success_epoch", "grad_ratio_median", "grad_peak_ratio_median")]
     headers += [score.replace("_median", "").replace("accuracy", "acc.") for score in scores]
     headers += ["div.", "n"]
     # what went on inside: the dead share of each layer (up to 3; beyond, the largest and its layer)
@@ -221,9 +221,11 @@ def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[
     dead = [k for k in (summary[0] if summary else {}) if k.startswith("dead_L") and k.endswith("_mean")]
     layer = {k: k[len("dead_L"):-len("_mean")] for k in dead}
     headers += [f"dead L{layer[k]}" for k in dead] if len(dead) <= DEAD_COLUMNS else ["dead, most"] if dead else []
-    ratio = bool(summary) and "grad_ratio_median" in summary[0]
+    # the gradient layer 1 gets against the last: of the largest each got over the run (a stalled net's end
+    # gradients are all tiny alike), else at the end (a sweep written before the peaks were kept)
+    ratio = next((k for k in ("grad_peak_ratio_median", "grad_ratio_median") if summary and k in summary[0]), None)
     if ratio:
-        headers.append("grad L1/out")
+        headers.append("grad L1/out" + (" (peaks)" if ratio == "grad_peak_ratio_median" else " (end)"))
     rows = []
     for s in summary:
         cells = [str(s[k]) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
@@ -241,7 +243,7 @@ def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[
             cells.append("-" if most is None else "0%" if shares[most] == 0 else
                          f"{100 * shares[most]:.0f}% (L{layer[most]})")
         if ratio:
-            cells.append(f"{s['grad_ratio_median']:.1e}" if s["grad_ratio_median"] is not None else "-")
+            cells.append(f"{s[ratio]:.1e}" if s[ratio] is not None else "-")
         rows.append(cells)
     return headers, rows
 

@@ -341,6 +341,10 @@ class SweepFiles:
         # the share of its steps whose gradient train.clip scaled down: a blow-up the clipping hides
         self.clips = any(m.config.train.clip is not None for m in plan.members)
         self.member_cols = cols + ["diverged_epoch", "epochs_done"] + (["clipped_share"] if self.clips else [])
+        # grad_L1 / grad_L<last> of the largest gradient norms each received over the run (what the vanishing
+        # gradient warning reads): at the end, a stalled sigmoid net's gradients are all tiny alike
+        self.peaks = "grad_L2" in self.cols
+        self.member_cols += ["grad_peak_ratio"] if self.peaks else []
         metric_cols = ["member", "epoch", "step", "lr", *self.cols]
         self.rows: list[dict[str, Any] | None] = [None] * len(plan.members)
         self.checkpoints: dict[tuple[int, ...], Checkpoint] = {}  # an interrupted chunk's state, by its members
@@ -384,7 +388,7 @@ class SweepFiles:
         success = ["success_rate", "success_low", "success_high", "median_success_epoch"]
         score = "r2" if "r2" in self.cols else "accuracy"
         dead = [f"{c}_mean" for c in self.cols if c.startswith("dead_L")]
-        ratio = ["grad_ratio_median"] if "grad_L2" in self.cols else []
+        ratio = ["grad_ratio_median", "grad_peak_ratio_median"] if "grad_L2" in self.cols else []
         return [*self.keys, "members", *(success if self.plan.base.success else []), "cost_median", "cost_q1",
                 "cost_q3", f"{score}_median", "diverged", *dead, *ratio]
 
@@ -428,6 +432,9 @@ class SweepFiles:
             for k, row in enumerate(new):  # completed members only: a diverged one stopped stepping early
                 ok = result.clipped_steps is not None and result.steps_done and row["status"] == "completed"
                 row["clipped_share"] = float(result.clipped_steps[k] / result.steps_done) if ok else ""
+        if self.peaks:
+            for k, row in enumerate(new):
+                row["grad_peak_ratio"] = peak_ratio(result.tally, k)
         self.members_log.write([[r.get(c, "") for c in self.member_cols] for r in new])
         for m, r in zip(ms, new):
             self.rows[m.index] = r
@@ -788,6 +795,13 @@ def summarize(plan: SweepPlan, rows: list[dict[str, Any]], keys: list[str]) -> l
     return out
 
 
+def peak_ratio(tally, k: int) -> float | str:
+    """Member k's largest grad_L1 over the run against the largest grad_L<last>; '' when either is unknown or 0."""
+    last = max((int(key[6:]) for key in tally.grad_max), default=1)
+    first, top = (float(tally.grad_max.get(f"grad_L{l}", [np.nan] * (k + 1))[k]) for l in (1, last))
+    return first / top if last > 1 and math.isfinite(first) and math.isfinite(top) and top > 0 else ""
+
+
 def inside_figures(mine: list[dict[str, Any]]) -> dict[str, float | None]:
     """Over a grid point's members, at the end: the mean dead share of each layer (dead_L<l>_mean) and the
     median of grad_L1 / grad_L<last> (grad_ratio_median: below 1e-4, the gradient vanishes on its way to the
@@ -805,6 +819,10 @@ def inside_figures(mine: list[dict[str, Any]]) -> dict[str, float | None]:
         first, top = values("grad_L1"), values(f"grad_L{last}")
         ok = np.isfinite(first) & np.isfinite(top) & (top > 0)
         out["grad_ratio_median"] = float(np.median(first[ok] / top[ok])) if ok.any() else None
+    if "grad_peak_ratio" in mine[0]:
+        peaks = values("grad_peak_ratio")
+        peaks = peaks[np.isfinite(peaks)]
+        out["grad_peak_ratio_median"] = float(np.median(peaks)) if peaks.size else None
     return out
 
 

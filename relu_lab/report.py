@@ -194,9 +194,11 @@ def _table(g: SweepDir) -> list[str]:
     align += ["---:"] * (3 + len(judged))
     # inside the nets at the end: each layer's mean dead share, and how much of the gradient reaches layer 1
     dead = [k for k in g.summary[0] if k.startswith("dead_L") and k.endswith("_mean")]
-    ratio = "grad_ratio_median" in g.summary[0]
-    header += [f"dead L{k[6:-5]}: mean" for k in dead] + (["grad L1 / last: median"] if ratio else [])
-    align += ["---:"] * (len(dead) + ratio)
+    ratios = [k for k in ("grad_peak_ratio_median", "grad_ratio_median") if k in g.summary[0]]
+    names = {"grad_peak_ratio_median": "grad L1 / last, of their peaks: median",
+             "grad_ratio_median": "grad L1 / last, at the end: median"}
+    header += [f"dead L{k[6:-5]}: mean" for k in dead] + [names[k] for k in ratios]
+    align += ["---:"] * (len(dead) + len(ratios))
     best = g.best()
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     for row in g.summary:
@@ -213,8 +215,8 @@ def _table(g: SweepDir) -> list[str]:
         d = cell_float(row.get("diverged"))
         cells.append(f"{_fmt(d, 6)}/{_fmt(n, 6)}" if math.isfinite(d) else "-")
         cells += [_pct(cell_float(row.get(k))) for k in dead]
-        if ratio:
-            r = cell_float(row.get("grad_ratio_median"))
+        for key in ratios:
+            r = cell_float(row.get(key))
             cells.append(f"{r:.1e}" if math.isfinite(r) else "-")
         cells = [_cell(c) for c in cells]
         if row is best:

@@ -298,16 +298,16 @@ def test_params_of_the_wrong_kind_are_refused(train_dir):
 
 @pytest.mark.parametrize("line,words", [
     ("1,garbage,,x\n", "4 values, expected"),
-    ("x" + ",0" * 19 + "\n", "must be whole numbers"),
-    ("9,0.1,0,completed" + ",0" * 16 + "\n", "member 9, but the sweep has members 0..3"),
-    ("0,0.1,0,completed" + ",0" * 16 + "\n", "member 0 is listed twice"),
-    ("3,0.1,0,nonsense" + ",0" * 16 + "\n", "status 'nonsense'"),
+    ("x" + ",0" * 20 + "\n", "must be whole numbers"),
+    ("9,0.1,0,completed" + ",0" * 17 + "\n", "member 9, but the sweep has members 0..3"),
+    ("0,0.1,0,completed" + ",0" * 17 + "\n", "member 0 is listed twice"),
+    ("3,0.1,0,nonsense" + ",0" * 17 + "\n", "status 'nonsense'"),
 ])
 @pytest.mark.parametrize("command", ["sweep", "show"])
 def test_a_garbage_line_in_members_csv_is_one_line_naming_it(sweep_dir, line, words, command):
     members = sweep_dir / "members.csv"
     rows = members.read_text().splitlines(keepends=True)
-    assert len(rows[0].split(",")) == 20, rows[0]  # the lines above are written for this header
+    assert len(rows[0].split(",")) == 21, rows[0]  # the lines above are written for this header
     members.write_text("".join(rows[:4] + [line]))  # members 0..2, then the line in place of member 3's
     args = ["sweep", "--resume", str(sweep_dir), "--no-plots", "-q"] if command == "sweep" else \
         ["show", str(sweep_dir), "--member", "0", "--no-plots", "-q"]

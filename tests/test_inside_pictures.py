@@ -57,6 +57,10 @@ def test_a_compare_draws_a_line_per_activation_with_the_median_of_its_seeds(tmp_
         assert line.first["grad"].shape == (5, 11)  # 5 seeds x 11 weight layers
     ratio = {name: np.median(line.first["grad"][:, 0] / line.first["grad"][:, -1]) for name, line in lines.items()}
     assert ratio["sigmoid"] < 1e-3 < 1e-1 < ratio["relu"]
+    # the table's ratio, of the largest gradient each layer got over the run, says the same (the ratio at the
+    # end would not: a stalled sigmoid net's gradients are all tiny alike)
+    peaks = {row["model.hidden"]: float(row["grad_peak_ratio_median"]) for row in g.summary}
+    assert peaks["sigmoid"] < 1e-3 < 1e-1 < peaks["relu"]
     assert grid_depth(g) == run_dir / "depth.png"
 
 
@@ -105,7 +109,7 @@ def test_a_learning_rate_sweep_of_seed_004s_fit_shows_the_dead_share_rising(tmp_
     g = SweepDir(report.run_dir)
     assert g.summary[1]["dead_L1_mean"] == str(high["dead_L1_mean"])  # summary.csv has it
     headers, rows = _sweep_cells(["train.phases.0.lr"], report.summary)
-    assert headers[-2:] == ["dead L1", "grad L1/out"]
+    assert headers[-2:] == ["dead L1", "grad L1/out (peaks)"]
     assert rows[1][-2] == f"{100 * high['dead_L1_mean']:.0f}%"
     text = write_report(report.run_dir, make_plots=False).read_text()
     assert "dead L1: mean" in text and f"{100 * high['dead_L1_mean']:.0f}%" in text
@@ -119,7 +123,7 @@ def test_a_deep_sweep_table_shows_its_most_dead_layer():
                 "accuracy_median": 0.75, "diverged": 0, **{f"dead_L{l}_mean": l / 10 for l in range(1, 6)},
                 "grad_ratio_median": None}]
     headers, rows = _sweep_cells(["train.lr"], summary)
-    assert headers[-2:] == ["dead, most", "grad L1/out"] and rows[0][-2:] == ["50% (L5)", "-"]
+    assert headers[-2:] == ["dead, most", "grad L1/out (end)"] and rows[0][-2:] == ["50% (L5)", "-"]
 
 
 # --- saturation: activations.png and the epoch axis ---------------------------------------------

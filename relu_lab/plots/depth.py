@@ -1,10 +1,11 @@
 """depth.png: what each layer gets, against its depth, at the first and the last log point.
 
-The gradient norm of every weight matrix (log scale) and the share of dead units of every hidden
-layer: seed 003's vanishing gradient is sigmoid's line rising by orders of magnitude from layer 1 to
-the output while ReLU's stays flat. One line per run (train), grid point (sweep) or activation
-(compare); over an ensemble, the median of its seeds with the inter-quartile band. A member's last
-log point is its own (a diverged member's last finite row; values that are not finite are left out).
+The gradient norm of every weight matrix (log scale), the share of dead units of every hidden layer
+and the share of its outputs saturated (sigmoid's and tanh's way of passing no gradient). Seed 003's
+vanishing gradient is sigmoid's line rising by orders of magnitude from layer 1 to the output while
+ReLU's stays flat. One line per run (train), grid point (sweep) or activation (compare); over an
+ensemble, the median of its seeds with the inter-quartile band. A member's last log point is its own
+(a diverged member's last finite row; values that are not finite are left out).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .style import band_alpha, log_y, palette, plt, save
 PANELS = {
     "grad": ("Gradient norm by weight layer", "‖dC/dW‖ (full training set)", True),
     "dead": ("Dead units by layer", "share of units passing no gradient", False),
+    "saturated": ("Saturated outputs by hidden layer", "share with |f'(z)| < 1 % of its peak", False),
 }
 
 
@@ -110,35 +112,41 @@ def draw_depth(lines: list[Profile], title: str, path: Path) -> Path:
         name, ylabel, log = PANELS[kind]
         floor = _floor(lines, kind) if log else None
         drawn, floored = [], False
+        ticks: set[int] = set()
         for i, p in enumerate(lines):
             if kind not in p.layers:
                 continue
             x = np.array(p.layers[kind], dtype=float)
-            for values, style in ((p.first[kind], "--"), (p.last[kind], "-")):
+            ticks |= set(p.layers[kind])
+            width = 1.4 + 2.2 * (len(lines) - 1 - i) / max(len(lines) - 1, 1)  # the first drawn widest: equal
+            for values, style, fill in ((p.first[kind], "--", "none"), (p.last[kind], "-", colours[i])):  # lines show
                 q = _quartiles(values)
                 if log:  # a log axis cannot show 0: zeros go to the floor, a median of 0 is marked there
                     zero = q[1] == 0
                     q = np.where(q == 0, floor, q)
                     ax.plot(x[zero], q[1][zero], "v", color=colours[i], ms=8, mfc="none")
                     floored |= bool(zero.any())
-                drawn.append(q)
-                ax.plot(x, q[1], style, marker="o", ms=4, color=colours[i], lw=1.7)
+                drawn.append(q[1])
+                ax.plot(x, q[1], style, marker="o", ms=3 + width, mfc=fill, color=colours[i], lw=width)
                 if ensemble:
                     ax.fill_between(x, q[0], q[2], color=colours[i], alpha=alpha, lw=0)
         ax.set_xlabel("weight layer (1 = from the inputs)" if kind == "grad" else "layer (1 = first hidden)")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xticks(sorted(ticks))
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        values = np.concatenate([q.ravel() for q in drawn]) if drawn else np.zeros(0)
-        if log and np.any(values > 0):
-            log_y(ax, values)
+        medians = np.concatenate(drawn) if drawn else np.zeros(0)
+        if log and np.any(medians > 0):  # the axis spans the medians: a wide band does not squash every line
+            log_y(ax, medians)
+            shown = medians[np.isfinite(medians) & (medians > 0)]
+            ax.set_ylim(shown.min() / 5, shown.max() * 5)
         if not log:
             ax.set_ylim(-0.02, 1.02)
         ax.set_title(name, fontsize=10)
         zeros |= floored
     first, last = min(p.epochs[0] for p in lines), max(p.epochs[1] for p in lines)
-    handles = [Line2D([], [], color="0.3", ls="--", lw=1.7, label=f"first log point (epoch {first:g})"),
-               Line2D([], [], color="0.3", ls="-", lw=1.7, label=f"last (epoch {last:g})")]
+    handles = [Line2D([], [], color="0.3", ls="--", marker="o", mfc="none", lw=1.7,
+                      label=f"first log point (epoch {first:g})"),
+               Line2D([], [], color="0.3", ls="-", marker="o", lw=1.7, label=f"last (epoch {last:g})")]
     if zeros:
         handles.append(Line2D([], [], color="0.3", ls="none", marker="v", mfc="none", label="0 (at the axis floor)"))
     handles += [Line2D([], [], color=colours[i], lw=4, label=p.label) for i, p in enumerate(lines) if p.label]
