@@ -32,6 +32,8 @@ def drawn_activations(specs: list[str]) -> list[Drawn]:
     from ..activations import custom_activation, get_activation, importable_from, is_custom
 
     out: list[Drawn] = []
+    # "mish,relu" names two registered activations (a comma joins a user's f and df only after a ':')
+    specs = [part for spec in specs for part in (spec.split(",") if not is_custom(spec) else [spec])]
     for spec in specs or list(ACTIVATIONS):
         if spec in ACTIVATIONS:
             act = ACTIVATIONS[spec]
@@ -80,6 +82,8 @@ def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{path}: is a directory; give a file name such as {path / 'activations.png'}")
+    if path.suffix.lower() != ".png":
+        raise UserError(f"{path}: the picture is a PNG; give a file name ending in .png")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:

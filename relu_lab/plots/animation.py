@@ -53,8 +53,14 @@ def change_spaced(states: list[dict[str, np.ndarray]], most: int = MAX_FRAMES) -
     walked = np.concatenate([[0.0], np.cumsum(step)])
     if walked[-1] <= 0:
         return frame_indices(n, most)
-    picks = np.searchsorted(walked, np.linspace(0.0, walked[-1], most), side="left").clip(0, n - 1)
-    return sorted({0, n - 1, *picks.tolist()})
+    picks = set(np.searchsorted(walked, np.linspace(0.0, walked[-1], most), side="left").clip(0, n - 1).tolist())
+    picks |= {0, n - 1}
+    for i in frame_indices(n, n):  # where two steps of change fell on one snapshot: fill up with the others,
+        if len(picks) >= most:      # evenly, so that the animation has the frames asked for
+            break
+        if i not in picks and i % max(1, n // most) == 0:
+            picks.add(i)
+    return sorted(picks)
 
 
 def frames_in(epochs: list[int], start: int | None, stop: int | None) -> list[int]:
@@ -64,10 +70,12 @@ def frames_in(epochs: list[int], start: int | None, stop: int | None) -> list[in
     if lo > hi:
         raise UserError(f"--from {start} is after --to {stop}")
     inside = [i for i, e in enumerate(epochs) if lo <= e <= hi]
-    if not inside:
+    if len(inside) < 2:
         asked = f"{start if start is not None else 'the start'}..{stop if stop is not None else 'the end'}"
-        raise UserError(f"--from/--to: no weights were kept in epochs {asked} (kept: {epochs[0]}..{epochs[-1]}, "
-                        f"{len(epochs)} epochs)")
+        step = f", every {epochs[1] - epochs[0]}" if len(epochs) > 2 and len(set(np.diff(epochs[:-1]))) == 1 else ""
+        raise UserError(f"--from/--to: {'no weights were' if not inside else 'only one set of weights was'} kept in "
+                        f"epochs {asked}, and an animation needs two (kept: {epochs[0]}..{epochs[-1]}, "
+                        f"{len(epochs)} epochs{step})")
     return inside
 
 
