@@ -42,16 +42,17 @@ def plot_layer_outputs(run_dir: Path, name: str, cols: dict[str, np.ndarray], cf
     x = epoch[drawn]
     fig, (ax_m, ax_s) = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained", sharex=True)
     colours, alpha = palette(len(layers)), band_alpha(len(layers))
-    for colour, l in zip(colours, layers):
+    for i, (colour, l) in enumerate(zip(colours, layers)):
         mean, std = cols[f"act_mean_L{l}"][drawn], cols[f"act_std_L{l}"][drawn]
         ax_m.plot(x, mean, color=colour, lw=1.6, label=layer_label(cfg, l))
         ax_m.fill_between(x, mean - std, mean + std, color=colour, alpha=alpha, lw=0)
-        ax_s.plot(x, cols[f"saturated_L{l}"][drawn], color=colour, lw=1.6)
+        width = 1.2 + 2.8 * (len(layers) - 1 - i) / max(len(layers) - 1, 1)  # equal shares stay visible
+        ax_s.plot(x, cols[f"saturated_L{l}"][drawn], color=colour, lw=width)
     ax_m.set_ylabel("output of the layer: mean ± 1 std")
     ax_m.set_title("Hidden layers' outputs over the training set", fontsize=10)
     ax_s.set_ylim(-0.02, 1.02)
     ax_s.set_ylabel("share of outputs saturated")
-    ax_s.set_title("Saturated outputs: |f'(z)| below 1 % of its peak", fontsize=10)
+    ax_s.set_title("Saturated outputs: |f'(z)| below 1 % of its peak (ReLU: the outputs at 0)", fontsize=10)
     for ax in (ax_m, ax_s):
         ax.grid(alpha=0.3)
         epoch_axis(ax, epoch, [cols[k] for k in keys])
