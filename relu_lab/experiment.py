@@ -239,9 +239,6 @@ def compiled_unsupported(cfg: Config) -> str | None:
     for name in _used_activations(cfg):
         if cfg.model.builtin(name) is None:
             return f"activation '{name}' is your own Python function, which only NumPy can run"
-    rules = sorted({p.optimizer.name for p in cfg.phases()} - {"sgd"})
-    if rules:
-        return f"optimizer {', '.join(rules)} is not compiled yet (the compiled engine runs plain SGD)"
     return None
 
 

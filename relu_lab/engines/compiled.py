@@ -30,7 +30,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .. import activations, engines, losses
+from .. import activations, engines, losses, optimizers
 from . import scalar
 
 # --- the kernel -------------------------------------------------------------------
@@ -40,7 +40,7 @@ from . import scalar
 
 
 def cache_dir() -> Path:
-    sources = b"".join(Path(m.__file__).read_bytes() for m in (activations, losses, scalar))
+    sources = b"".join(Path(m.__file__).read_bytes() for m in (activations, losses, optimizers, scalar))
     digest = hashlib.sha256(sources).hexdigest()
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(os.environ.get("NUMBA_CACHE_DIR") or Path(root) / "relu-lab" / f"kernels-{digest[:16]}")
@@ -52,7 +52,8 @@ numba.config.CACHE_DIR = str(cache_dir())  # read when a cached function is defi
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
-                 loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, l1, wmask, dead_at, clipped):
+                 loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, l1, wmask, dead_at, clipped,
+                 rule, rargs, S1, S2, steps):
     """E epochs of SGD for a block of members in lockstep: F is (P, kb), parameter-major.
 
     Every operation runs over the members innermost, each member on its own lane of the same
@@ -171,9 +172,14 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                 for q in range(P):
                     for k in range(kb):
                         g[q, k] += l1 * wmask[q] * np.sign(F[q, k])
-            for q in range(P):
+            if rule == 0:  # SGD, in place
+                for q in range(P):
+                    for k in range(kb):
+                        F[q, k] -= g[q, k] * rate[k]
+            else:  # the rule's step (optimizers.py), its state S1, S2 per parameter and member
                 for k in range(kb):
-                    F[q, k] -= g[q, k] * rate[k]
+                    steps[k] += 1
+                scalar.rule_update(rule, F, g, S1, S2, rate, steps, rargs, P, kb)
         for k in range(kb):
             lr[k] *= decay[k]
             if alive[k]:
@@ -263,7 +269,8 @@ def _lane_buffers(L, width, lanes, O):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
-                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, l1, wmask, dead_at, clipped):
+                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, l1, wmask, dead_at, clipped,
+                 rule, rargs, S1, S2, steps):
     """block_epochs for the members one after another, with the samples of a batch as the lanes:
     F is (kb, P), member-major. Each layer's products over a batch are BLAS calls, so a long batch
     runs at matrix-product speed. The sums run in another order than block_epochs's (the two agree
@@ -275,6 +282,7 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
     O = sizes[L]
     rowwise = out_code >= scalar.N_ELEMENTWISE
     g = np.empty(P)
+    rate1 = np.empty(1)
     zb, ab, db, gab, gw, gbias, ones, y, dfz, slope, gl = _lane_buffers(L, width, min(B, n), O)
     for m in range(kb):
         f = F[m]
@@ -316,8 +324,14 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
                 if l1 != 0.0:
                     for q in range(P):
                         g[q] += l1 * wmask[q] * np.sign(f[q])
-                for q in range(P):
-                    f[q] -= g[q] * rate
+                if rule == 0:  # SGD, in place
+                    for q in range(P):
+                        f[q] -= g[q] * rate
+                else:  # the rule's step, on the member's parameters as a column of one lane
+                    steps[m] += 1
+                    rate1[0] = rate
+                    scalar.rule_update(rule, F[m].reshape((P, 1)), g.reshape((P, 1)), S1[m].reshape((P, 1)),
+                                       S2[m].reshape((P, 1)), rate1, steps[m : m + 1], rargs, P, 1)
             lr[m] *= decay[m]
             if alive[m]:
                 last = w_off[L - 1]
@@ -564,20 +578,31 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
         orders = np.empty((0, K, len(X)), dtype=np.int64)
     dead_at = np.zeros(K, dtype=np.int64)
     fixed = (*_net_arrays(net, plan.loss), plan.reduction == "mean", min(plan.batch, len(X)), epochs)
-    if plan.rule.name != "sgd":  # experiment.compiled_unsupported keeps such a config off this engine
-        raise ValueError(f"the compiled engine runs plain SGD only, not {plan.rule.name}")
     update = (plan.clip or 0.0, float(plan.weight_decay), float(plan.l1), net.weight_mask)
+    rule = scalar.RULE_CODES[plan.rule.name]
+    rargs = np.zeros(scalar.MAX_RULE_ARGS)
+    for i, name in enumerate(scalar.rule_arguments(plan.rule)):
+        rargs[i] = plan.rule_args.get(name, plan.rule.params[name])
+    slots = net.optimizer_state() if rule else None  # (SLOTS, K, P); SGD keeps none
+    none = np.empty((0, 0))
 
     clipped = plan.clipped if plan.clipped is not None else np.zeros(K, dtype=np.int64)
     by_samples = samples_as_lanes(min(plan.batch, len(X)))
     kernel = member_epochs if by_samples else block_epochs
 
+    def lay(a: np.ndarray) -> np.ndarray:  # (members, P) for member_epochs; (P, members) for block_epochs
+        return np.ascontiguousarray(a if by_samples else a.T)
+
     def run(k0: int, k1: int) -> None:
-        # (members, P) for member_epochs; (P, members), the members innermost, for block_epochs
-        F = np.ascontiguousarray(net.flat[k0:k1] if by_samples else net.flat[k0:k1].T)
+        F = lay(net.flat[k0:k1])
+        S = [lay(slots[j, k0:k1]) if rule else none for j in range(2)]
         kernel(F, X, Y, np.ascontiguousarray(orders[:, k0:k1], dtype=np.int64), *fixed,
-               lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1], clipped[k0:k1])
+               lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1], clipped[k0:k1],
+               rule, rargs, S[0], S[1], net.steps[k0:k1])
         net.flat[k0:k1] = F if by_samples else F.T
+        if rule:
+            for j in range(2):
+                slots[j, k0:k1] = S[j] if by_samples else S[j].T
 
     _announce_compile(kernel)
     _side_by_side(K, member_block(K) if by_samples else block_size(K, P), run)

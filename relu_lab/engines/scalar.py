@@ -24,9 +24,10 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload, register_jitable
 
-from .. import activations, losses
+from .. import activations, losses, optimizers
 from ..activations import ACTIVATIONS
 from ..losses import LOSSES
+from ..optimizers import OPTIMIZERS
 
 # --- the registry's helpers, for floats --------------------------------------
 
@@ -117,7 +118,7 @@ def _module_functions(module: pytypes.ModuleType) -> list:
 
 
 _HELPERS = {activations.where, activations.rowmax, activations.rowsum, activations.tanh}
-for _f in _module_functions(activations) + _module_functions(losses):
+for _f in _module_functions(activations) + _module_functions(losses) + _module_functions(optimizers):
     if _f not in _HELPERS:
         register_jitable(_f)  # the plain function stays as it is; compiled code may now call it
 
@@ -197,3 +198,22 @@ loss_delta = _dispatch("loss_delta", "z, a, y, dfz, d, n, kb, rowwise", [
 
 CODES = {a.name: i for i, a in enumerate(ELEMENTWISE)} | {a.name: N_ELEMENTWISE + i for i, a in enumerate(ROWWISE)}
 LOSS_CODES = {loss.name: i for i, loss in enumerate(LOSS_LIST)}
+
+# --- the update rules (optimizers.py), by code: rule_update(code, F, g, S1, S2, rate, t, args, n, kb) steps
+# every parameter q < n of every member k < kb: F, g, S1, S2 are (n, kb), rate and t (kb,), args the rule's
+# arguments in its signature's order after (p, g, s1, s2, lr, t).
+RULES = list(OPTIMIZERS.values())
+RULE_CODES = {rule.name: i for i, rule in enumerate(RULES)}
+
+
+def rule_arguments(rule) -> tuple[str, ...]:
+    return tuple(inspect.signature(rule.step).parameters)[6:]
+
+
+MAX_RULE_ARGS = max([1] + [len(rule_arguments(r)) for r in RULES])
+_rule_names = {f"U{i}": rule.step for i, rule in enumerate(RULES)}
+rule_update = _dispatch("rule_update", "F, g, S1, S2, rate, t, a, n, kb", [
+    "for q in range(n):\n    for k in range(kb):\n        "
+    f"F[q, k], S1[q, k], S2[q, k] = U{i}(F[q, k], g[q, k], S1[q, k], S2[q, k], rate[k], t[k]"
+    + "".join(f", a[{j}]" for j in range(len(rule_arguments(rule)))) + ")"
+    for i, rule in enumerate(RULES)], _rule_names)
