@@ -37,8 +37,8 @@ def update(net, grad: np.ndarray, lr2: np.ndarray, plan: Plan) -> None:
     if plan.clip is not None:
         norm = np.sqrt(np.einsum("kp,kp->k", grad, grad))
         scale = np.minimum(1.0, plan.clip / (norm + 1e-12))
-        if plan.clipped is not None:
-            plan.clipped += scale < 1.0
+        if plan.clipped is not None:  # counted in place (the Plan itself is frozen)
+            np.add(plan.clipped, scale < 1.0, out=plan.clipped)
         grad *= scale[:, None]
     if plan.weight_decay:
         grad += plan.weight_decay * net.weight_mask * net.flat
