@@ -72,7 +72,7 @@ def same_columns(path: Path, columns: list[str], what: str) -> None:
     if not path.is_file():
         return
     have = read_header(path)
-    if have != columns:
+    if have and have != columns:  # an empty file is a damaged log, which the resume's own checks name
         new = [c for c in columns if c not in have]
         gone = [c for c in have if c not in columns]
         diff = "; ".join(part for part in (f"new: {', '.join(new[:6])}{' ...' if len(new) > 6 else ''}" if new else "",
