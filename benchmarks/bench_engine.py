@@ -18,7 +18,8 @@ numba's start-up; each line says which it took, and a line forcing the compiled 
 was NumPy). Every pair runs in turns (A B A B ...) and the ratio is taken pair by pair, so a drift of
 the machine's speed cancels; the median ratio is printed with its range. The whole-process figures
 include start-up (Python, imports, numba loading its cached kernels; JAX and PyTorch their own).
-Then W2, W3 and W4 with 256 members on one thread against all (whole processes), the peak memory of
+Then W1 and W2 with Adam against plain SGD (the cost of an update rule's state),
+W2, W3 and W4 with 256 members on one thread against all (whole processes), the peak memory of
 1024-member W1 and W4 sweeps, and, in this process, the member-steps/s of the compiled engine's steps
 at 16 to 4096 members.
 
@@ -149,6 +150,10 @@ def whole_processes(args, out: str) -> None:
                 continue
             cmd_b = [python, peers, workload, peer, str(members), str(steps)]
             line(f"{name}: default ({chosen}) vs {peer}", *pair(default, cmd_b, args.runs), target=target)
+    print("\nUpdate rules: the same sweep with Adam against plain SGD (default engine):")
+    for name, cmd in (("W1", w1), ("W2", w2)):
+        adam = [*cmd, "--set", "train.optimizer=adam"]
+        line(f"{name}: time with adam / time with sgd", *pair(cmd, adam, args.runs), target="<= 1.5x")
     one = dict(os.environ, NUMBA_NUM_THREADS="1")
     seeds64 = ["--seeds", "64"]  # 256 members
     for name, cmd in (("W2", w2), ("W3", [*w3, *seeds64]), ("W4", [*w4, *seeds64])):
