@@ -54,7 +54,7 @@ numba.config.CACHE_DIR = str(cache_dir())  # read when a cached function is defi
 def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_code, out_params,
                  loss_code, needs_df, mean, B, E, lr, decay, alive, clip, wd, l1, wmask, dead_at, clipped,
                  rule, rargs, S1, S2, steps):
-    """E epochs of SGD for a block of members in lockstep: F is (P, kb), parameter-major.
+    """E epochs of training (SGD, or the phase's update rule) for a block of members in lockstep: F is (P, kb).
 
     Every operation runs over the members innermost, each member on its own lane of the same
     IEEE operations (no fast-math, no reductions across members), so a member's result does not
@@ -62,7 +62,9 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
     data's own order). A frozen member (alive False) trains with rate 0, as in the NumPy engine.
     A member whose last weight matrix stops being finite after an epoch is frozen and dead_at
     gets that epoch (1-based within this call). clip <= 0: no clipping; clipped[k] counts the steps
-    whose gradient the clip scaled down.
+    whose gradient the clip scaled down. The update is `rule`'s (a code of scalar.RULE_CODES, with its
+    arguments rargs): SGD in place, any other through scalar.rule_update with its state S1, S2 laid out
+    like F and its step count steps[k].
     """
     P, kb = F.shape
     L = sizes.size - 1
@@ -172,7 +174,7 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
                 for q in range(P):
                     for k in range(kb):
                         g[q, k] += l1 * wmask[q] * np.sign(F[q, k])
-            if rule == 0:  # SGD, in place
+            if rule == scalar.SGD:  # in place
                 for q in range(P):
                     for k in range(kb):
                         F[q, k] -= g[q, k] * rate[k]
@@ -324,7 +326,7 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
                 if l1 != 0.0:
                     for q in range(P):
                         g[q] += l1 * wmask[q] * np.sign(f[q])
-                if rule == 0:  # SGD, in place
+                if rule == scalar.SGD:  # in place
                     for q in range(P):
                         f[q] -= g[q] * rate
                 else:  # the rule's step, on the member's parameters as a column of one lane
@@ -569,7 +571,7 @@ def _data(X, Y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """`epochs` epochs of SGD, the members in blocks trained side by side by `threads()` threads
+    """`epochs` epochs of training, the members in blocks trained side by side by `threads()` threads
     (the kernel releases the GIL); the contract is numpy_engine.steps's."""
     K, P = net.flat.shape
     X, Y = _data(X, Y)
@@ -583,7 +585,7 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
     rargs = np.zeros(scalar.MAX_RULE_ARGS)
     for i, name in enumerate(scalar.rule_arguments(plan.rule)):
         rargs[i] = plan.rule_args.get(name, plan.rule.params[name])
-    slots = net.optimizer_state() if rule else None  # (SLOTS, K, P); SGD keeps none
+    slots = net.optimizer_state() if rule != scalar.SGD else None  # (SLOTS, K, P); SGD keeps none
     none = np.empty((0, 0))
 
     clipped = plan.clipped if plan.clipped is not None else np.zeros(K, dtype=np.int64)
@@ -595,12 +597,12 @@ def steps(net, X, Y, plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarra
 
     def run(k0: int, k1: int) -> None:
         F = lay(net.flat[k0:k1])
-        S = [lay(slots[j, k0:k1]) if rule else none for j in range(2)]
+        S = [lay(slots[j, k0:k1]) if slots is not None else none for j in range(2)]  # the kernels carry 2 slots (SLOTS)
         kernel(F, X, Y, np.ascontiguousarray(orders[:, k0:k1], dtype=np.int64), *fixed,
                lr[k0:k1], decay[k0:k1], alive[k0:k1], *update, dead_at[k0:k1], clipped[k0:k1],
                rule, rargs, S[0], S[1], net.steps[k0:k1])
         net.flat[k0:k1] = F if by_samples else F.T
-        if rule:
+        if slots is not None:
             for j in range(2):
                 slots[j, k0:k1] = S[j] if by_samples else S[j].T
 

@@ -8,7 +8,8 @@ from . import Pass, Plan
 
 
 def steps(net, X, Y, plan: Plan, orders, epochs: int, lr: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """`epochs` epochs of SGD; `orders` (epochs, K, n) is each member's sample order, None for the data's own."""
+    """`epochs` epochs of training by the phase's rule (plan.rule); `orders` (epochs, K, n) is each member's sample
+    order, None for the data's own."""
     K, n = net.K, len(X)
     B = min(plan.batch, n)
     dead_at = np.zeros(K, dtype=np.int64)

@@ -204,6 +204,9 @@ LOSS_CODES = {loss.name: i for i, loss in enumerate(LOSS_LIST)}
 # arguments in its signature's order after (p, g, s1, s2, lr, t).
 RULES = list(OPTIMIZERS.values())
 RULE_CODES = {rule.name: i for i, rule in enumerate(RULES)}
+SGD = RULE_CODES["sgd"]  # the kernels update in place for it, with no state
+if optimizers.SLOTS != 2:
+    raise ImportError(f"the kernels carry 2 state slots, and a registered rule keeps {optimizers.SLOTS}")
 
 
 def rule_arguments(rule) -> tuple[str, ...]:
