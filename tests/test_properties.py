@@ -239,7 +239,7 @@ SPECIAL = [None, True, False, "", " ", "null", "~", 0, -1, -(10**30), 10**9, 2**
            "../../etc/passwd", "relu;rm -rf /", "é" * 3, "rel\nu", "relu\n", "\x1b[31mrelu", "a\rb"]
 
 scalars = st.one_of(
-    st.sampled_from(SPECIAL),
+    st.sampled_from(SPECIAL).map(copy.deepcopy),  # a fresh [] or {} each time: a mutation must not change SPECIAL
     st.booleans(),
     st.integers(-5, 12),
     st.integers(-(10**40), 10**40),
