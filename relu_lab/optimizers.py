@@ -1,11 +1,13 @@
 """Update rules: one registry of optimizers, each a step written once.
 
-A rule's `step(p, g, s1, s2, lr, t, **params) -> (p, s1, s2)` works elementwise on arrays of any
+A rule's `step(p, g, s1, s2, lr, c1, c2, **params) -> (p, s1, s2)` works elementwise on arrays of any
 shape (the NumPy engine calls it on every member's parameters at once): p the parameters, g their
 gradient (already clipped, with the L2 and L1 penalties added), s1 and s2 the rule's per-parameter
 state (velocity, or first and second moments; a rule that keeps less leaves the others as they are),
-lr the learning rate, t the step count (1 at the first step). They are PyTorch's documented algorithms
-with its default arguments, so that a run can be checked against torch.optim step for step:
+lr the learning rate. c1 and c2 are what the rule's `per_step(t, **params)` makes of the step count t
+(1 at the first step), once per member and step rather than once per parameter: Adam's bias
+corrections. They are PyTorch's documented algorithms with its default arguments, so that a run can be
+checked against torch.optim step for step:
 
     sgd        p -= lr g
     momentum   v = mu v + g;  p -= lr v                        (torch.optim.SGD, momentum, dampening 0)
@@ -32,36 +34,48 @@ class Optimizer:
     state: tuple[str, ...]  # names of the per-parameter state it keeps, in s1, s2 order
     formula: str
     params: dict[str, float] = field(default_factory=dict)
+    per_step: Callable = None  # (t, **params) -> (c1, c2); None: no_factors
+
+    def factors(self):
+        return self.per_step or no_factors
 
 
-def sgd(p, g, s1, s2, lr, t):
+def no_factors(t, *args, **params):
+    """c1, c2 of a rule that does not use the step count."""
+    return 1.0, 1.0
+
+
+def sgd(p, g, s1, s2, lr, c1, c2):
     return p - lr * g, s1, s2
 
 
-def momentum(p, g, v, s2, lr, t, momentum=0.9):
+def momentum(p, g, v, s2, lr, c1, c2, momentum=0.9):
     v = momentum * v + g
     return p - lr * v, v, s2
 
 
-def nesterov(p, g, v, s2, lr, t, momentum=0.9):
+def nesterov(p, g, v, s2, lr, c1, c2, momentum=0.9):
     v = momentum * v + g
     return p - lr * (g + momentum * v), v, s2
 
 
-def adam(p, g, m, v, lr, t, beta1=0.9, beta2=0.999, eps=1e-8):
+def adam(p, g, m, v, lr, c1, c2, beta1=0.9, beta2=0.999, eps=1e-8):
+    # c1, c2: the bias corrections 1 - beta1^t, 1 - beta2^t (adam_corrections)
     m = beta1 * m + (1.0 - beta1) * g
     v = beta2 * v + (1.0 - beta2) * g * g
-    m_hat = m / (1.0 - beta1**t)
-    v_hat = v / (1.0 - beta2**t)
-    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+    return p - lr * (m / c1) / (np.sqrt(v / c2) + eps), m, v
 
 
-def rmsprop(p, g, v, s2, lr, t, alpha=0.99, eps=1e-8):
+def adam_corrections(t, beta1=0.9, beta2=0.999, eps=1e-8):
+    return 1.0 - beta1**t, 1.0 - beta2**t
+
+
+def rmsprop(p, g, v, s2, lr, c1, c2, alpha=0.99, eps=1e-8):
     v = alpha * v + (1.0 - alpha) * g * g
     return p - lr * g / (np.sqrt(v) + eps), v, s2
 
 
-def adagrad(p, g, s, s2, lr, t, eps=1e-10):
+def adagrad(p, g, s, s2, lr, c1, c2, eps=1e-10):
     s = s + g * g
     return p - lr * g / (np.sqrt(s) + eps), s, s2
 
@@ -74,7 +88,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
         Optimizer("nesterov", nesterov, ("velocity",), "v = momentum v + g; p -= lr (g + momentum v)",
                   {"momentum": 0.9}),
         Optimizer("adam", adam, ("m", "v"), "bias-corrected moments; p -= lr m^ / (sqrt(v^) + eps)",
-                  {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+                  {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, adam_corrections),
         Optimizer("rmsprop", rmsprop, ("square_avg",), "v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)",
                   {"alpha": 0.99, "eps": 1e-8}),
         Optimizer("adagrad", adagrad, ("sum",), "s += g^2; p -= lr g / (sqrt(s) + eps)", {"eps": 1e-10}),

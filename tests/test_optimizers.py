@@ -75,7 +75,8 @@ def test_a_rule_steps_as_worked_out_by_hand(name, args):
     given = dict(rule.params) if args == "defaults" else {k: v * 0.5 for k, v in rule.params.items()}
     p, s1, s2, got = np.array([P0]), np.zeros(1), np.zeros(1), []
     for t, g in enumerate(GRADS, 1):
-        p, s1, s2 = rule.step(p, np.array([g]), s1, s2, LR, t, **given)
+        c1, c2 = rule.factors()(t, **given)  # once per step, as both engines do
+        p, s1, s2 = rule.step(p, np.array([g]), s1, s2, LR, c1, c2, **given)
         got.append(float(p[0]))
     np.testing.assert_allclose(got, by_hand(name, given), rtol=1e-14)
 
@@ -102,7 +103,7 @@ def test_the_in_place_sgd_step_is_the_registrys_sgd_bit_for_bit():
     X, Y = np.array([[0.5, -1.0], [1.5, 0.25]]), np.array([[1.0], [0.0]])
     zs, as_ = b.forward(X)
     g = b.backward(zs, as_, Y, LOSSES["mse"], "mean").copy()
-    expected = OPTIMIZERS["sgd"].step(b.flat, g, None, None, np.full((2, 1), LR), 1)[0]
+    expected = OPTIMIZERS["sgd"].step(b.flat, g, None, None, np.full((2, 1), LR), 1.0, 1.0)[0]
     np.testing.assert_array_equal(a.flat, expected)
 
 

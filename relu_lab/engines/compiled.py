@@ -81,6 +81,7 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
     dfz = np.zeros((O, kb))
     rate = np.empty(kb)
     sq = np.empty(kb)
+    c1, c2 = np.empty(kb), np.empty(kb)  # the update rule's per-step factors of each member
     for e in range(E):
         for k in range(kb):
             rate[k] = lr[k] if alive[k] else 0.0
@@ -181,7 +182,7 @@ def block_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_co
             else:  # the rule's step (optimizers.py), its state S1, S2 per parameter and member
                 for k in range(kb):
                     steps[k] += 1
-                scalar.rule_update(rule, F, g, S1, S2, rate, steps, rargs, P, kb)
+                scalar.rule_update(rule, F, g, S1, S2, rate, steps, rargs, P, kb, c1, c2)
         for k in range(kb):
             lr[k] *= decay[k]
             if alive[k]:
@@ -284,7 +285,7 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
     O = sizes[L]
     rowwise = out_code >= scalar.N_ELEMENTWISE
     g = np.empty(P)
-    rate1 = np.empty(1)
+    rate1, c1, c2 = np.empty(1), np.empty(1), np.empty(1)  # the rule's rate and per-step factors, one lane
     zb, ab, db, gab, gw, gbias, ones, y, dfz, slope, gl = _lane_buffers(L, width, min(B, n), O)
     for m in range(kb):
         f = F[m]
@@ -333,7 +334,7 @@ def member_epochs(F, X, Y, idx, sizes, w_off, b_off, l_off, codes, params, out_c
                     steps[m] += 1
                     rate1[0] = rate
                     scalar.rule_update(rule, F[m].reshape((P, 1)), g.reshape((P, 1)), S1[m].reshape((P, 1)),
-                                       S2[m].reshape((P, 1)), rate1, steps[m : m + 1], rargs, P, 1)
+                                       S2[m].reshape((P, 1)), rate1, steps[m : m + 1], rargs, P, 1, c1, c2)
             lr[m] *= decay[m]
             if alive[m]:
                 last = w_off[L - 1]

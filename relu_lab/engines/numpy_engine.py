@@ -51,7 +51,8 @@ def update(net, grad: np.ndarray, lr2: np.ndarray, plan: Plan) -> None:
         return
     slots = net.optimizer_state()
     net.steps += 1
-    net.flat[...], slots[0], slots[1] = plan.rule.step(net.flat, grad, slots[0], slots[1], lr2, net.steps[:, None],
+    c1, c2 = plan.rule.factors()(net.steps[:, None], **plan.rule_args)  # once per member, not per parameter
+    net.flat[...], slots[0], slots[1] = plan.rule.step(net.flat, grad, slots[0], slots[1], lr2, c1, c2,
                                                        **plan.rule_args)
 
 

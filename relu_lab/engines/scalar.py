@@ -199,9 +199,10 @@ loss_delta = _dispatch("loss_delta", "z, a, y, dfz, d, n, kb, rowwise", [
 CODES = {a.name: i for i, a in enumerate(ELEMENTWISE)} | {a.name: N_ELEMENTWISE + i for i, a in enumerate(ROWWISE)}
 LOSS_CODES = {loss.name: i for i, loss in enumerate(LOSS_LIST)}
 
-# --- the update rules (optimizers.py), by code: rule_update(code, F, g, S1, S2, rate, t, args, n, kb) steps
-# every parameter q < n of every member k < kb: F, g, S1, S2 are (n, kb), rate and t (kb,), args the rule's
-# arguments in its signature's order after (p, g, s1, s2, lr, t).
+# --- the update rules (optimizers.py), by code: rule_update(code, F, g, S1, S2, rate, t, args, n, kb, c1, c2)
+# steps every parameter q < n of every member k < kb: F, g, S1, S2 are (n, kb), rate and t (kb,), args the
+# rule's arguments in its signature's order after (p, g, s1, s2, lr, c1, c2); its per_step factors of t are
+# worked out once per member into c1, c2 (kb,) first.
 RULES = list(OPTIMIZERS.values())
 RULE_CODES = {rule.name: i for i, rule in enumerate(RULES)}
 SGD = RULE_CODES["sgd"]  # the kernels update in place for it, with no state
@@ -210,13 +211,23 @@ if optimizers.SLOTS != 2:
 
 
 def rule_arguments(rule) -> tuple[str, ...]:
-    return tuple(inspect.signature(rule.step).parameters)[6:]
+    return tuple(inspect.signature(rule.step).parameters)[7:]
 
 
 MAX_RULE_ARGS = max([1] + [len(rule_arguments(r)) for r in RULES])
-_rule_names = {f"U{i}": rule.step for i, rule in enumerate(RULES)}
-rule_update = _dispatch("rule_update", "F, g, S1, S2, rate, t, a, n, kb", [
+_rule_names = {f"U{i}": r.step for i, r in enumerate(RULES)} | {f"C{i}": r.per_step for i, r in enumerate(RULES)
+                                                               if r.per_step}
+
+
+def _factors(i: int, rule) -> str:
+    """Source setting c1[k], c2[k]: the rule's per_step of t[k], or 1 for a rule without one."""
+    args = "".join(f", a[{j}]" for j in range(len(rule_arguments(rule))))
+    return f"c1[k], c2[k] = C{i}(t[k]{args})" if rule.per_step else "c1[k], c2[k] = 1.0, 1.0"
+
+
+rule_update = _dispatch("rule_update", "F, g, S1, S2, rate, t, a, n, kb, c1, c2", [
+    f"for k in range(kb):\n    {_factors(i, rule)}\n"
     "for q in range(n):\n    for k in range(kb):\n        "
-    f"F[q, k], S1[q, k], S2[q, k] = U{i}(F[q, k], g[q, k], S1[q, k], S2[q, k], rate[k], t[k]"
+    f"F[q, k], S1[q, k], S2[q, k] = U{i}(F[q, k], g[q, k], S1[q, k], S2[q, k], rate[k], c1[k], c2[k]"
     + "".join(f", a[{j}]" for j in range(len(rule_arguments(rule)))) + ")"
     for i, rule in enumerate(RULES)], _rule_names)
