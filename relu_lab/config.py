@@ -12,7 +12,7 @@ import json
 import re
 import types
 import typing
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
@@ -219,9 +219,13 @@ class ModelConfig(Strict):
         return {**(act.params if act else {}), **self.activation_params.get(name, {})}
 
 
-class LossConfig(Strict):
-    name: str | None = Field(None, description="loss: " + ", ".join(LOSSES) + " (default: fits the task)")
-    reduction: Literal["mean", "sum"] = Field("mean", description="cost over samples: mean or sum")
+class NamedEntry(Strict):
+    """A registry's entry as a config names it: a name (`loss: bce`) or a mapping with its settings."""
+
+    REGISTRY: ClassVar[dict] = {}
+    WHAT: ClassVar[str] = ""  # e.g. "loss", for "unknown loss 'x'; did you mean ..."
+    A_NAME: ClassVar[str] = ""  # e.g. "a loss name"
+    EXAMPLE: ClassVar[str] = ""  # the mapping form, e.g. "{name: mse, reduction: sum}"
 
     @model_validator(mode="before")
     @classmethod
@@ -229,19 +233,27 @@ class LossConfig(Strict):
         if isinstance(v, str):
             return {"name": v}
         if v is not None and not isinstance(v, dict):
-            raise ValueError(f"expected a loss name ({', '.join(LOSSES)}) or {{name: mse, reduction: sum}}")
+            raise ValueError(f"expected {cls.A_NAME} ({', '.join(cls.REGISTRY)}) or {cls.EXAMPLE}")
         return v
 
-    @field_validator("name")
+    @field_validator("name", check_fields=False)
     @classmethod
     def _known(cls, v: str | None) -> str | None:
-        if v is not None and v not in LOSSES:
-            raise ValueError(did_you_mean("loss", v, LOSSES))
+        if v is not None and v not in cls.REGISTRY:
+            raise ValueError(did_you_mean(cls.WHAT, v, cls.REGISTRY))
         return v
 
 
-class OptimizerConfig(Strict):
+class LossConfig(NamedEntry):
+    REGISTRY, WHAT, A_NAME, EXAMPLE = LOSSES, "loss", "a loss name", "{name: mse, reduction: sum}"
+    name: str | None = Field(None, description="loss: " + ", ".join(LOSSES) + " (default: fits the task)")
+    reduction: Literal["mean", "sum"] = Field("mean", description="cost over samples: mean or sum")
+
+
+class OptimizerConfig(NamedEntry):
     """An update rule of optimizers.py and its arguments; unset ones take the rule's defaults (PyTorch's)."""
+
+    REGISTRY, WHAT, A_NAME, EXAMPLE = OPTIMIZERS, "optimizer", "an optimizer name", "{name: adam, beta1: 0.9}"
 
     name: str = Field("sgd", description="update rule: " + ", ".join(OPTIMIZERS))
     momentum: float | None = Field(None, ge=0, lt=1, description="momentum, nesterov: the velocity's decay")
@@ -249,22 +261,6 @@ class OptimizerConfig(Strict):
     beta2: float | None = Field(None, ge=0, lt=1, description="adam: the second moment's decay")
     alpha: float | None = Field(None, ge=0, lt=1, description="rmsprop: the squared gradient's decay")
     eps: float | None = Field(None, gt=0, lt=1, description="adam, rmsprop, adagrad: added to the denominator")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_name(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"name": v}
-        if v is not None and not isinstance(v, dict):
-            raise ValueError(f"expected an optimizer name ({', '.join(OPTIMIZERS)}) or {{name: adam, beta1: 0.9}}")
-        return v
-
-    @field_validator("name")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        if v not in OPTIMIZERS:
-            raise ValueError(did_you_mean("optimizer", v, OPTIMIZERS))
-        return v
 
     @model_validator(mode="after")
     def _its_own_arguments(self) -> OptimizerConfig:
