@@ -238,3 +238,16 @@ def test_both_engines_step_every_rule_alike_over_50_epochs(name, loss_name, outp
     if OPTIMIZERS[name].state:
         np.testing.assert_allclose(got.slots, ref.slots, rtol=1e-9, atol=1e-12)
         np.testing.assert_array_equal(got.steps, ref.steps)
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam"])
+def test_show_member_reproduces_a_member_trained_with_a_rule_bit_for_bit(tmp_path, name):
+    """A sweep's member trained with an update rule retrains alone to the same members.csv row (its rule's state
+    starts and evolves the same), whichever kernel trained the ensemble."""
+    from relu_lab.grid import Axis, plan_sweep, run_sweep
+    from relu_lab.member import retrain
+
+    cfg = config_from_dict({**CONFIG, "train": {**CONFIG["train"], "optimizer": name, "epochs": 20}})
+    sweep_dir = run_sweep(plan_sweep(cfg, [Axis("train.lr", [0.01, 0.05])], [0, 1, 2]), tmp_path).run_dir
+    done = retrain(sweep_dir, member=4, out=tmp_path / "alone")
+    assert done.compared and not done.differ, done.differ
