@@ -249,3 +249,18 @@ def test_debug_on_a_bad_config_shows_the_traceback(tmp_path):
     assert "Traceback (most recent call last)" in proc.stderr, proc.stderr
     assert "UserError" in proc.stderr and "did you mean 'hidden'" in proc.stderr
     no_runs(tmp_path / "runs")
+
+
+@pytest.mark.parametrize("args,words", [
+    (["plot", "runs", "--epoch", "abc"], "Invalid value for '--epoch'"),
+    (["plot", "runs", "--animate", "units", "--frames", "x"], "Invalid value for '--frames'"),
+    (["trian", "configs/xor_relu.yaml"], "Did you mean 'train'"),
+    (["train", "configs/xor_relu.yaml", "--bogus"], "No such option: --bogus"),
+    (["show"], "Missing argument"),
+])
+def test_a_usage_error_is_one_line_naming_where_the_allowed_forms_are(args, words):
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.output
+    assert "--help)" in lines[0] and "╭" not in result.output

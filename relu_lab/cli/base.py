@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import typer.rich_utils
 from rich.console import Console
 from rich.markup import escape
 
@@ -231,3 +232,15 @@ def main(
     """relu-lab: experiments on activation functions in small neural networks."""
     if entry.current is not None:  # for the line an interrupt from here on ends with
         entry.current.started = ctx.invoked_subcommand
+
+
+def _usage_error_line(error) -> None:
+    """How typer shows a usage error (an option value of the wrong type, an unknown option or command): one
+    line on stderr naming what was wrong and where the allowed forms are, not rich's box of several lines.
+    typer still exits with the error's code (2)."""
+    ctx = getattr(error, "ctx", None)
+    where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    complain("error", "red", " ".join(error.format_message().split()) + where)
+
+
+typer.rich_utils.rich_format_error = _usage_error_line  # the one place typer renders such errors (typer.core._main)
