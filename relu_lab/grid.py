@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from . import checkpoint
-from .activations import COMPARED
+from .activations import ACTIVATIONS, COMPARED
 from .config import MAX_MEMBERS, PHASE_FIELDS, Config, first_duplicate, grid_value_text, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import RunFailed, UserError
@@ -191,6 +191,13 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
                         "or the seeds over several sweeps")
     grid_notes: list[str] = []
     axes = [_through_phases(axis, base, source, grid_notes) for axis in axes]
+    for axis in axes:  # `compare -a silu,swish`: one function under two names, trained twice
+        if axis.key == "model.hidden":
+            named = [v for v in axis.values if isinstance(v, str) and v not in base.model.custom_activations]
+            for v in named:
+                alias = ACTIVATIONS.get(v)
+                if alias is not None and alias.alias_of in named:
+                    grid_notes.append(f"{v} is another name for {alias.alias_of}: the two train the same function")
     keys = [a.key for a in axes]
     if len(set(keys)) != len(keys):
         raise UserError(f"sweep: a key is given twice in the grid ({', '.join(keys)})")

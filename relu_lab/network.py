@@ -181,8 +181,8 @@ class Ensemble:
         # starting value): the diagnostics' saturated_L columns
         self.saturated_below = [SATURATED * peak_slope(act.fn.df, {**act.fn.params, **act.params}) for act in hidden]
 
-    def _slot_views(self, kept: set[int]) -> dict[tuple[str, int], np.ndarray] | None:
-        """The slots' parts by parameter (('W', l), ('b', l), ('learned', l) for the learned layers `kept`)."""
+    def _slot_views(self, kept: set[int]) -> dict[tuple[str, int, int], np.ndarray] | None:
+        """The slots' parts by (kind, layer, slot): W and b of every layer, the learned slopes of the layers `kept`."""
         if self.slots is None:
             return None
         L, out = len(self.W), {}

@@ -506,7 +506,7 @@ def _cell(text: str | None) -> int | float | None:
 def _fields(rows: list[tuple[str, RenderableType]]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # a long path folds onto more lines in a narrow terminal, never cut
     for label, value in rows:
         table.add_row(label, value)
     return table

@@ -579,7 +579,7 @@ def test_plot_activations_draws_a_users_own_and_a_configs_as_it_uses_them(tmp_pa
     config = Path(__file__).resolve().parents[1] / "configs" / "seed004_circle.yaml"  # leaky_relu (0.1), then relu
     panels = drawn_activations(["mymod:cube,mymod:dcube", "mymod:cube", str(config), "relu"])
     assert [(p.title, p.params) for p in panels] == [("mymod:cube", {}), ("leaky_relu", {"slope": 0.1}),
-                                                     ("relu", {})]
+                                                     ("relu", {}), ("sigmoid (output)", {})]
     assert panels[0].df is not None and panels[0].df(np.array([2.0]))[0] == 12.0
     assert drawn_activations(["mymod:cube"])[0].df is None  # no derivative given: drawn as a numerical slope
     plot_activations(["mymod:cube", str(config)], tmp_path / "mine.png")

@@ -214,3 +214,13 @@ def test_bad_grids_give_one_line_and_exit_2(tmp_path, args, words):
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
     for word in words:
         assert word in lines[0], (word, lines[0])
+
+
+def test_comparing_an_activation_with_its_alias_says_they_are_one_function():
+    from relu_lab.grid import Axis, plan_sweep
+    from relu_lab.loading import config_from_dict
+
+    cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1]}, "train": {"epochs": 5}})
+    plan = plan_sweep(cfg, [Axis("model.hidden", ["silu", "swish", "relu"])], [0])
+    assert "swish is another name for silu: the two train the same function" in plan.notes
+    assert not any("another name" in n for n in plan_sweep(cfg, [Axis("model.hidden", ["swish", "relu"])], [0]).notes)

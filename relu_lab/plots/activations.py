@@ -66,11 +66,11 @@ def _of_config(path: str) -> list[Drawn]:
     cfg = resolve(load_config(path)).config  # checks and imports its own activations, from its folder
     names = dict.fromkeys(n for p in cfg.phases() for n in cfg.model.hidden_list(p.hidden))
     drawn = []
-    for name in names:
+    for name, where in [*((n, "") for n in names), (cfg.model.output, " (output)")]:
         act = bind(cfg, name)
         params = {k: v for k, v in act.params.items() if k != act.fn.learned} if act.fn.learned else act.params
-        drawn.append(Drawn(name if act.fn.name == name else f"{name} ({act.fn.name})", act.fn.f, act.fn.df,
-                           {**act.fn.params, **params}, act.fn.elementwise))
+        title = (name if act.fn.name == name else f"{name} ({act.fn.name})") + where
+        drawn.append(Drawn(title, act.fn.f, act.fn.df, {**act.fn.params, **params}, act.fn.elementwise))
     return drawn
 
 

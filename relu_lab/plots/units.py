@@ -139,11 +139,17 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated):
                              squeeze=False, layout="constrained")
     labels = data.Y.argmax(axis=1) if data.Y.shape[1] > 1 else (data.Y[:, 0] > 0.5).astype(int)
     dot = marker_size(len(data.X)) / 6
+    with np.errstate(all="ignore"):
+        _, as_data = net.forward(data.X)
     row = 0
     for l, n in enumerate(shown):
         values = as_grid[l + 1][0]  # (grid points, units): the hidden layer's outputs
-        finite = values[:, :n][np.isfinite(values[:, :n])]
-        # one colour scale per layer, so that units compare: a saturated unit is one colour, a strong one bright
+        # one colour scale per layer, so that units compare (a saturated unit is one colour, a strong one bright),
+        # spanning the outputs on the data: a far corner of the plane does not darken every unit where the data is
+        on_data = as_data[l + 1][0][:, :n]
+        finite = on_data[np.isfinite(on_data)]
+        if not finite.size:
+            finite = values[:, :n][np.isfinite(values[:, :n])]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         for u in range(rows_per_layer[l] * ncols):
             ax = axes[row + u // ncols, u % ncols]
@@ -171,7 +177,7 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated):
                     spine.set_linewidth(2.5)
                 ax.text(0.5, 0.5, state, transform=ax.transAxes, ha="center", va="center", color=colour,
                         fontsize=9, fontweight="bold", bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
-        axes[row, 0].set_ylabel(f"layer {l + 1}\n{lo:.2g} to {hi:.2g}", fontsize=8)
+        axes[row, 0].set_ylabel(f"layer {l + 1}\n{lo:.2g} to {hi:.2g}\non the data", fontsize=8)
         row += rows_per_layer[l]
     return fig
 
