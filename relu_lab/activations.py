@@ -13,6 +13,7 @@ silent (no overflow warnings) for |z| up to 1e4 and beyond.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import sys
 from collections.abc import Callable
@@ -347,10 +348,19 @@ PEAK_GRID = np.linspace(-20.0, 20.0, 40001)  # where that largest |f'| is looked
 
 def peak_slope(df: Callable[..., Array], params: dict) -> float:
     """The largest |f'(z)| over z in [-20, 20] (the scale of "saturated"); NaN when df fails there or is not
-    finite anywhere (a user's own df), so that no saturation figure is made up."""
+    finite anywhere (a user's own df), so that no saturation figure is made up. Worked out once per df and
+    parameters: every network built (each snapshot a picture rebuilds) asks for it again."""
+    try:
+        return _peak_slope(df, tuple(sorted(params.items())))
+    except TypeError:  # a parameter that cannot be a cache key: worked out afresh
+        return _peak_slope.__wrapped__(df, tuple(sorted(params.items())))
+
+
+@functools.lru_cache(maxsize=256)
+def _peak_slope(df: Callable[..., Array], params: tuple) -> float:
     try:
         with np.errstate(all="ignore"):
-            d = np.abs(np.asarray(df(PEAK_GRID.copy(), **params), dtype=float))
+            d = np.abs(np.asarray(df(PEAK_GRID.copy(), **dict(params)), dtype=float))
     except Exception:  # noqa: BLE001 - a user's function: no peak, no saturation figure
         return float("nan")
     d = d[np.isfinite(d)] if d.shape == PEAK_GRID.shape else d[:0]

@@ -103,15 +103,17 @@ def draw_units(cfg, data, net):
     dead, which are drawn, how to read a panel."""
     shown, cut = _shown(cfg.model.layers)
     with np.errstate(all="ignore"):
-        zs_data, _ = net.forward(data.X)
+        zs_data, as_data = net.forward(data.X)
     mortal, saturating = mortal_layers(net), saturating_layers(net)
     with np.errstate(all="ignore"):
         dead = [np.all(net.derivative(l, zs_data[l])[0] == 0, axis=0) for l in range(len(shown))]
         at_work = [working(net, zs_data, l, saturating[l]) for l in range(len(shown))]
     active = [np.mean(w, axis=0) for w in at_work]
     saturated = [~np.any(w, axis=0) & saturating[l] & ~dead[l] for l, w in enumerate(at_work)]
-    draw = _plane_units if data.n_inputs == 2 else _curve_units
-    fig = draw(cfg, data, net, shown, dead, active, saturated)
+    if data.n_inputs == 2:
+        fig = _plane_units(cfg, data, net, shown, dead, active, saturated, as_data)
+    else:
+        fig = _curve_units(cfg, data, net, shown, dead, active, saturated)
     total_dead = sum(int(d.sum()) for d in dead)
     total_saturated = sum(int(s.sum()) for s in saturated)
     sizes = ", ".join(map(str, cfg.model.layers[1:-1]))
@@ -128,7 +130,8 @@ def draw_units(cfg, data, net):
     return fig, f"({state_note}{note}){how}"
 
 
-def _plane_units(cfg, data, net, shown, dead, active, saturated):
+def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data):
+    """The unit maps; as_data: each layer's outputs on the training samples (net.forward), for the colours."""
     xx, yy, extent = plane(data.X, UNIT_GRID)
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     with np.errstate(all="ignore"):
@@ -139,8 +142,6 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated):
                              squeeze=False, layout="constrained")
     labels = data.Y.argmax(axis=1) if data.Y.shape[1] > 1 else (data.Y[:, 0] > 0.5).astype(int)
     dot = marker_size(len(data.X)) / 6
-    with np.errstate(all="ignore"):
-        _, as_data = net.forward(data.X)
     row = 0
     for l, n in enumerate(shown):
         values = as_grid[l + 1][0]  # (grid points, units): the hidden layer's outputs
