@@ -64,9 +64,9 @@ def alone_rate(raw: dict, lrs: list[float], sample: int) -> float:
     steps, seconds = 0, 0.0
     for i in range(sample):
         member = dict(raw) | {"seed": i, "train": raw["train"] | {"lr": lrs[i % len(lrs)]}}
-        cfg, data = resolve(config_from_dict(member))
+        exp = resolve(config_from_dict(member))
         t0 = time.perf_counter()
-        result = fit([cfg], data)
+        result = fit(exp)
         seconds += time.perf_counter() - t0
         steps += result.steps_done
     return steps / seconds

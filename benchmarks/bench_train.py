@@ -92,9 +92,9 @@ def diagnostics_overhead(config: Path, overrides: list[str], repeats: int = 6) -
                 for d in (True, False)}
     times: dict[bool, float] = {True: float("inf"), False: float("inf")}
     for _ in range(repeats):
-        for diag, (cfg, data) in resolved.items():
-            times[diag] = min(times[diag], fit([cfg], data).seconds)
-    return times[True], times[False], resolved[True][0].log_every
+        for diag, exp in resolved.items():
+            times[diag] = min(times[diag], fit(exp).seconds)
+    return times[True], times[False], resolved[True].config.log_every
 
 
 def best_of(repeats: int, fn) -> tuple[float, object]:

@@ -141,11 +141,9 @@ def plan_claim(cfg: Config, seeds: int | None = None, source: str = "config",
 
 def _cannot_measure(e: Expectation, plan: SweepPlan) -> str | None:
     """Why the runs of `plan` will not give e's figure (None: they will)."""
-    from .trainer import diagnostic_columns
-
     cfg, data = plan.members[0].config, plan.groups[0].data
     layers = cfg.model.layers
-    columns = diagnostic_columns(cfg)
+    columns = plan.groups[0].experiment.diagnostics
     if e.figure == "success_rate" and cfg.success is None:
         return "the config has no success criterion to count (add success: {metric: ..., at_least: ...})"
     metric = e.figure.removeprefix("test_")

@@ -15,14 +15,23 @@ import typing
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    create_model,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .datasets import DATASETS
 from .errors import did_you_mean
 from .initializers import INITIALIZERS
 from .losses import LOSSES
-from .optimizers import OPTIMIZERS
+from .optimizers import ARGUMENTS, OPTIMIZERS, Argument, users
 
 Order = Literal["sequential", "shuffle", "random"]
 METRICS = ("cost", "accuracy", "r2", "test_cost", "test_accuracy", "test_r2")
@@ -250,22 +259,18 @@ class LossConfig(NamedEntry):
     reduction: Literal["mean", "sum"] = Field("mean", description="cost over samples: mean or sum")
 
 
-class OptimizerConfig(NamedEntry):
-    """An update rule of optimizers.py and its arguments; unset ones take the rule's defaults (PyTorch's)."""
+class _OptimizerEntry(NamedEntry):
+    """An update rule of optimizers.py and its arguments; unset ones take the rule's defaults (PyTorch's).
+    Its argument fields are made from optimizers.ARGUMENTS (OptimizerConfig, below)."""
 
     REGISTRY, WHAT, A_NAME, EXAMPLE = OPTIMIZERS, "optimizer", "an optimizer name", "{name: adam, beta1: 0.9}"
 
     name: str = Field("sgd", description="update rule: " + ", ".join(OPTIMIZERS))
-    momentum: float | None = Field(None, ge=0, lt=1, description="momentum, nesterov: the velocity's decay")
-    beta1: float | None = Field(None, ge=0, lt=1, description="adam: the first moment's decay")
-    beta2: float | None = Field(None, ge=0, lt=1, description="adam: the second moment's decay")
-    alpha: float | None = Field(None, ge=0, lt=1, description="rmsprop: the squared gradient's decay")
-    eps: float | None = Field(None, gt=0, lt=1, description="adam, rmsprop, adagrad: added to the denominator")
 
     @model_validator(mode="after")
-    def _its_own_arguments(self) -> OptimizerConfig:
+    def _its_own_arguments(self) -> _OptimizerEntry:
         known = OPTIMIZERS[self.name].params
-        given = [k for k in ("momentum", "beta1", "beta2", "alpha", "eps") if getattr(self, k) is not None]
+        given = [k for k in ARGUMENTS if getattr(self, k) is not None]
         for key in given:
             if key not in known:
                 raise ValueError(f"'{key}' is not an argument of {self.name} (its arguments: "
@@ -284,6 +289,15 @@ class OptimizerConfig(NamedEntry):
     def __str__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.arguments().items())
         return f"{self.name}({args})" if args else self.name
+
+
+def _argument_field(name: str, arg: Argument) -> tuple[Any, Any]:
+    low = {"gt": arg.low} if arg.open_low else {"ge": arg.low}
+    return float | None, Field(None, **low, lt=arg.high, description=f"{', '.join(users(name))}: {arg.meaning}")
+
+
+OptimizerConfig = create_model("OptimizerConfig", __base__=_OptimizerEntry, __module__=__name__,
+                               **{name: _argument_field(name, arg) for name, arg in ARGUMENTS.items()})
 
 
 PHASE_FIELDS = ("epochs", "lr", "lr_decay", "order", "batch_size", "optimizer")  # train.X a phase may set itself

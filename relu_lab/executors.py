@@ -23,10 +23,10 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterator
 
-from .config import Config
 from .datasets import Dataset
 from .errors import UserError
 from .grid import MAX_CHUNK, Chunk, Group, SweepPlan, chunk_size
+from .resolved import Experiment, Trainee
 from .trainer import Checkpoint, LogRow, TrainResult, fit
 
 MIN_CHUNK = 64
@@ -34,7 +34,7 @@ CHUNKS_PER_WORKER = 4
 INSTALL_HINT = "--executor dask needs Dask's distributed scheduler: pip install 'relu-lab[dask]'"
 
 
-def train_members(configs: list[Config], data: Dataset, resume: Checkpoint | None = None
+def train_members(exp: Experiment, trainees: list[Trainee], resume: Checkpoint | None = None
                   ) -> tuple[TrainResult, list[LogRow]]:
     """What a worker runs for one chunk: the stacked training, returned without the network, and its
     log rows (those after `resume`'s, which the sweep logged before).
@@ -42,10 +42,12 @@ def train_members(configs: list[Config], data: Dataset, resume: Checkpoint | Non
     The arrays are copied first: unpickled arrays can sit at other memory alignments than
     freshly allocated ones, and NumPy's SIMD loops may then round differently in the last bit.
     """
+    data = exp.data
     fresh = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
     fresh = {k: v.copy() if hasattr(v, "copy") else v for k, v in fresh.items()}
+    exp = dataclasses.replace(exp, data=Dataset(**fresh))
     rows: list[LogRow] = []
-    return dataclasses.replace(fit(configs, Dataset(**fresh), rows.append, resume=resume), net=None), rows
+    return dataclasses.replace(fit(exp, trainees, rows.append, resume=resume), net=None), rows
 
 
 class DaskExecutor:
@@ -93,10 +95,11 @@ class DaskExecutor:
         """Submit every chunk, then hand back results as they finish (logging their rows first)."""
         from dask.distributed import as_completed
 
-        data = {g: self.client.scatter(plan.groups[g].data, broadcast=True) for g in {c.group for c in chunks}}
+        # an experiment travels as its config and data, and is bound again on the worker (Experiment.__reduce__)
+        exps = {g: self.client.scatter(plan.groups[g].experiment, broadcast=True) for g in {c.group for c in chunks}}
         states = {id(c): resume(c) for c in chunks}
         futures = {
-            self.client.submit(train_members, [m.config for m in c.members], data[c.group], states[id(c)],
+            self.client.submit(train_members, exps[c.group], [m.trainee for m in c.members], states[id(c)],
                                retries=self.retries, pure=False): c
             for c in chunks
         }

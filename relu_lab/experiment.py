@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ from .datasets import DATASETS, DataError, Dataset, read_csv, standardize
 from .errors import UserError
 from .loading import where
 from .losses import LOSSES, output_fits
+from .resolved import Experiment
 
 DEFAULT_OUTPUT = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
 DEFAULT_LOSS = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}
@@ -75,30 +74,12 @@ def csv_path(cfg: Config, base_dir: Path | None) -> Path:
     return path.resolve()
 
 
-@dataclass(frozen=True)
-class Experiment:
-    """A config resolved against its data (`resolve`): the config a run saves (every default filled in,
-    the engine chosen), its dataset, and what to say about it. It unpacks as (config, data)."""
-
-    config: Config
-    data: Dataset
-    warnings: tuple[str, ...] = ()  # said as a run starts, and kept in its summary
-    engine_note: str | None = None  # why `auto` took NumPy for a config the compiled engine cannot run: said
-    engine_choice: str | None = None  # why `auto` took NumPy for a short run: recorded in summary.json only
-
-    def __iter__(self) -> Iterator:
-        return iter((self.config, self.data))
-
-    @property
-    def engine_reason(self) -> str | None:
-        """Why the run is on the NumPy engine when it did not ask for it (summary.json's engine_note)."""
-        return self.engine_note or self.engine_choice
-
-
-def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None, members: int = 1) -> Experiment:
+def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None, members: int = 1,
+            log_rows: int = LOG_ROWS, log_spacing: float = LOG_SPACING) -> Experiment:
     """The config with every data-dependent default filled in, and its dataset; raises UserError.
     `members`: how many members will train with it in one ensemble (in a sweep, its seeds times the
-    learning rates that share its ensemble), for `engine: auto`."""
+    learning rates that share its ensemble), for `engine: auto`. `log_rows`, `log_spacing`: the rule for
+    a default `log_every` (default_log_every; a sweep logs fewer rows)."""
     spec = DATASETS[cfg.data.name]
     cfg = cfg.model_copy(deep=True)
     warnings: list[str] = []
@@ -176,7 +157,7 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None, m
         name: m.params_of(name) for name in _used_activations(cfg) if m.builtin(name) and m.builtin(name).params
     }
     if cfg.log_every is None:
-        cfg.log_every = default_log_every(cfg, len(data.X))
+        cfg.log_every = default_log_every(cfg, len(data.X), log_rows, log_spacing)
     note, choice = _choose_engine(cfg, source, len(data.X), members)
     if m.init == "zeros" and len(m.layers) > 2:
         warnings.append("init: zeros starts every hidden unit of a layer identical; they get identical "

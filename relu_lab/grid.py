@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import itertools
 import json
 import math
@@ -31,8 +32,9 @@ from .activations import ACTIVATIONS, COMPARED
 from .config import MAX_MEMBERS, PHASE_FIELDS, Config, first_duplicate, grid_value_text, parse_lr_spec, parse_seeds
 from .datasets import Dataset
 from .errors import RunFailed, UserError
-from .experiment import check_checkpoint_fits, default_log_every, resolve, training_bytes
+from .experiment import check_checkpoint_fits, resolve, training_bytes
 from .loading import apply_override, config_from_dict, dump_config, load_config
+from .resolved import Experiment, Trainee
 from .run import CLIPPED_SHARE, metric_columns
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, versions, write_json
 from .runfiles import cell_float, lr_key, same_columns
@@ -58,7 +60,8 @@ class Member:
     index: int
     point: int  # index of its grid point
     seed: int
-    config: Config
+    config: Config  # its grid point's resolved config, with its seed
+    trainee: Trainee  # what the trainer takes of it (seed and learning rates)
 
 
 @dataclass
@@ -66,8 +69,16 @@ class Group:
     """Members trained together: their configs differ only in seed and learning rate."""
 
     members: list[Member]
-    data: Dataset
-    engine_choice: str | None = None  # why `auto` took the NumPy engine for them (a short run): recorded, not said
+    experiment: Experiment  # its first member's grid point, resolved: what every member trains with
+
+    @property
+    def data(self) -> Dataset:
+        return self.experiment.data
+
+    @property
+    def engine_choice(self) -> str | None:
+        """Why `auto` took the NumPy engine for them (a short run): recorded, not said."""
+        return self.experiment.engine_choice
 
 
 @dataclass
@@ -214,36 +225,52 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
             path = [int(p) if p.isdigit() else p for p in key.split(".")]
             apply_override(raw, path, value, f"sweep {key}")
         cfg = config_from_dict(raw, f"{source} (sweep point {label})")
-        exp = resolve(cfg, source, base_dir, ensemble)
-        cfg, data = exp
-        if base.log_every is None:  # a sweep logs every member: fewer rows than a single run
-            cfg.log_every = default_log_every(cfg, len(data.X), SWEEP_LOG_ROWS, SWEEP_LOG_SPACING)
-        data_key = json.dumps(cfg.data.model_dump(mode="json"), sort_keys=True)
-        data = data_cache.setdefault(data_key, data)
+        # a sweep logs every member: fewer rows than a single run
+        exp = resolve(cfg, source, base_dir, ensemble, SWEEP_LOG_ROWS, SWEEP_LOG_SPACING)
+        data_key = json.dumps(exp.config.data.model_dump(mode="json"), sort_keys=True)
+        if data_cache.setdefault(data_key, exp.data) is not exp.data:  # points on the same data share its arrays
+            exp = dataclasses.replace(exp, data=data_cache[data_key])
         points.append(point)
-        resolved.append((cfg, data, exp))
-    engines_used = {cfg.engine for cfg, _, _ in resolved}
-    if len(engines_used) == 1:  # the saved base config names the engine that ran (and a resume reuses it)
-        base = base.model_copy(update={"engine": engines_used.pop()})
-    folders = {name: c.folder for cfg, _, _ in resolved for name, c in cfg.model.custom_activations.items()
-               if c.folder}
-    if folders:  # the saved base names where a user's activation module was found, for --resume from anywhere
-        base = base.model_copy(deep=True)
-        for name, folder in folders.items():
-            if name in base.model.custom_activations:
-                base.model.custom_activations[name].folder = folder
-    said = [exp.engine_note for _, _, exp in resolved if exp.engine_note]
-    said += [warning for _, _, exp in resolved for warning in exp.warnings]
+        resolved.append(exp)
+    said = [exp.engine_note for exp in resolved if exp.engine_note]
+    said += [warning for exp in resolved for warning in exp.warnings]
     notes = grid_notes + list(dict.fromkeys(said))
     members, groups_by_key = [], {}
-    for p, (cfg, data, exp) in enumerate(resolved):
-        key = _group_key(cfg)
-        group = groups_by_key.setdefault(key, Group([], data, exp.engine_choice))
+    for p, exp in enumerate(resolved):
+        cfg = exp.config
+        group = groups_by_key.setdefault(_group_key(cfg), Group([], exp))
         for seed in seeds:
-            m = Member(len(members), p, seed, cfg.model_copy(update={"seed": seed}))
+            m = Member(len(members), p, seed, cfg.model_copy(update={"seed": seed}), exp.trainee(seed))
             members.append(m)
             group.members.append(m)
+    base = agreed_base(base, [exp.config for exp in resolved], [a.key for a in axes], source)
     return SweepPlan(base, axes, list(seeds), points, members, list(groups_by_key.values()), notes)
+
+
+_DIFFER = object()  # a value the grid points do not agree on
+
+
+def agreed_base(base: Config, points: list[Config], keys: list[str], source: str = "config") -> Config:
+    """The base config with every value its resolved grid points agree on (the defaults resolution filled
+    in: data.n, the loss, the output, log_every, the engine, where a user's module was found), and the
+    grid's own keys as the base gives them: the sweep's config.yaml. Planning again from it gives the same
+    points, since each point's resolved config already holds the values it takes from it."""
+    def merge(mine: Any, theirs: list[Any], path: str) -> Any:
+        if path == "sweep" or any(path == k or path.startswith(k + ".") for k in keys):
+            return mine
+        if isinstance(mine, dict) and all(isinstance(t, dict) for t in theirs):
+            names = dict.fromkeys([*mine, *(k for t in theirs for k in t)])
+            merged = {k: merge(mine.get(k, _DIFFER), [t.get(k, _DIFFER) for t in theirs],
+                               f"{path}.{k}" if path else k) for k in names}
+            return {k: v for k, v in merged.items() if v is not _DIFFER}
+        if (isinstance(mine, list) and mine and all(isinstance(x, dict) for x in mine)
+                and all(isinstance(t, list) and len(t) == len(mine) for t in theirs)):  # train.phases
+            return [merge(x, [t[i] for t in theirs], f"{path}.{i}") for i, x in enumerate(mine)]
+        first = theirs[0]
+        return first if first is not _DIFFER and all(t == first for t in theirs) else mine
+
+    raw = merge(base.model_dump(mode="json"), [c.model_dump(mode="json") for c in points], "")
+    return config_from_dict(raw, f"{source} (the grid's base, resolved)")
 
 
 def _through_phases(axis: Axis, base: Config, source: str, notes: list[str]) -> Axis:
@@ -338,7 +365,7 @@ class SweepFiles:
                  on_progress: Callable[[int], None] | None):
         self.plan, self.kind, self.on_progress = plan, kind, on_progress
         base = plan.members[0].config
-        self.group_cols = [metric_columns(g.data, g.members[0].config) for g in plan.groups]
+        self.group_cols = [metric_columns(g.experiment) for g in plan.groups]
         self.cols = list(dict.fromkeys(c for gc in self.group_cols for c in gc))  # union: depths may differ
         self.keys = [a.key for a in plan.axes]
         # the starting learning rate, unless an axis is that rate already (a redirected --lr included)
@@ -494,9 +521,8 @@ class LocalExecutor:
     def run(self, plan: SweepPlan, chunks: list[Chunk], log: Callable[[Chunk, LogRow], None],
             resume: Callable[[Chunk], Checkpoint | None] = lambda chunk: None):
         for chunk in chunks:
-            data = plan.groups[chunk.group].data
-            yield chunk, fit([m.config for m in chunk.members], data, lambda row, c=chunk: log(c, row),
-                             resume=resume(chunk))
+            yield chunk, fit(plan.groups[chunk.group].experiment, [m.trainee for m in chunk.members],
+                             lambda row, c=chunk: log(c, row), resume=resume(chunk))
 
 
 def run_sweep(

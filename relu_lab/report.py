@@ -12,8 +12,6 @@ from typing import Any
 
 from .datasets import DATASETS
 from .errors import UserError
-from .experiment import resolve
-from .loading import load_config
 from .rundir import atomic_write
 from .runfiles import (
     SWEEP_PLOTS,
@@ -50,7 +48,8 @@ def write_report(run_dir: str | Path, make_plots: bool = True) -> Path:
         from .plots import plot_sweep  # matplotlib only when drawing
 
         plot_sweep(run_dir)
-    cfg = _resolved(run_dir / "config.yaml")
+    cfg = read_yaml_or_none(run_dir / "config.yaml")  # the base, resolved where the grid's points agree
+    cfg = cfg if isinstance(cfg, dict) else {}
     lines = [f"# {kind.capitalize()} `{g.name}`", ""]
     lines += _overview(g)
     lines += ["", "## What was run", ""]
@@ -73,16 +72,6 @@ def write_report(run_dir: str | Path, make_plots: bool = True) -> Path:
     except OSError as err:
         raise UserError(f"{path}: cannot write the report: {err.strerror or err}") from None
     return path
-
-
-def _resolved(path: Path) -> dict[str, Any]:
-    """The base config with the data-dependent defaults filled in (loss, output, n), else as written."""
-    try:
-        cfg, _ = resolve(load_config(path), str(path), path.parent)
-        return cfg.model_dump(mode="json")
-    except UserError:
-        raw = read_yaml_or_none(path)
-        return raw if isinstance(raw, dict) else {}
 
 
 def _overview(g: SweepDir) -> list[str]:

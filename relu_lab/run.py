@@ -20,11 +20,12 @@ from .errors import RunFailed, UserError
 from .experiment import Experiment, check_checkpoint_fits, check_state_fits, make_dataset, resolve
 from .loading import dump_config, load_config
 from .network import Ensemble
+from .resolved import bind
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, save_params, versions, write_json
 from .runfiles import same_columns
 from .snapshots import SNAPSHOTS, SnapshotLog, npz_problem
 from .tally import Tally
-from .trainer import Checkpoint, LogRow, TrainResult, bind, diagnostic_columns, fit, held_interrupts
+from .trainer import Checkpoint, LogRow, TrainResult, fit, held_interrupts
 
 CHECKPOINT = "checkpoint.npz"  # what an interrupted train run leaves to be resumed from
 
@@ -39,13 +40,14 @@ class RunReport:
     pictures: list[Path] = field(default_factory=list)  # drawn by the caller (the CLI), if any
 
 
-def metric_columns(data: Dataset, cfg: Config) -> list[str]:
+def metric_columns(exp: Experiment) -> list[str]:
     """The figures logged per epoch: cost, accuracy or R^2, their test twins, then diagnostics."""
+    data = exp.data
     score = "r2" if data.task == "regression" else "accuracy"
     cols = ["cost", score]
     if data.X_test is not None:
         cols += ["test_cost", "test_" + score]
-    return cols + diagnostic_columns(cfg)
+    return cols + list(exp.diagnostics)
 
 
 def train_run(
@@ -85,8 +87,8 @@ def _train_in(run_dir: Path, exp: Experiment, state: Checkpoint | None,
     cfg, data = exp
     if on_start is not None:
         on_start(exp, run_dir)
-    cols = metric_columns(data, cfg)
-    diag = diagnostic_columns(cfg)
+    cols = metric_columns(exp)
+    diag = list(exp.diagnostics)
     header = ["epoch", "step", "lr", *cols]
     notes = []
     if state is not None:  # keep the rows up to the checkpoint's last log row, then append
@@ -106,7 +108,7 @@ def _train_in(run_dir: Path, exp: Experiment, state: Checkpoint | None,
     started = datetime.now().isoformat(timespec="seconds")
     t0 = time.perf_counter()
     try:
-        result = fit([cfg], data, record, resume=state, on_weights=snapshots)
+        result = fit(exp, callback=record, resume=state, on_weights=snapshots)
     except Exception as err:  # a user's activation that raises, say: the directory says so, then the error
         write_json(run_dir / "summary.json", {"name": cfg.name, "status": "failed", "error": failure(err),
                                               "epochs": cfg.total_epochs(), "started": started,

@@ -316,10 +316,7 @@ def diff_runs(a: str | Path, b: str | Path) -> Group:
     runs = read_run(a), read_run(b)
     parts: list[RenderableType] = [_fields([(tag, Text(f"{i.path} ({i.kind}, {i.status or 'no status'})"))
                                             for tag, i in zip("AB", runs)])]
-    configs = [read_yaml_or_none(i.path / "config.yaml") for i in runs]
-    resolved = [_resolved(c, i.path) for c, i in zip(configs, runs)]
-    if all(r is not None for r in resolved):  # both or neither: a resolved side against a raw one shows every default
-        configs = resolved
+    configs = [read_yaml_or_none(i.path / "config.yaml") for i in runs]  # both saved resolved (a sweep: its base)
     unreadable = [f"{i.path / 'config.yaml'}" for i, c in zip(runs, configs) if not isinstance(c, dict)]
     parts.append(Text("\nconfig", style="bold"))
     if unreadable:
@@ -338,22 +335,6 @@ def diff_runs(a: str | Path, b: str | Path) -> Group:
         table.add_row(key, x, y, style="bold" if x != y else "dim")
     parts.append(table)
     return Group(*parts)
-
-
-def _resolved(raw: Any, run_dir: Path) -> Any:
-    """A config.yaml with its defaults filled in as a train run would (a sweep's holds its base unresolved:
-    data.n null, the loss's default output null), so that diff shows what really differs; None when it
-    cannot be resolved here (unreadable, or a csv or a user's activation not found from this directory)."""
-    from .experiment import resolve
-    from .loading import config_from_dict
-
-    if not isinstance(raw, dict):
-        return None
-    try:
-        cfg, _ = resolve(config_from_dict(raw, str(run_dir / "config.yaml")), str(run_dir), run_dir)
-    except UserError:
-        return None
-    return cfg.model_dump(mode="json")
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:

@@ -125,7 +125,7 @@ def load(path: Path) -> tuple[list[int], list[int], list[dict[str, np.ndarray]]]
 def network_at(cfg: Config, state: dict[str, np.ndarray], phase: int) -> Ensemble:
     """A one-member network from a snapshot, with the hidden activations of its phase."""
     from .experiment import check_state_fits
-    from .trainer import bind
+    from .resolved import bind
 
     phases = cfg.phases()
     if not 0 <= phase < len(phases):

@@ -1,4 +1,4 @@
-"""SGD over phases for an ensemble: the engine runs the steps, the trainer everything around them.
+"""Training an ensemble over phases: the engine runs the steps, the trainer everything around them.
 
 The trainer never prints. It reports each logged epoch through a callback and
 returns a `TrainResult` holding what the end of the run needs (a `Tally`) and each member's fate.
@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engines
-from .activations import custom_activation
-from .config import Config
 from .datasets import Dataset
-from .diagnostics import can_die, diagnose, diagnostic_names
+from .diagnostics import diagnose
 from .engines import Plan
-from .losses import LOSSES
-from .network import Act, Ensemble
-from .optimizers import OPTIMIZERS
+from .losses import Loss
+from .network import Ensemble
+from .resolved import Experiment, Trainee
 from .tally import Tally
 
 COMPLETED, DIVERGED, INTERRUPTED = "completed", "diverged", "interrupted"
@@ -66,29 +64,19 @@ def member_rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(init_ss), np.random.default_rng(order_ss)
 
 
-def bind(cfg: Config, name: str) -> Act:
-    """The activation `name` with the config's parameters for it."""
-    custom = cfg.model.custom_activations.get(name)
-    if custom is not None:
-        return Act(custom_activation(custom.f, custom.df, custom.folder), {})
-    return Act(cfg.model.builtin(name), cfg.model.params_of(name))
+def build_ensemble(exp: Experiment, init_rngs: list[np.random.Generator]) -> Ensemble:
+    """The experiment's network, a member per generator of initial weights, with the model's activations."""
+    m = exp.config.model
+    return Ensemble.create(m.layers, init_rngs, list(exp.hidden), exp.output, m.init, m.init_scale, m.bias_init)
 
 
-def build_ensemble(configs: list[Config], init_rngs: list[np.random.Generator]) -> Ensemble:
-    base = configs[0]
-    m = base.model
-    hidden = [bind(base, h) for h in m.hidden_list()]
-    return Ensemble.create(m.layers, init_rngs, hidden, bind(base, m.output), m.init, m.init_scale, m.bias_init)
-
-
-def evaluate(net: Ensemble, data: Dataset, cfg: Config, diagnostics: list[str] = (),
+def evaluate(net: Ensemble, data: Dataset, loss: Loss, reduction: str = "mean", diagnostics: list[str] = (),
              engine=None) -> dict[str, np.ndarray]:
     """Cost and accuracy (classification) or R^2 (regression) of every member, train and test,
     then the named per-layer diagnostics (see diagnostics.py) on the training set. The passes over
     the data run on `engine` (a module of `engines`; the NumPy one by default)."""
     engine = engine or engines.load("numpy")
     out = {}
-    loss, reduction = LOSSES[cfg.loss.name], cfg.loss.reduction
     sets = [("", data.X, data.Y)]
     if data.X_test is not None:
         sets.append(("test_", data.X_test, data.Y_test))
@@ -110,16 +98,6 @@ def evaluate(net: Ensemble, data: Dataset, cfg: Config, diagnostics: list[str] =
     if diagnostics:
         out |= diagnosed
     return out
-
-
-def diagnostic_columns(cfg: Config) -> list[str]:
-    """The diagnostics a run of `cfg` logs (none when `diagnostics: false`)."""
-    if not cfg.diagnostics:
-        return []
-    learned = {l + 1 for p in cfg.phases() for l, h in enumerate(cfg.model.hidden_list(p.hidden))
-               if cfg.model.builtin(h) and cfg.model.builtin(h).learned}
-    out = cfg.model.builtin(cfg.model.output)
-    return diagnostic_names(cfg.model.layers, learned, out is not None and can_die(out))
 
 
 def _orders(order: str, rngs: list[np.random.Generator], n: int, epochs: int) -> np.ndarray | None:
@@ -232,15 +210,16 @@ class Checkpoint:
 
 
 def fit(
-    configs: list[Config],
-    data: Dataset,
+    exp: Experiment,
+    trainees: list[Trainee] | None = None,
     callback: Callable[[LogRow], None] | None = None,
     resume: Checkpoint | None = None,
     on_weights: Callable[[int, int, Ensemble], None] | None = None,
 ) -> TrainResult:
-    """Train one ensemble: a member per config. The configs must differ only in seed and learning rates.
+    """Train one ensemble of `exp`'s network on its data: a member per trainee (its seed and learning
+    rates; by default the config's own, `exp.trainee()`).
 
-    The SGD steps between two log points run on the config's engine (`engines`); the data, the
+    The update steps between two log points run on the experiment's engine (`engines`); the data, the
     sample orders, the evaluation and the logs are the same for every engine.
     A member whose weights become non-finite is frozen (learning rate 0) and marked diverged at
     that epoch; the others go on. Ctrl-C ends training cleanly with status `interrupted` and a
@@ -248,41 +227,42 @@ def fit(
     nothing had happened (the rows already logged are not logged again).
     Each logged row goes to `callback` and is not kept: memory does not grow with the run.
     """
-    base = configs[0]
-    K = len(configs)
-    rngs = [member_rngs(c.seed) for c in configs]
-    net = build_ensemble(configs, [r[0] for r in rngs])
+    trainees = trainees or [exp.trainee()]
+    data, stages = exp.data, exp.stages
+    K = len(trainees)
+    rngs = [member_rngs(t.seed) for t in trainees]
+    net = build_ensemble(exp, [r[0] for r in rngs])
     order_rngs = [r[1] for r in rngs]
-    engine_name = base.engine
+    engine_name = exp.engine
     if engine_name not in engines.ENGINES:  # experiment.resolve chooses it, once, for every caller
         raise ValueError(f"fit: engine '{engine_name}' is not settled; resolve the config first (experiment.resolve)")
     engine = engines.load(engine_name)
-    loss, reduction = LOSSES[base.loss.name], base.loss.reduction
-    success = base.success
-    phases = [c.phases() for c in configs]
-    total = base.total_epochs()
-    log_every = base.log_every or 1
+    loss, reduction = exp.loss, exp.reduction
+    clip, weight_decay, l1 = exp.penalties
+    success = exp.success
+    total = exp.total_epochs
+    log_every = exp.log_every
     n = len(data.X)
 
     tally = Tally()
     diverged_epoch = np.full(K, -1)
     success_epoch = np.full(K, -1)
     alive = np.ones(K, dtype=bool)
-    lr = np.array([ph[0].lr for ph in phases])
+    lr = np.array([t.lr[0] for t in trainees])
     epoch = step = 0
-    clipped = np.zeros(K, dtype=np.int64) if base.train.clip is not None else None  # steps the clip scaled
-    at = [0, phases[0][0].epochs]  # the phase under way and its epochs left
+    clipped = np.zeros(K, dtype=np.int64) if clip is not None else None  # steps the clip scaled
+    at = [0, stages[0].epochs]  # the phase under way and its epochs left
     interrupted = cut = False
     checkpoint = None
     started = time.perf_counter()
     log_seconds = [0.0]
 
-    diagnostics = diagnostic_columns(base)
+    diagnostics = list(exp.diagnostics)
     patience = PATIENCE if engine_name == "numpy" else None
 
     def log() -> None:
         t0 = time.perf_counter()
-        metrics = evaluate(net, data, base, diagnostics, engine)
+        metrics = evaluate(net, data, loss, reduction, diagnostics, engine)
         log_seconds[0] += time.perf_counter() - t0
         bad = alive & ~np.isfinite(metrics["cost"])
         diverged_epoch[bad] = epoch
@@ -298,8 +278,8 @@ def fit(
             on_weights(epoch, at[0], net)
 
     def enter_phase(p: int) -> None:
-        if p > 0 or phases[0][p].hidden != base.model.hidden:
-            net.set_hidden([bind(base, h) for h in base.model.hidden_list(phases[0][p].hidden)])
+        if p > 0 or stages[p].hidden != exp.hidden:
+            net.set_hidden(list(stages[p].hidden))
 
     if resume is not None and not resume.tally.rows:
         resume = None  # stopped before its first log: nothing was trained, start afresh
@@ -326,20 +306,20 @@ def fit(
                 with held_interrupts(patience):
                     enter_phase(0)  # the first log shows the net with the activations it trains with
                     log()
-            for p in range(at[0], len(phases[0])):
-                phase = phases[0][p]
+            for p in range(at[0], len(stages)):
+                stage = stages[p]
                 if p > at[0]:
                     with held_interrupts(patience):
                         # lr: each member's own; None continues the previous phase's decayed value
-                        lr = np.array([ph[p].lr if ph[p].lr is not None else lr[k] for k, ph in enumerate(phases)])
+                        lr = np.array([t.lr[p] if t.lr[p] is not None else lr[k] for k, t in enumerate(trainees)])
                         enter_phase(p)
-                        if phase.optimizer != phases[0][p - 1].optimizer:  # a new rule starts afresh
+                        before = stages[p - 1]
+                        if (stage.rule, stage.rule_args) != (before.rule, before.rule_args):  # a new rule starts afresh
                             net.reset_optimizer()
-                        at = [p, phase.epochs]
-                B = min(phase.batch_size or n, n)
-                plan = Plan(loss, reduction, B, np.array([ph[p].lr_decay for ph in phases]),
-                            base.train.clip, base.train.weight_decay, clipped, base.train.l1,
-                            OPTIMIZERS[phase.optimizer.name], phase.optimizer.arguments())
+                        at = [p, stage.epochs]
+                B = stage.batch
+                plan = Plan(loss, reduction, B, np.array([t.lr_decay[p] for t in trainees]),
+                            clip, weight_decay, clipped, l1, stage.rule, stage.rule_args)
                 per_call = max(1, CALL_SAMPLES // (K * n))
                 if engine_name == "numpy":
                     per_call = min(per_call, max(1, NUMPY_CALL_SAMPLES // (K * n)),
@@ -348,7 +328,7 @@ def fit(
                     with held_interrupts(patience):
                         # up to the next log point, drawn and trained in one engine call
                         E = min(at[1], log_every - epoch % log_every, per_call)
-                        orders = _orders(phase.order, order_rngs, n, E)
+                        orders = _orders(stage.order, order_rngs, n, E)
                         dead_at = engine.steps(net, data.X, data.Y, plan, orders, E, lr, alive)
                         died = dead_at > 0
                         diverged_epoch[died] = epoch + dead_at[died]

@@ -13,8 +13,7 @@ import numpy as np
 from relu_lab.experiment import resolve
 from relu_lab.grid import Axis, plan_sweep, run_sweep
 from relu_lab.loading import config_from_dict, load_config
-from relu_lab.trainer import fit
-from tests.logged import logged
+from tests.logged import fit_configs, logged
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -65,7 +64,7 @@ def test_seed002_relu_output_dies_in_a_substantial_share_relu_hidden_linear_outp
 
 def test_seed002_linear_activations_never_fit():
     configs, data = table4("seed002_table4_linear.yaml", [], seeds=32)
-    result = fit(configs, data)
+    result = fit_configs(configs, data)
     X1 = np.hstack([data.X, np.ones((len(data.X), 1))])
     coef = np.linalg.lstsq(X1, data.Y, rcond=None)[0]
     floor = float(np.sum((X1 @ coef - data.Y) ** 2))  # 3.644: a linear net cannot go below it

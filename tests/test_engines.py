@@ -20,8 +20,8 @@ from relu_lab.experiment import resolve
 from relu_lab.loading import config_from_dict, load_config
 from relu_lab.losses import LOSSES
 from relu_lab.network import Ensemble
-from relu_lab.trainer import _orders, evaluate, fit
-from tests.logged import logged
+from relu_lab.trainer import _orders, evaluate
+from tests.logged import fit_configs, logged
 from tests.test_network import LOSS_OUTPUTS, act, make_data, make_net, numerical_gradients
 
 ENGINES = {"numpy": numpy_engine, "compiled": compiled}
@@ -235,7 +235,7 @@ SHORTER = {
 
 def successes(path: Path, engine: str, seeds: int = 64) -> np.ndarray:
     cfg, data = resolve(load_config(path, [f"engine={engine}", "diagnostics=false", *SHORTER.get(path.name, [])]))
-    result = fit([cfg.model_copy(update={"seed": s}) for s in range(seeds)], data)
+    result = fit_configs([cfg.model_copy(update={"seed": s}) for s in range(seeds)], data)
     final = result.final[cfg.success.metric]
     return cfg.success.met(final) & (result.diverged_epoch < 0)
 
@@ -289,11 +289,10 @@ def test_an_interrupted_fit_resumes_bit_for_bit(engine, stop):
 
 
 def _evaluate(engine: str, net, X, Y, X_test, Y_test, loss_name: str, task: str, reduction: str) -> dict:
-    cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 2, 1]},
-                            "loss": {"name": loss_name, "reduction": reduction}})
     names = diagnostic_names(net.layers, {l + 1 for l in net.learned}, True)
     with np.errstate(all="ignore"):
-        return evaluate(net, Dataset("test", task, X, Y, X_test, Y_test), cfg, names, ENGINES[engine])
+        return evaluate(net, Dataset("test", task, X, Y, X_test, Y_test), LOSSES[loss_name], reduction, names,
+                        ENGINES[engine])
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])

@@ -55,7 +55,7 @@ def test_only_the_numpy_engine_blocks_can_be_cut(engine, patience, monkeypatch):
         return held(p)
 
     monkeypatch.setattr(trainer, "held_interrupts", recording)
-    cfg, data = resolve(config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1]},
-                                          "train": {"epochs": 20}, "engine": engine, "log_every": 10}))
-    trainer.fit([cfg], data)
+    exp = resolve(config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1]},
+                                    "train": {"epochs": 20}, "engine": engine, "log_every": 10}))
+    trainer.fit(exp)
     assert seen == {patience}

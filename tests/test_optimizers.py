@@ -18,8 +18,7 @@ from relu_lab.loading import config_from_dict
 from relu_lab.losses import LOSSES
 from relu_lab.network import Ensemble
 from relu_lab.optimizers import OPTIMIZERS
-from relu_lab.trainer import fit
-from tests.logged import logged
+from tests.logged import fit_configs, logged
 from tests.test_engines import interrupt_at
 from tests.test_network import LOSS_OUTPUTS, act
 
@@ -174,7 +173,7 @@ def test_phases_keep_the_state_unless_they_change_the_rule():
     one = resolved(optimizer="momentum")
     split = resolved(optimizer="momentum", phases=[{"epochs": 10}, {"epochs": 20, "hidden": "relu"}])
     changed = resolved(optimizer="momentum", phases=[{"epochs": 10}, {"epochs": 20, "optimizer": "adam"}])
-    a, b, c = (fit([cfg], data).net.flat for cfg, data in (one, split, changed))
+    a, b, c = (fit_configs([cfg], data).net.flat for cfg, data in (one, split, changed))
     np.testing.assert_array_equal(a, b)  # a phase that changes nothing else keeps the velocity
     assert not np.array_equal(a, c)
 
@@ -190,7 +189,7 @@ def test_l1_on_both_engines_agrees(batch):
     for engine in ("numpy", "compiled"):
         cfg, data = resolved(l1=0.01, weight_decay=0.001, batch_size=batch, epochs=50)
         cfg = cfg.model_copy(update={"engine": engine})
-        flats.append(fit([cfg.model_copy(update={"seed": s}) for s in range(3)], data).net.flat)
+        flats.append(fit_configs([cfg.model_copy(update={"seed": s}) for s in range(3)], data).net.flat)
     np.testing.assert_allclose(flats[0], flats[1], rtol=1e-9, atol=1e-12)
 
 

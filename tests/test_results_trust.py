@@ -427,12 +427,12 @@ def test_absurd_weights_are_reported(tmp_path):
 @pytest.mark.parametrize("engine", ["numpy", "compiled"])
 def test_both_engines_count_clipped_steps_alike(engine):
     from relu_lab.experiment import resolve
-    from relu_lab.trainer import fit
+    from tests.logged import fit_configs
 
     cfg, data = resolve(config_from_dict(XOR | {"engine": engine, "train": {"epochs": 30, "lr": 0.5, "clip": 0.3}}))
-    result = fit([cfg.model_copy(update={"seed": s}) for s in range(4)], data)
+    result = fit_configs([cfg.model_copy(update={"seed": s}) for s in range(4)], data)
     ref, _ = resolve(config_from_dict(XOR | {"engine": "numpy", "train": {"epochs": 30, "lr": 0.5, "clip": 0.3}}))
-    expected = fit([ref.model_copy(update={"seed": s}) for s in range(4)], data).clipped_steps
+    expected = fit_configs([ref.model_copy(update={"seed": s}) for s in range(4)], data).clipped_steps
     assert expected.sum() > 0
     np.testing.assert_array_equal(result.clipped_steps, expected)
 

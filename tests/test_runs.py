@@ -262,7 +262,7 @@ def test_show_a_sweep_and_a_compare(root):
     got = fields(text)
     assert got["status"] == "completed, 4 of 4 members"
     assert got["grid train.lr"] == "0.01, 0.3" and got["lr"] == "0.1 (varied by the grid)"
-    assert got["seeds"] == "0..1 (2)" and got["output"] == got["loss"] == "default"  # left null in config.yaml
+    assert got["seeds"] == "0..1 (2)" and (got["output"], got["loss"]) == ("sigmoid", "bce")  # resolved in config.yaml
     best = summary(root / "20250101-120400-sweep-small")["best"]
     assert got["best"].startswith(f"lr={best['train.lr']:g}: success {100 * best['success_rate']:.0f}%")
     lines = text.splitlines()
@@ -313,18 +313,24 @@ def test_diff_of_equal_configs_and_of_grids(root):
     assert "configs are identical" in text  # both grids start from the same base config
 
 
-def test_diff_of_a_train_run_and_a_sweep_of_the_same_config_fills_the_sweeps_defaults(tmp_path):
-    # XOR sets no data.n, no output and no loss: the sweep's config.yaml keeps them null (its members
-    # resolve them one by one); the train run's has them resolved. Neither is a difference.
+def test_diff_of_a_train_run_and_a_sweep_of_the_same_config_shows_no_filled_default(tmp_path):
+    # XOR sets no data.n, no output and no loss: the train run's config.yaml and the sweep's base both hold
+    # them resolved. Neither is a difference.
     single = train_run(config(XOR), out=tmp_path).run_dir
     grid = run_sweep(plan_sweep(config(XOR), [Axis("train.lr", [0.3])], [0]), tmp_path).run_dir
     raw = yaml.safe_load((grid / "config.yaml").read_text())
-    assert raw["data"].get("n") is None and raw["model"].get("output") is None  # what there is to fill
-    text = render(diff_runs(single, grid))
-    assert "configs are identical" in text, text
+    assert (raw["data"]["n"], raw["model"]["output"], raw["loss"]["name"]) == (4, "sigmoid", "bce")
+    def config_lines(a, b) -> list[str]:
+        part = render(diff_runs(a, b)).split("results")[0].split("config", 1)[1]
+        return [" ".join(line.split()) for line in part.strip().splitlines()]
+
+    # what does differ: the sweep logs fewer rows per member (its own default interval)
+    every = [yaml.safe_load((d / "config.yaml").read_text())["log_every"] for d in (single, grid)]
+    assert every[0] != every[1]
+    assert config_lines(single, grid) == [f"log_every: {every[0]} -> {every[1]}"]
     other = run_sweep(plan_sweep(config(XOR, epochs=7), [Axis("train.lr", [0.3])], [0]), tmp_path).run_dir
-    config_part = render(diff_runs(single, other)).split("results")[0]
-    assert config_part.split("config", 1)[1].split() == ["train.epochs:", "300", "->", "7"], config_part
+    assert "train.epochs: 300 -> 7" in config_lines(single, other)
+    assert config_lines(grid, grid) == ["configs are identical"]
 
 
 def test_flatten_and_config_changes():

@@ -16,6 +16,7 @@ from relu_lab.errors import UserError
 from relu_lab.experiment import resolve
 from relu_lab.grid import Axis, chunk_size, grid_from, parse_param, plan_sweep, run_sweep, wilson
 from relu_lab.loading import config_from_dict
+from relu_lab.resolved import Experiment
 from relu_lab.trainer import fit
 from tests.logged import logged
 
@@ -105,11 +106,11 @@ def test_a_diverging_member_is_frozen_and_the_others_are_unaffected():
                 success={"metric": "r2", "at_least": 0.5}, train={"lr": 0.01, "epochs": 30, "batch_size": 1})
     cfg = config_from_dict(raw)
     plan = plan_sweep(cfg, [Axis("train.lr", [0.001, 50.0])], [0])
-    result = fit([m.config for m in plan.groups[0].members], plan.groups[0].data)
+    result = fit(plan.groups[0].experiment, [m.trainee for m in plan.groups[0].members])
     assert result.status == ["completed", "diverged"]
     assert result.diverged_epoch[0] == -1 and 1 <= result.diverged_epoch[1] <= 30
     alone_cfg, data = resolve(config_from_dict(json.loads(json.dumps(raw)) | {"train": raw["train"] | {"lr": 0.001}}))
-    alone = fit([alone_cfg], data)
+    alone = fit(Experiment(alone_cfg, data))
     assert result.final["cost"][0] == alone.final["cost"][0]
 
 

@@ -61,7 +61,7 @@ def drawn_activations(specs: list[str]) -> list[Drawn]:
 def _of_config(path: str) -> list[Drawn]:
     from ..experiment import resolve
     from ..loading import load_config
-    from ..trainer import bind
+    from ..resolved import bind
 
     cfg = resolve(load_config(path)).config  # checks and imports its own activations, from its folder
     names = dict.fromkeys(n for p in cfg.phases() for n in cfg.model.hidden_list(p.hidden))
