@@ -15,6 +15,8 @@ checked against torch.optim step for step:
     adam       m, v moments; p -= lr m^ / (sqrt(v^) + eps)     (torch.optim.Adam: bias-corrected, eps outside)
     rmsprop    v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)   (not centred)
     adagrad    s += g^2;  p -= lr g / (sqrt(s) + eps)          (torch.optim.Adagrad, lr_decay 0)
+    adadelta   v = rho v + (1 - rho) g^2;  d = sqrt(u + eps) / sqrt(v + eps) g;  u = rho u + (1 - rho) d^2;
+               p -= lr d                                        (torch.optim.Adadelta)
 
 `OPTIMIZERS` is the only list of names, and `ARGUMENTS` of the arguments they take: config validation
 (`train.optimizer`'s keys and their ranges), the compiled engine's dispatch, the README and the tests read
@@ -93,6 +95,13 @@ def adagrad(p, g, s, s2, lr, c1, c2, eps=1e-10):
     return p - lr * g / (np.sqrt(s) + eps), s, s2
 
 
+def adadelta(p, g, v, u, lr, c1, c2, rho=0.9, eps=1e-6):
+    v = rho * v + (1.0 - rho) * g * g
+    d = np.sqrt(u + eps) / np.sqrt(v + eps) * g  # the step in the parameters' own units
+    u = rho * u + (1.0 - rho) * d * d
+    return p - lr * d, v, u
+
+
 OPTIMIZERS: dict[str, Optimizer] = {
     o.name: o
     for o in [
@@ -105,6 +114,8 @@ OPTIMIZERS: dict[str, Optimizer] = {
         Optimizer("rmsprop", rmsprop, ("square_avg",), "v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)",
                   {"alpha": 0.99, "eps": 1e-8}),
         Optimizer("adagrad", adagrad, ("sum",), "s += g^2; p -= lr g / (sqrt(s) + eps)", {"eps": 1e-10}),
+        Optimizer("adadelta", adadelta, ("square_avg", "acc_delta"), "v = rho v + (1 - rho) g^2; "
+                  "d = sqrt(u + eps) / sqrt(v + eps) g; u = rho u + (1 - rho) d^2; p -= lr d", {"rho": 0.9, "eps": 1e-6}),
     ]
 }
 ARGUMENTS: dict[str, Argument] = {
@@ -112,6 +123,7 @@ ARGUMENTS: dict[str, Argument] = {
     "beta1": Argument("the first moment's decay"),
     "beta2": Argument("the second moment's decay"),
     "alpha": Argument("the squared gradient's decay"),
+    "rho": Argument("the running averages' decay"),
     "eps": Argument("added to the denominator", open_low=True),
 }
 SLOTS = max(len(o.state) for o in OPTIMIZERS.values())  # per-parameter state arrays a member carries

@@ -6,6 +6,7 @@ until its own hand-worked update is written below."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from relu_lab.experiment import resolve
 from relu_lab.loading import config_from_dict
 from relu_lab.losses import LOSSES
 from relu_lab.network import Ensemble
-from relu_lab.optimizers import OPTIMIZERS
+from relu_lab.optimizers import ARGUMENTS, OPTIMIZERS
 from tests.logged import fit_configs, logged
 from tests.test_engines import interrupt_at
 from tests.test_network import LOSS_OUTPUTS, act
@@ -56,6 +57,14 @@ def by_hand(name: str, args: dict) -> list[float]:
         for g in GRADS:
             total += g * g
             p = p - LR * g / (math.sqrt(total) + eps)
+            out.append(p)
+    elif name == "adadelta":
+        rho, eps, sq, acc = args["rho"], args["eps"], 0.0, 0.0
+        for g in GRADS:  # torch: square_avg, then delta from acc_delta, then acc_delta
+            sq = rho * sq + (1 - rho) * g * g
+            delta = math.sqrt(acc + eps) / math.sqrt(sq + eps) * g
+            acc = rho * acc + (1 - rho) * delta * delta
+            p = p - LR * delta
             out.append(p)
     else:
         raise KeyError(name)
@@ -176,6 +185,46 @@ def test_phases_keep_the_state_unless_they_change_the_rule():
     a, b, c = (fit_configs([cfg], data).net.flat for cfg, data in (one, split, changed))
     np.testing.assert_array_equal(a, b)  # a phase that changes nothing else keeps the velocity
     assert not np.array_equal(a, c)
+
+
+def test_a_phase_that_names_its_rule_again_with_the_same_arguments_keeps_the_state():
+    def then(mu: float):
+        second = {"epochs": 20, "optimizer": {"name": "momentum", "momentum": mu}}
+        return resolved(optimizer="momentum", phases=[{"epochs": 10}, second])
+
+    one = resolved(optimizer="momentum")
+    a, b, c = (fit_configs([cfg], data).net.flat for cfg, data in (one, then(0.9), then(0.5)))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if OPTIMIZERS[n].params])
+def test_every_argument_of_a_rule_is_a_config_key_with_its_range(name):
+    """The config's keys and ranges come from optimizers.ARGUMENTS: a new rule's arguments need no config code."""
+    for key, default in OPTIMIZERS[name].params.items():
+        arg = ARGUMENTS[key]
+
+        def given(value, key=key):
+            return config_from_dict({**CONFIG, "train": {**CONFIG["train"], "optimizer": {"name": name, key: value}}})
+
+        assert given(default).train.optimizer.arguments()[key] == default
+        with pytest.raises(UserError, match=f"train.optimizer.{key}"):
+            given(arg.high)
+        if arg.open_low:
+            with pytest.raises(UserError, match=f"train.optimizer.{key}"):
+                given(arg.low)
+        else:
+            assert given(arg.low).train.optimizer.arguments()[key] == arg.low
+
+
+def test_the_readme_says_what_every_rule_is_with_its_default_arguments():
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("- optimizers (`train.optimizer`)"):]
+    for name, rule in OPTIMIZERS.items():
+        line = next((line for line in section.splitlines() if line.startswith(f"  - `{name}`")), None)
+        assert line is not None, f"README: no line for optimizer {name}"
+        for key, default in rule.params.items():
+            assert f"`{key}` {default:g}".replace("e-0", "e-") in line, (name, key)
 
 
 def test_the_compiled_engine_runs_every_rule():
