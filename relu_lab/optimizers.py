@@ -115,7 +115,8 @@ OPTIMIZERS: dict[str, Optimizer] = {
                   {"alpha": 0.99, "eps": 1e-8}),
         Optimizer("adagrad", adagrad, ("sum",), "s += g^2; p -= lr g / (sqrt(s) + eps)", {"eps": 1e-10}),
         Optimizer("adadelta", adadelta, ("square_avg", "acc_delta"), "v = rho v + (1 - rho) g^2; "
-                  "d = sqrt(u + eps) / sqrt(v + eps) g; u = rho u + (1 - rho) d^2; p -= lr d", {"rho": 0.9, "eps": 1e-6}),
+                  "d = sqrt(u + eps) / sqrt(v + eps) g; u = rho u + (1 - rho) d^2; p -= lr d",
+                  {"rho": 0.9, "eps": 1e-6}),
     ]
 }
 ARGUMENTS: dict[str, Argument] = {
