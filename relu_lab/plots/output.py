@@ -11,7 +11,7 @@ from matplotlib.colors import ListedColormap, TwoSlopeNorm, to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
-from .style import COLORS, plt, save
+from .style import COLORS, class_colours, class_labels, plt, save
 
 GRID_POINTS = 250  # per side of the input plane in decision_boundary.png
 RELU_FAMILY = {"relu", "leaky_relu", "prelu"}  # piecewise linear: one kink per unit at z = 0
@@ -64,9 +64,8 @@ def draw_boundary(fig, ax, cfg, data, net, colorbar: bool = True, points: int = 
             fig.colorbar(im, ax=ax, label="network output", shrink=0.9)
         if np.isfinite(z).any() and np.nanmin(z) < 0.5 < np.nanmax(z):
             ax.contour(xx, yy, z, levels=[0.5], colors="black", linewidths=2)
-        labels = (data.Y[:, 0] > 0.5).astype(int)
-        cmap = plt.get_cmap("RdBu_r")
-        for k, colour in ((0, cmap(0.08)), (1, cmap(0.92))):
+        labels = class_labels(data)
+        for k, colour in enumerate(class_colours(data.task, 2)):
             pts = data.X[labels == k]
             ax.scatter(pts[:, 0], pts[:, 1], s=dot, color=colour, edgecolors="black", linewidths=0.5,
                        label=f"label {k} ({len(pts)})")
@@ -79,14 +78,15 @@ def draw_boundary(fig, ax, cfg, data, net, colorbar: bool = True, points: int = 
         cls = np.argmax(np.nan_to_num(out), axis=1).reshape(xx.shape)
         conf = np.nan_to_num(out.max(axis=1)).reshape(xx.shape)
         strength = np.clip((conf - 1 / C) / (1 - 1 / C), 0, 1)[..., None]
-        palette = np.array([to_rgb(COLORS[k % 10]) for k in range(C)])
+        colours = class_colours(data.task, C)
+        palette = np.array([to_rgb(c) for c in colours])
         rgb = 1 - (1 - palette[cls]) * (0.25 + 0.5 * strength)  # pale where the network is unsure
         ax.imshow(rgb, origin="lower", extent=extent, aspect="auto", interpolation="nearest")
         ax.contour(xx, yy, cls, levels=np.arange(C) + 0.5, colors="black", linewidths=1.5)
-        labels = np.argmax(data.Y, axis=1)
+        labels = class_labels(data)
         for k in range(C):
             pts = data.X[labels == k]
-            ax.scatter(pts[:, 0], pts[:, 1], s=dot, color=COLORS[k % 10], edgecolors="black", linewidths=0.5,
+            ax.scatter(pts[:, 0], pts[:, 1], s=dot, color=colours[k], edgecolors="black", linewidths=0.5,
                        label=f"class {k} ({len(pts)})")
         handles, names = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], color="black", lw=1.5))

@@ -104,6 +104,20 @@ def save(fig, path: Path) -> Path:
     return path
 
 
+def class_colours(task: str, classes: int) -> list:
+    """One colour per class, the same in every picture of a run: for a binary task blue and red, the ends of
+    the decision boundary's RdBu_r map (label 0 where the output is low); tab10 for more classes."""
+    if task == "binary":
+        cmap = plt.get_cmap("RdBu_r")
+        return [cmap(0.08), cmap(0.92)]
+    return [COLORS[k % 10] for k in range(classes)]
+
+
+def class_labels(data) -> np.ndarray:
+    """Each training point's class: its target's argmax, or for one output, whether the target is above 0.5."""
+    return data.Y.argmax(axis=1) if data.Y.shape[1] > 1 else (data.Y[:, 0] > 0.5).astype(int)
+
+
 def palette(n: int) -> list[tuple[float, float, float]]:
     """n distinct colours: tab10, or tab20 (dark shades first) for more than ten lines."""
     if n <= 10:

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..network import Ensemble
 from ..snapshots import SNAPSHOTS, load, network_at, phase_starts
 from .output import marker_size, plane
-from .style import COLORS, plt, save, wrapped
+from .style import COLORS, class_colours, class_labels, plt, save, wrapped
 
 WEIGHT_LAYERS_PER_ROW = 4  # weights.png's layers per row
 MAX_UNITS = 64  # drawn in full up to this many hidden units; beyond, the first of each layer
@@ -140,7 +140,8 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data):
     ncols = min(PER_ROW, max(shown))
     fig, axes = plt.subplots(sum(rows_per_layer), ncols, figsize=(1.55 * ncols + 0.6, 1.6 * sum(rows_per_layer) + 0.9),
                              squeeze=False, layout="constrained")
-    labels = data.Y.argmax(axis=1) if data.Y.shape[1] > 1 else (data.Y[:, 0] > 0.5).astype(int)
+    labels = class_labels(data)
+    colours = class_colours(data.task, max(int(labels.max()) + 1, 2))  # as in decision_boundary.png
     dot = marker_size(len(data.X)) / 6
     row = 0
     for l, n in enumerate(shown):
@@ -162,7 +163,7 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data):
                       vmin=lo, vmax=hi if hi > lo else lo + 1e-12)
             for k in np.unique(labels):
                 pts = data.X[labels == k]
-                ax.scatter(pts[:, 0], pts[:, 1], s=dot, color=COLORS[(3 * k + 1) % 10], alpha=0.7, lw=0)
+                ax.scatter(pts[:, 0], pts[:, 1], s=dot, color=colours[k], edgecolors="white", linewidths=0.25)
             ax.set_xlim(extent[0], extent[1])
             ax.set_ylim(extent[2], extent[3])
             ax.set_xticks([])
