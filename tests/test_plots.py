@@ -533,6 +533,33 @@ def test_an_animation_has_a_frame_per_kept_epoch_and_they_differ(tmp_path, what)
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 0.5  # training changed the picture
 
 
+def test_every_frame_of_units_gif_colours_a_layer_on_one_scale(tmp_path):
+    """A unit's map brightens only when the unit changes, not because another frame's outputs span less."""
+    from relu_lab.plots.style import plt
+    from relu_lab.plots.units import draw_units, unit_scales
+    from relu_lab.run import load_network
+    from relu_lab.snapshots import load, network_at
+
+    raw = copy(XOR, log_every=20)
+    raw["train"] = raw["train"] | {"epochs": 80}
+    run = train(raw, tmp_path)
+    cfg, data, _ = load_network(run)
+    epochs, phases, states = load(run / "snapshots.npz")
+    nets = [network_at(cfg, s, p) for s, p in zip(states, phases)]
+    scales = unit_scales(cfg, data, nets)
+    assert len(scales) == len(cfg.model.layers) - 2
+    own = []  # per frame, per layer: the range of its outputs on the data
+    for net in nets:
+        _, outputs = net.forward(data.X)
+        own.append([(outputs[l].min(), outputs[l].max()) for l in range(1, len(scales) + 1)])
+        fig = draw_units(cfg, data, net, scales)[0]
+        assert {im.get_clim() for ax in fig.axes for im in ax.images} == set(scales)
+        plt.close(fig)
+    for l, (lo, hi) in enumerate(scales):
+        assert lo == min(frame[l][0] for frame in own) and hi == max(frame[l][1] for frame in own)
+    assert len({tuple(frame) for frame in own}) > 1  # the frames' own ranges differ: the shared scale is the point
+
+
 def test_animate_refuses_what_it_cannot_draw(runs):
     from typer.testing import CliRunner
 

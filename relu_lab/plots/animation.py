@@ -22,7 +22,7 @@ from ..rundir import replacing
 from ..snapshots import network_at, phase_starts
 from .output import draw_boundary, draw_fit
 from .style import COLORS, DPI, plt, positive, read_metrics, thin
-from .units import draw_units, snapshots_of
+from .units import draw_units, snapshots_of, unit_scales
 
 MAX_FRAMES = 40
 FRAME_GRID = 120  # points per side of a frame's input plane (the still picture has 250)
@@ -91,10 +91,15 @@ def animate(run_dir: Path, cfg, data, summary: dict, cols: dict[str, np.ndarray]
         raise UserError(f"{run_dir}: units.gif needs 1 or 2 inputs; this dataset has {data.n_inputs}")
     epochs, phases, states = snapshots_of(run_dir)
     inside = frames_in(epochs, start, stop)
+    chosen = [inside[j] for j in change_spaced([states[i] for i in inside], frames)]
+    nets = [network_at(cfg, states[i], phases[i]) for i in chosen]
+    scales = unit_scales(cfg, data, nets) if what == "units" else None  # one colour scale for every frame
     pictures = []
-    for i in [inside[j] for j in change_spaced([states[i] for i in inside], frames)]:
-        net = network_at(cfg, states[i], phases[i])
-        fig = (_training_frame if what == "training" else _units_frame)(cfg, data, net, epochs[i], cols, summary)
+    for i, net in zip(chosen, nets):
+        if what == "training":
+            fig = _training_frame(cfg, data, net, epochs[i], cols, summary)
+        else:
+            fig = draw_units(cfg, data, net, scales)[0]
         fig.suptitle(_frame_title(name or cfg.name, cfg, epochs[i], phases[i], summary), fontsize=11)
         pictures.append(_pixels(fig))
     return _write_gif(pictures, run_dir / f"{what}.gif")
@@ -121,10 +126,6 @@ def _training_frame(cfg, data, net, epoch: int, cols: dict[str, np.ndarray], sum
         draw_fit(ax_out, cfg, data, net)
     _cost_so_far(ax_cost, cfg, cols, epoch, summary)
     return fig
-
-
-def _units_frame(cfg, data, net, epoch: int, cols: dict[str, np.ndarray], summary: dict):
-    return draw_units(cfg, data, net)[0]
 
 
 def _cost_so_far(ax, cfg, cols: dict[str, np.ndarray], epoch: int, summary: dict) -> None:

@@ -98,9 +98,27 @@ def plot_units(run_dir: Path, cfg, data, epoch: int | None = None, name: str = "
     return save(fig, run_dir / ("units.png" if last else f"units-epoch{epoch}.png"))
 
 
-def draw_units(cfg, data, net):
+def unit_scales(cfg, data, nets) -> list[tuple[float, float]]:
+    """Per drawn hidden layer, the range of its outputs on the training data over all of `nets` (an
+    animation's frames): one colour scale (or y axis) for every frame, so that a unit's map brightens only
+    when the unit changes."""
+    shown, _ = _shown(cfg.model.layers)
+    lo, hi = [np.inf] * len(shown), [-np.inf] * len(shown)
+    for net in nets:
+        with np.errstate(all="ignore"):
+            _, as_data = net.forward(data.X)
+        for l, n in enumerate(shown):
+            finite = as_data[l + 1][0][:, :n]
+            finite = finite[np.isfinite(finite)]
+            if finite.size:
+                lo[l], hi[l] = min(lo[l], float(finite.min())), max(hi[l], float(finite.max()))
+    return [(a, b) if a <= b else (0.0, 1.0) for a, b in zip(lo, hi)]
+
+
+def draw_units(cfg, data, net, scales: list[tuple[float, float]] | None = None):
     """A figure of every hidden unit of `net` (1 or 2 inputs), and a note for its title: how many are
-    dead, which are drawn, how to read a panel."""
+    dead, which are drawn, how to read a panel. `scales`: each drawn layer's output range to colour (or
+    plot) by (unit_scales), instead of this net's own outputs on the data."""
     shown, cut = _shown(cfg.model.layers)
     with np.errstate(all="ignore"):
         zs_data, as_data = net.forward(data.X)
@@ -111,9 +129,9 @@ def draw_units(cfg, data, net):
     active = [np.mean(w, axis=0) for w in at_work]
     saturated = [~np.any(w, axis=0) & saturating[l] & ~dead[l] for l, w in enumerate(at_work)]
     if data.n_inputs == 2:
-        fig = _plane_units(cfg, data, net, shown, dead, active, saturated, as_data)
+        fig = _plane_units(cfg, data, net, shown, dead, active, saturated, as_data, scales)
     else:
-        fig = _curve_units(cfg, data, net, shown, dead, active, saturated)
+        fig = _curve_units(cfg, data, net, shown, dead, active, saturated, scales)
     total_dead = sum(int(d.sum()) for d in dead)
     total_saturated = sum(int(s.sum()) for s in saturated)
     sizes = ", ".join(map(str, cfg.model.layers[1:-1]))
@@ -130,7 +148,7 @@ def draw_units(cfg, data, net):
     return fig, f"({state_note}{note}){how}"
 
 
-def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data):
+def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data, scales=None):
     """The unit maps; as_data: each layer's outputs on the training samples (net.forward), for the colours."""
     xx, yy, extent = plane(data.X, UNIT_GRID)
     grid = np.column_stack([xx.ravel(), yy.ravel()])
@@ -153,6 +171,8 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data):
         if not finite.size:
             finite = values[:, :n][np.isfinite(values[:, :n])]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if scales is not None:
+            lo, hi = scales[l]
         for u in range(rows_per_layer[l] * ncols):
             ax = axes[row + u // ncols, u % ncols]
             if u >= n:
@@ -184,7 +204,7 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data):
     return fig
 
 
-def _curve_units(cfg, data, net, shown, dead, active, saturated):
+def _curve_units(cfg, data, net, shown, dead, active, saturated, scales=None):
     x = data.X[:, 0]
     lo, hi = x.min(), x.max()
     pad = 0.1 * (hi - lo or 1.0)
@@ -211,8 +231,8 @@ def _curve_units(cfg, data, net, shown, dead, active, saturated):
         inside = (grid[:, 0] >= lo) & (grid[:, 0] <= hi)
         seen = values[inside][:, :n]
         seen = seen[np.isfinite(seen)]
-        if seen.size:  # the y axis spans the outputs over the data's range, not the far tails of a steep unit
-            top, bottom = float(seen.max()), float(seen.min())
+        if scales is not None or seen.size:  # the outputs over the data's range, not a steep unit's far tails
+            bottom, top = scales[l] if scales is not None else (float(seen.min()), float(seen.max()))
             margin = 0.08 * (top - bottom) or 0.5
             ax.set_ylim(bottom - margin, top + margin)
         n_dead, n_sat = int(dead[l][:n].sum()), int(saturated[l][:n].sum())
