@@ -367,6 +367,26 @@ def _peak_slope(df: Callable[..., Array], params: tuple) -> float:
     return float(d.max()) if d.size and d.max() > 0 else float("nan")
 
 
+NEAR, FAR = np.linspace(-100.0, 100.0, 20001), np.linspace(-1e4, 1e4, 20001)
+
+
+def reach(f: Callable[..., Array], params: dict) -> tuple[float, float]:
+    """About the least and the greatest value f takes: its extremes over [-1e4, 1e4] on a side where they
+    lie within 5 % of f's spread over [-100, 100] from that range's own (a bound, reached or approached,
+    like softsign's), else -inf / inf (the side grows without bound, like ReLU's right or a log's).
+    (-inf, inf) when f fails or is not finite there (a user's own f): nothing is claimed about it."""
+    try:
+        with np.errstate(all="ignore"):
+            near, far = (np.asarray(f(z.copy(), **params), dtype=float) for z in (NEAR, FAR))
+    except Exception:  # noqa: BLE001 - a user's function
+        return -np.inf, np.inf
+    if near.shape != NEAR.shape or far.shape != FAR.shape or not (np.isfinite(near).all() and np.isfinite(far).all()):
+        return -np.inf, np.inf
+    lo, hi = float(min(near.min(), far.min())), float(max(near.max(), far.max()))
+    slack = 0.05 * (float(near.max() - near.min()) or 1.0)
+    return (lo if lo >= near.min() - slack else -np.inf), (hi if hi <= near.max() + slack else np.inf)
+
+
 # Sample points for checking a user's activation: a spread over [-4, 4] that misses 0 (ReLU-like kinks).
 CHECK_POINTS = np.linspace(-4.0, 4.0, 41) + 0.0123
 CHECK_STEP = 1e-5

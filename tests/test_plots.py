@@ -619,3 +619,32 @@ def test_plot_activations_draws_a_users_own_and_a_configs_as_it_uses_them(tmp_pa
     assert [p.title for p in drawn_activations(["mish,relu"])] == ["mish", "relu"]  # a list, as --activations takes
     with pytest.raises(UserError, match="give a file name ending in .png"):
         plot_activations(["relu"], tmp_path / "x.jpg")
+
+
+# --- activations.png: each hidden layer's outputs over the epochs -----------------------------------------
+
+
+def test_the_band_of_a_layers_outputs_stays_within_what_its_activation_can_output(tmp_path, monkeypatch):
+    """mean ± std of a sigmoid layer whose outputs sit mostly near 0 would reach below 0: it is clipped to [0, 1];
+    a ReLU layer's only below; a linear layer's not at all."""
+    from relu_lab.plots import layer_outputs
+
+    drawn = []
+    real = layer_outputs.plt.Axes.fill_between
+    monkeypatch.setattr(layer_outputs.plt.Axes, "fill_between",
+                        lambda self, x, lo, hi, **kw: drawn.append((np.asarray(lo), np.asarray(hi)))
+                        or real(self, x, lo, hi, **kw))
+    cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 4, 4, 1],
+                                                                "hidden": ["sigmoid", "relu", "linear"]}})
+    epoch = np.arange(0.0, 50.0, 10.0)
+    cols = {"epoch": epoch}
+    for l, (mean, std) in enumerate([(0.1, 0.3), (0.2, 0.5), (0.0, 2.0)], 1):
+        cols |= {f"act_mean_L{l}": np.full(5, mean), f"act_std_L{l}": np.full(5, std), f"saturated_L{l}": np.zeros(5)}
+    assert layer_outputs.output_range(cfg, 1) == (0.0, 1.0)
+    assert layer_outputs.output_range(cfg, 2) == (0.0, np.inf)
+    assert layer_outputs.output_range(cfg, 3) == (-np.inf, np.inf)
+    check_png(layer_outputs.plot_layer_outputs(tmp_path, "clipped", cols, cfg))
+    (lo1, hi1), (lo2, hi2), (lo3, hi3) = drawn
+    assert np.all(lo1 == 0.0) and np.allclose(hi1, 0.4)  # not -0.2
+    assert np.all(lo2 == 0.0) and np.allclose(hi2, 0.7)
+    assert np.allclose(lo3, -2.0) and np.allclose(hi3, 2.0)

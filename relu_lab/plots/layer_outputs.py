@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..activations import reach
 from ..diagnostics import COLUMN
 from .style import band_alpha, epoch_axis, palette, phase_marks, plt, save, thin
 
@@ -30,6 +31,24 @@ def layer_label(cfg, l: int) -> str:
     return f"layer {l} ({names.pop()})" if len(names) == 1 else f"layer {l}"
 
 
+def output_range(cfg, l: int) -> tuple[float, float]:
+    """The values hidden layer l can output, over every phase's activation (activations.reach): the band is
+    clipped to them, since mean ± std can leave a bounded activation's range (a sigmoid layer near 0)."""
+    if cfg is None or l >= len(cfg.model.layers) - 1:
+        return -np.inf, np.inf
+    from ..resolved import bind
+
+    lo, hi = np.inf, -np.inf
+    try:
+        for name in {cfg.model.hidden_list(p.hidden)[l - 1] for p in cfg.phases()}:
+            act = bind(cfg, name)
+            a, b = reach(act.fn.f, act.params)
+            lo, hi = min(lo, a), max(hi, b)
+    except (ValueError, KeyError):  # a user's module not found from here: the band as it is
+        return -np.inf, np.inf
+    return lo, hi
+
+
 def plot_layer_outputs(run_dir: Path, name: str, cols: dict[str, np.ndarray], cfg) -> Path | None:
     """activations.png, or None when metrics.csv has no act_mean columns (diagnostics off, no hidden layer,
     or a run from before they were logged)."""
@@ -45,10 +64,11 @@ def plot_layer_outputs(run_dir: Path, name: str, cols: dict[str, np.ndarray], cf
     for i, (colour, l) in enumerate(zip(colours, layers)):
         mean, std = cols[f"act_mean_L{l}"][drawn], cols[f"act_std_L{l}"][drawn]
         ax_m.plot(x, mean, color=colour, lw=1.6, label=layer_label(cfg, l))
-        ax_m.fill_between(x, mean - std, mean + std, color=colour, alpha=alpha, lw=0)
+        lo, hi = output_range(cfg, l)
+        ax_m.fill_between(x, np.clip(mean - std, lo, hi), np.clip(mean + std, lo, hi), color=colour, alpha=alpha, lw=0)
         width = 1.2 + 2.8 * (len(layers) - 1 - i) / max(len(layers) - 1, 1)  # equal shares stay visible
         ax_s.plot(x, cols[f"saturated_L{l}"][drawn], color=colour, lw=width)
-    ax_m.set_ylabel("output of the layer: mean ± 1 std")
+    ax_m.set_ylabel("output of the layer: mean ± 1 std\n(within the activation's range)")
     ax_m.set_title("Hidden layers' outputs over the training set", fontsize=10)
     ax_s.set_ylim(-0.02, 1.02)
     ax_s.set_ylabel("share of outputs saturated")
