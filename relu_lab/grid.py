@@ -145,8 +145,9 @@ def grid_from(cfg: Config, lr: str | None = None, seeds: str | int | None = None
               activations: list[str] | None = None, compare: bool = False) -> tuple[list[Axis], list[int]]:
     """The grid axes and seeds: command-line options first, then the config's `sweep:` block, then defaults.
 
-    `sweep` varies the learning rate (a wide log range by default); `compare` varies the hidden
-    activation (all registered ones by default) and the learning rate only when asked.
+    `sweep` varies the learning rate (a wide log range by default, unless other keys of the grid vary a
+    learning rate: train.lr or a phase's); `compare` varies the hidden activation (all registered ones by
+    default) and the learning rate only when asked.
     """
     block = cfg.sweep
     axes: list[Axis] = []
@@ -154,7 +155,8 @@ def grid_from(cfg: Config, lr: str | None = None, seeds: str | int | None = None
         names = activations or (block.activations if block else None) or COMPARED
         axes.append(Axis("model.hidden", list(names)))
     lr_spec = lr if lr is not None else (block.lr if block and block.lr is not None else None)
-    if lr_spec is None and not compare:
+    given = [*(block.params if block else {}), *(item.partition("=")[0].strip() for item in params)]
+    if lr_spec is None and not compare and not any(LEARNING_RATE.fullmatch(k) for k in given):
         lr_spec = DEFAULT_LR
     if lr_spec is not None:
         try:

@@ -388,8 +388,10 @@ def config_essentials(run_dir: Path, varied: list[str] = ()) -> list[tuple[str, 
         else:
             text = _value(value)
         out.append((label, text + (" (varied by the grid)" if key in varied else "")))
-    for n, phase in enumerate(phases, 1):
-        out.append((f"phase {n}", ", ".join(f"{k} {_value(v)}" for k, v in phase.items() if v is not None)))
+    for n, phase in enumerate(phases):  # named as the grid keys name it: train.phases.0 is the first
+        out.append((f"phase {n + 1} (train.phases.{n})", ", ".join(
+            f"{k} {_value(v)}" + (" (varied by the grid)" if f"train.phases.{n}.{k}" in varied else "")
+            for k, v in phase.items() if v is not None)))
     return out
 
 

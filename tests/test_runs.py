@@ -257,6 +257,17 @@ def test_show_a_diverged_and_an_interrupted_run(root):
     assert "checkpoint.npz" in got["files"]
 
 
+def test_show_names_each_phase_as_the_grid_keys_do_and_marks_what_the_grid_varies(tmp_path):
+    phased = json.loads(json.dumps(SMALL))
+    phased["train"] = phased["train"] | {"phases": [{"epochs": 2, "lr": 0.05}, {"epochs": 2}]}
+    run = run_sweep(plan_sweep(config(phased), [Axis("train.phases.0.lr", [0.01, 0.1])], [0]), tmp_path).run_dir
+    got = fields(render(show_run(run)))
+    assert got["phase 1 (train.phases.0)"] == "epochs 2, lr 0.05 (varied by the grid)"
+    assert got["phase 2 (train.phases.1)"].startswith("epochs 2")
+    assert "varied" not in got["phase 2 (train.phases.1)"]
+    assert got["grid train.phases.0.lr"] == "0.01, 0.1"
+
+
 def test_show_a_sweep_and_a_compare(root):
     text = render(show_run(root / "20250101-120400-sweep-small"))
     got = fields(text)

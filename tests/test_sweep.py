@@ -162,6 +162,12 @@ def test_grid_defaults_and_precedence():
     assert seeds == list(range(32))
     axes, _ = grid_from(plain, compare=True)
     assert [a.key for a in axes] == ["model.hidden"] and "relu" in axes[0].values and "sigmoid" in axes[0].values
+    # a grid that varies a learning rate itself gets no default range over the starting one besides
+    for key in ("train.lr", "train.phases.0.lr", "train.phases.1.lr"):
+        axes, _ = grid_from(plain, params=[f"{key}=0.01,0.1"])
+        assert [(a.key, a.values) for a in axes] == [(key, [0.01, 0.1])]
+    axes, _ = grid_from(plain, params=["model.init_scale=1,2"])
+    assert [a.key for a in axes] == ["train.lr", "model.init_scale"]
 
 
 def test_compare_refuses_phases_that_would_override_the_activation(tmp_path):
