@@ -285,6 +285,28 @@ def test_plot_activations_of_every_registered_name(tmp_path):
     assert plot_activations([], tmp_path / "all.png").exists()  # no names: all of them
 
 
+def test_the_shifted_rectifiers_panel_goes_with_the_whole_gallery_only(tmp_path, figures):
+    plot_activations([], tmp_path / "all.png")
+    plot_activations(["relu", "softplus"], tmp_path / "two.png")
+    titles = [ax.get_title() for ax in figures["all.png"].axes]
+    assert len(titles) == len(ACTIVATIONS) + 1 and titles[-1] == "Differences of shifted rectifiers vs sigmoid"
+    assert [ax.get_title() for ax in figures["two.png"].axes] == ["relu", "softplus"]
+
+
+def test_a_users_derivative_that_is_not_fs_slope_is_drawn_beside_the_slope_and_said(tmp_path, figures):
+    from relu_lab.plots.activations import drawn_activations
+
+    wrong, right = drawn_activations(["tests.custom_act:swish,tests.custom_act:dswish_wrong",
+                                      "tests.custom_act:swish,tests.custom_act:dswish"])
+    assert wrong.mismatch and right.mismatch is None
+    plot_activations(["tests.custom_act:swish,tests.custom_act:dswish_wrong"], tmp_path / "wrong.png")
+    (ax,) = figures["wrong.png"].axes
+    assert "its f' is not f's slope" in ax.get_title()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["f(z)", "f'(z) (yours)", "f's slope (numerical)"]
+    with pytest.raises(UserError, match="must work elementwise|shape"):
+        drawn_activations(["numpy:sum,numpy:sum"])
+
+
 def test_plot_activations_rejects_an_unknown_name(tmp_path):
     with pytest.raises(UserError, match="did you mean 'relu'"):
         plot_activations(["relu", "rleu"], tmp_path / "x.png")

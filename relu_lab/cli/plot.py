@@ -47,7 +47,8 @@ def plot(
     target: Annotated[str, typer.Argument(help="A run directory, or the word 'activations'.", show_default=False)],
     names: Annotated[Optional[list[str]], typer.Argument(
         help="With 'activations': registered names, your own as module:f,module:df (or module:f, its slope then "
-        "numerical), or a config file to draw the activations it uses (default: all registered).",
+        "numerical), or a config file to draw the activations it uses (default: all registered, and seed 004's "
+        "shifted-rectifier panel).",
         show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="With 'activations': the PNG to write.")] = Path(
         "activations.png"),

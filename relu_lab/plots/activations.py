@@ -23,6 +23,18 @@ class Drawn:
     df: Callable | None
     params: dict = field(default_factory=dict)
     elementwise: bool = True
+    mismatch: str | None = None  # a user's df that is not f's slope (activations.check_activation): said on the panel
+
+
+def _checked(title: str, act) -> Drawn:
+    """A user's activation as a panel, its df checked against f's slope; UserError for one that cannot be drawn."""
+    from ..activations import check_activation
+
+    try:
+        warning = check_activation(act)
+    except ValueError as err:
+        raise UserError(f"{title}: {err}") from None
+    return Drawn(title, act.f, act.df, mismatch=warning)
 
 
 def drawn_activations(specs: list[str]) -> list[Drawn]:
@@ -48,7 +60,7 @@ def drawn_activations(specs: list[str]) -> list[Drawn]:
                     f = act.f if act else get_activation(f_path, df=f_path).f
             except ValueError as err:
                 raise UserError(f"{spec}: {err}") from None
-            out.append(Drawn(f_path, f, act.df if act else None))
+            out.append(_checked(f_path, act) if act else Drawn(f_path, f, None))
         else:
             raise UserError(did_you_mean("activation", spec, ACTIVATIONS) + "; or your own as module:f,module:df, "
                             "or a config file whose activations to draw")
@@ -70,14 +82,18 @@ def _of_config(path: str) -> list[Drawn]:
         act = bind(cfg, name)
         params = {k: v for k, v in act.params.items() if k != act.fn.learned} if act.fn.learned else act.params
         title = (name if act.fn.name == name else f"{name} ({act.fn.name})") + where
-        drawn.append(Drawn(title, act.fn.f, act.fn.df, {**act.fn.params, **params}, act.fn.elementwise))
+        if name in cfg.model.custom_activations:
+            drawn.append(_checked(title, act.fn))
+        else:
+            drawn.append(Drawn(title, act.fn.f, act.fn.df, {**act.fn.params, **params}, act.fn.elementwise))
     return drawn
 
 
 def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
-    """Panels of f and f' over z in [-4, 4] for activations (`drawn_activations`: all registered when `specs` is
-    empty), plus one panel comparing (ReLU(z+2) - ReLU(z-2))/4 and (softplus(z+2) - softplus(z-2))/4 with
-    the sigmoid (seed 004: a difference of two shifted rectifiers looks like a sigmoid)."""
+    """Panels of f and f' over z in [-4, 4] for activations (`drawn_activations`). With no `specs`, all
+    registered ones and one more panel comparing (ReLU(z+2) - ReLU(z-2))/4 and (softplus(z+2) - softplus(z-2))/4
+    with the sigmoid (seed 004: a difference of two shifted rectifiers looks like a sigmoid). A user's df that
+    is not f's slope is drawn with the numerical slope beside it, and the panel says so."""
     panels = drawn_activations(list(dict.fromkeys(specs or [])))
     path = Path(path)
     if path.is_dir():
@@ -89,15 +105,13 @@ def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
     except OSError as err:
         raise UserError(f"{path.parent}: cannot create the directory ({err.strerror or err})") from None
     z = np.linspace(-4, 4, 801)
-    n_panels = len(panels) + 1
+    gallery = not specs  # every registered one: seed 004's comparison goes with them
+    n_panels = len(panels) + gallery
     ncols = min(4, n_panels)
     nrows = math.ceil(n_panels / ncols)
     fig = plt.figure(figsize=(3.6 * ncols, 3.0 * nrows), layout="constrained")
     gs = fig.add_gridspec(nrows, ncols)
     axes = [fig.add_subplot(gs[i // ncols, i % ncols]) for i in range(len(panels))]
-    row, col = divmod(len(panels), ncols)
-    span = 2 if ncols - col >= 2 else 1  # the comparison panel is wider when the last row has room
-    extra = fig.add_subplot(gs[row, col : col + span])
     for ax, act in zip(axes, panels):
         with np.errstate(all="ignore"):
             try:
@@ -121,13 +135,25 @@ def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
         ax.plot(z, f, color=COLORS[0], lw=2, label="f(z)")
         numerical = act.df is None or not act.elementwise
         ax.plot(z, break_jumps(df), "--", color=COLORS[3], lw=1.6,
-                label="f'(z)" + (" (numerical)" if numerical else ""))
-        ax.set_title(title + (f" ({params})" if params else ""), fontsize=10)
+                label="f'(z)" + (" (numerical)" if numerical else " (yours)" if act.mismatch else ""))
+        title += f" ({params})" if params else ""
+        if act.mismatch:  # what training would use, and what it should be
+            ax.plot(z, break_jumps(np.gradient(f, z)), ":", color="black", lw=1.4, label="f's slope (numerical)")
+            title += "\nits f' is not f's slope"
+        ax.set_title(title, fontsize=10, color="red" if act.mismatch else "black")
         ax.set_xlabel("z", fontsize=9)
         ax.set_ylabel("f(z), f'(z)", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
-    ax = extra
+    if gallery:
+        row, col = divmod(len(panels), ncols)
+        span = 2 if ncols - col >= 2 else 1  # wider when the last row has room
+        _shifted_rectifiers(fig.add_subplot(gs[row, col : col + span]), z)
+    fig.suptitle("Activation functions f (solid) and derivatives f' (dashed); parameters in the titles")
+    return save(fig, path)
+
+
+def _shifted_rectifiers(ax, z: np.ndarray) -> None:
     ax.axhline(0, color="0.6", lw=0.8)
     ax.axvline(0, color="0.6", lw=0.8)
     ax.plot(z, sigmoid(z), color="black", lw=2, label="sigmoid(z)")
@@ -140,5 +166,3 @@ def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
     ax.set_ylim(-0.1, 1.25)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("Activation functions f (solid) and derivatives f' (dashed); parameters in the titles")
-    return save(fig, path)
