@@ -296,8 +296,8 @@ def test_the_shifted_rectifiers_panel_goes_with_the_whole_gallery_only(tmp_path,
 def test_a_users_derivative_that_is_not_fs_slope_is_drawn_beside_the_slope_and_said(tmp_path, figures):
     from relu_lab.plots.activations import drawn_activations
 
-    wrong, right = drawn_activations(["tests.custom_act:swish,tests.custom_act:dswish_wrong",
-                                      "tests.custom_act:swish,tests.custom_act:dswish"])
+    (wrong,) = drawn_activations(["tests.custom_act:swish,tests.custom_act:dswish_wrong"])
+    (right,) = drawn_activations(["tests.custom_act:swish,tests.custom_act:dswish"])
     assert wrong.mismatch and right.mismatch is None
     plot_activations(["tests.custom_act:swish,tests.custom_act:dswish_wrong"], tmp_path / "wrong.png")
     (ax,) = figures["wrong.png"].axes

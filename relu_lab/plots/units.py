@@ -65,16 +65,16 @@ def saturating_layers(net: Ensemble) -> list[bool]:
     return [saturates(a.fn, a.params) for a in net.hidden]
 
 
-def working(net: Ensemble, zs: list[np.ndarray], l: int, saturating: bool) -> np.ndarray:
+def working(net: Ensemble, zs: list[np.ndarray], l: int, saturating: bool,
+            slope: np.ndarray | None = None) -> np.ndarray:
     """Member 0's hidden layer l over the samples of zs, (samples, units): where each unit is at work. For an
     activation that can die (ReLU, relu6, hard_tanh), where it passes gradient (f'(z) != 0: z > 0 for ReLU,
     -1 < z < 1 for hard_tanh); for a saturating one (sigmoid, tanh), where |f'(z)| is at least 1 % of its
-    peak; for the others (leaky ReLU, ELU), where z > 0."""
-    if saturating:
-        return np.abs(net.derivative(l, zs[l])[0]) >= net.saturated_below[l]
-    if can_die(net.hidden[l].fn):
-        return net.derivative(l, zs[l])[0] != 0
-    return zs[l][0] > 0
+    peak; for the others (leaky ReLU, ELU), where z > 0. `slope`: member 0's f'(zs[l]) when already at hand."""
+    if not saturating and not can_die(net.hidden[l].fn):
+        return zs[l][0] > 0
+    slope = net.derivative(l, zs[l])[0] if slope is None else slope
+    return np.abs(slope) >= net.saturated_below[l] if saturating else slope != 0
 
 
 def _shown(layers: list[int]) -> tuple[list[int], bool]:
@@ -124,8 +124,9 @@ def draw_units(cfg, data, net, scales: list[tuple[float, float]] | None = None):
         zs_data, as_data = net.forward(data.X)
     mortal, saturating = mortal_layers(net), saturating_layers(net)
     with np.errstate(all="ignore"):
-        dead = [np.all(net.derivative(l, zs_data[l])[0] == 0, axis=0) for l in range(len(shown))]
-        at_work = [working(net, zs_data, l, saturating[l]) for l in range(len(shown))]
+        slopes = [net.derivative(l, zs_data[l])[0] for l in range(len(shown))]  # f'(z) on the data, once a layer
+        dead = [np.all(s == 0, axis=0) for s in slopes]
+        at_work = [working(net, zs_data, l, saturating[l], s) for l, s in enumerate(slopes)]
     active = [np.mean(w, axis=0) for w in at_work]
     saturated = [~np.any(w, axis=0) & saturating[l] & ~dead[l] for l, w in enumerate(at_work)]
     if data.n_inputs == 2:
