@@ -231,12 +231,21 @@ class SweepDir:
         self.score = score_key(self.summary[0])
         self.name = str(self.info.get("name") or run_dir.name)
         self._members: list[dict[str, str]] | None = None
+        self._at_point: dict[tuple, list[dict[str, str]]] | None = None
 
     @property
     def members(self) -> list[dict[str, str]]:
         if self._members is None:
             self._members = read_rows(self.dir / "members.csv")
         return self._members
+
+    def members_at(self, row: dict[str, str]) -> list[dict[str, str]]:
+        """The members.csv rows of the grid point of summary row `row` (indexed once: a grid has 10^5 members)."""
+        if self._at_point is None:
+            self._at_point = {}
+            for m in self.members:
+                self._at_point.setdefault(tuple(m.get(k) for k in self.keys), []).append(m)
+        return self._at_point.get(tuple(row.get(k) for k in self.keys), [])
 
     def num(self, key: str, rows: list[dict[str, str]] | None = None) -> np.ndarray:
         return np.array([cell_float(r.get(key)) for r in (self.summary if rows is None else rows)])

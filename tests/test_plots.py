@@ -210,6 +210,15 @@ def test_sweep_with_a_second_axis_and_without_a_success_criterion(tmp_path):
         check_png(path)
     report = write_report(run).read_text()
     assert "success rate" not in report and "](sweep.png)" in report and "](sweep_heatmap.png)" in report
+    from relu_lab.runfiles import SweepDir
+
+    g = SweepDir(run)  # each grid point's members, as the pictures group them
+    points = [[m["member"] for m in g.members_at(row)] for row in g.summary]
+    assert len(points) == 6 and all(len(p) == 2 for p in points)
+    assert sorted(int(m) for p in points for m in p) == list(range(12))
+    for row, members in zip(g.summary, points):
+        assert all(m["train.lr"] == row["train.lr"] and m["model.init_scale"] == row["model.init_scale"]
+                   for m in g.members if m["member"] in members)
 
 
 def test_compare_plots(runs):

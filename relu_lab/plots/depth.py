@@ -183,8 +183,7 @@ def grid_depth(g: SweepDir) -> Path | None:
         points = compare_choices(g)
     else:
         points = [(g.label(row, g.varied).replace("train.lr=", "lr="), row) for row in g.summary]
-    groups = [(label, [float(m["member"]) for m in g.members if all(m.get(k) == row[k] for k in g.keys)])
-              for label, row in points]
+    groups = [(label, [float(m["member"]) for m in g.members_at(row)]) for label, row in points]
     lines = profiles(cols, groups)
     n_seeds = len(g.seeds) or "?"
     return draw_depth(lines, f"{g.name} by depth ({n_seeds} seeds a line)", g.dir / "depth.png")

@@ -348,7 +348,7 @@ def _compare_curves(g: SweepDir) -> Path:
     all_costs = []
     colours, alpha = palette(len(choices)), band_alpha(len(choices))
     for i, (name, row) in enumerate(choices):
-        ids = [m["member"] for m in g.members if all(m.get(k) == row[k] for k in g.keys)]
+        ids = [m["member"] for m in g.members_at(row)]
         if not ids:
             continue
         # After its last logged epoch a member has stopped: it diverged. It counts as the worst value
