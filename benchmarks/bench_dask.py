@@ -15,8 +15,9 @@ import time
 
 from benchmarks.bench_sweep import W1, W1_LRS
 from relu_lab.executors import DaskExecutor
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import config_from_dict
+from relu_lab.plan import Axis, plan_sweep
 
 
 def main() -> None:

@@ -177,7 +177,7 @@ def peak_memory(args) -> None:
            "model": {"layers": [2] + [5] * 10 + [1], "hidden": "relu", "init": "uniform"},
            "train": {"lr": 0.1, "epochs": 200, "order": "sequential"}}
     script = ("import tempfile; from relu_lab.loading import config_from_dict; "
-              "from relu_lab.grid import Axis, plan_sweep, run_sweep; "
+              "from relu_lab.grid import run_sweep; from relu_lab.plan import Axis, plan_sweep; "
               f"plan = plan_sweep(config_from_dict({raw!r}), [Axis('train.lr', [0.01, 0.1, 0.3, 1.0])], "
               "list(range(256))); run_sweep(plan, tempfile.mkdtemp())")
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)

@@ -23,8 +23,9 @@ import time
 import numpy as np
 
 from relu_lab.experiment import resolve
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import config_from_dict
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.trainer import fit
 
 W1 = {
@@ -76,7 +77,7 @@ def peak_memory_mb(members: int) -> float:
     code = (
         "import resource, tempfile, sys; sys.argv=['x'];"
         "from benchmarks.bench_sweep import W1, W1_LRS; from relu_lab.loading import config_from_dict;"
-        "from relu_lab.grid import Axis, plan_sweep, run_sweep;"
+        "from relu_lab.grid import run_sweep; from relu_lab.plan import Axis, plan_sweep;"
         f"plan = plan_sweep(config_from_dict(dict(W1)), [Axis('train.lr', W1_LRS)], list(range({members} // 8)));"
         "d = tempfile.mkdtemp(); run_sweep(plan, d);"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"

@@ -316,7 +316,8 @@ def check(config: ConfigLike, overrides: Mapping[str, Any] | None = None, *, see
 
 
 def _grid(kind, config, overrides, lr, seeds, params, activations, out, custom) -> Grid:
-    from .grid import grid_from, plan_sweep, run_sweep
+    from .grid import run_sweep
+    from .plan import grid_from, plan_sweep
 
     cfg, source, base = _config(config, overrides, custom)
     lr_text = ",".join(map(str, lr)) if isinstance(lr, (list, tuple)) else (None if lr is None else str(lr))

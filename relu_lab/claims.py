@@ -30,8 +30,9 @@ import numpy as np
 
 from .config import LAYERED, PROPORTIONS, Config, Expectation
 from .errors import UserError
-from .grid import SweepPlan, plan_sweep, run_sweep, wilson
+from .grid import run_sweep, wilson
 from .loading import apply_override, config_from_dict
+from .plan import SweepPlan, plan_sweep
 from .runfiles import cell_float, iter_rows, read_rows
 
 Z95 = 1.959963984540054

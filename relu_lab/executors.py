@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 
 from .datasets import Dataset
 from .errors import UserError
-from .grid import MAX_CHUNK, Chunk, Group, SweepPlan, chunk_size
+from .grid import MAX_CHUNK, Chunk, chunk_size
+from .plan import Group, SweepPlan
 from .resolved import Experiment, Trainee
 from .trainer import Checkpoint, LogRow, TrainResult, fit
 

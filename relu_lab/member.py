@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .grid import Member, resume_plan
+from .grid import resume_plan
+from .plan import Member
 from .run import RunReport, train_run
 from .runfiles import cell_float, read_rows, run_kind
 

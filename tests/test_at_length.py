@@ -37,7 +37,8 @@ def interrupted_sweep(out: Path) -> str:
     """Python that sweeps like SWEEP and presses Ctrl-C (in-process) when half the member-epochs are done."""
     return f"""
 import signal
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.loading import load_config
 cfg = load_config({str(XOR)!r}, ["train.epochs=52000"])
 plan = plan_sweep(cfg, [Axis("train.lr", [0.01, 0.1, 1.0])], list(range(64)), {str(XOR)!r})

@@ -182,7 +182,7 @@ def fake_sweeps(tmp_path, values: list[list[float]], column: str = "dead_L1") ->
     """(run dir, plan) of fake sweeps whose members.csv hold `values` in `column` (one list per setting)."""
     import csv as csv_module
 
-    from relu_lab.grid import plan_sweep
+    from relu_lab.plan import plan_sweep
 
     cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1]}})
     out = []

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from relu_lab.experiment import resolve
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import config_from_dict, load_config
+from relu_lab.plan import Axis, plan_sweep
 from tests.logged import fit_configs, logged
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,8 +11,9 @@ import pytest
 pytest.importorskip("dask.distributed")
 
 from relu_lab.executors import MIN_CHUNK, DaskExecutor  # noqa: E402
-from relu_lab.grid import Axis, plan_sweep, run_sweep  # noqa: E402
+from relu_lab.grid import run_sweep  # noqa: E402
 from relu_lab.loading import config_from_dict  # noqa: E402
+from relu_lab.plan import Axis, plan_sweep  # noqa: E402
 
 RAW = {
     "name": "dist",

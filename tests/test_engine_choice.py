@@ -189,8 +189,8 @@ def test_the_default_log_interval_spaces_costly_log_points():
     is spaced LOG_SPACING times its own cost from the next: minibatches of 32 over 1024 points log every
     9 epochs, not every one; the 4 XOR points every 10 of 2000 epochs as before; a sweep is sparser."""
     from relu_lab.experiment import LOG_SPACING, default_log_every, resolve
-    from relu_lab.grid import SWEEP_LOG_ROWS, SWEEP_LOG_SPACING
     from relu_lab.loading import config_from_dict, load_config
+    from relu_lab.plan import SWEEP_LOG_ROWS, SWEEP_LOG_SPACING
 
     minibatch = config_from_dict({"data": {"name": "circle", "n": 1024}, "model": {"layers": [2, 32, 32, 1]},
                                   "train": {"epochs": 200, "batch_size": 32}})

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from relu_lab.cli import app
 from relu_lab.errors import UserError
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import load_config
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.run import load_network, train_run
 from relu_lab.snapshots import load as load_snapshots
 from relu_lab.snapshots import network_at

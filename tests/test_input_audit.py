@@ -21,8 +21,8 @@ from relu_lab.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from relu_lab.cli import app
 from relu_lab.config import json_schema, parse_lr_spec, parse_seeds
 from relu_lab.errors import UserError
-from relu_lab.grid import parse_param
 from relu_lab.loading import config_from_dict, load_config
+from relu_lab.plan import parse_param
 
 runner = CliRunner()
 RELU_LAB = [sys.executable, "-c", "from relu_lab.cli import run; run()"]

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from relu_lab.console import _sweep_cells
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import config_from_dict as load_config_dict
 from relu_lab.loading import load_config
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.plots import plot_run, plot_sweep
 from relu_lab.plots.depth import grid_depth, layer_columns, profiles
 from relu_lab.plots.layer_outputs import hidden_layers, layer_label

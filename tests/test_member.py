@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 
 from relu_lab.cli import app
 from relu_lab.errors import UserError
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import config_from_dict
 from relu_lab.member import compare_with_row, retrain
+from relu_lab.plan import Axis, plan_sweep
 
 SMALL = {  # a sweep whose members end differently: some succeed, some do not, one diverges
     "name": "small",

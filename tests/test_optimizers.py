@@ -292,8 +292,9 @@ def test_both_engines_step_every_rule_alike_over_50_epochs(name, loss_name, outp
 def test_show_member_reproduces_a_member_trained_with_a_rule_bit_for_bit(tmp_path, name):
     """A sweep's member trained with an update rule retrains alone to the same members.csv row (its rule's state
     starts and evolves the same), whichever kernel trained the ensemble."""
-    from relu_lab.grid import Axis, plan_sweep, run_sweep
+    from relu_lab.grid import run_sweep
     from relu_lab.member import retrain
+    from relu_lab.plan import Axis, plan_sweep
 
     cfg = config_from_dict({**CONFIG, "train": {**CONFIG["train"], "optimizer": name, "epochs": 20}})
     sweep_dir = run_sweep(plan_sweep(cfg, [Axis("train.lr", [0.01, 0.05])], [0, 1, 2]), tmp_path).run_dir

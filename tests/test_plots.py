@@ -13,8 +13,9 @@ import pytest
 
 from relu_lab.activations import ACTIVATIONS
 from relu_lab.errors import UserError
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import config_from_dict
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.plots import plot_activations, plot_any, plot_run, plot_sweep
 from relu_lab.report import write_report
 from relu_lab.run import train_run

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from relu_lab.experiment import resolve
-from relu_lab.grid import Axis, plan_sweep
 from relu_lab.loading import config_from_dict
 from relu_lab.optimizers import OPTIMIZERS
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.resolved import Trainee
 from relu_lab.trainer import fit
 

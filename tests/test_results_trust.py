@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from relu_lab.activations import ACTIVATIONS
 from relu_lab.cli import app
 from relu_lab.errors import UserError
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import config_from_dict
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.run import train_run
 from tests.logged import logged
 

@@ -15,8 +15,9 @@ import yaml
 from typer.testing import CliRunner
 
 from relu_lab.cli import app
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import load_config
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.run import train_run
 from relu_lab.rundir import holding
 

@@ -19,8 +19,9 @@ import relu_lab.runs as runs_module
 from relu_lab import runfiles
 from relu_lab.cli import app
 from relu_lab.errors import UserError
-from relu_lab.grid import Axis, plan_sweep, run_sweep
+from relu_lab.grid import run_sweep
 from relu_lab.loading import config_from_dict
+from relu_lab.plan import Axis, plan_sweep
 from relu_lab.run import train_run
 from relu_lab.runs import ABSENT, RunInfo, config_changes, diff_runs, flatten, list_runs, runs_table, show_run
 

@@ -14,8 +14,9 @@ from relu_lab.cli import app
 from relu_lab.config import parse_lr_spec
 from relu_lab.errors import UserError
 from relu_lab.experiment import resolve
-from relu_lab.grid import Axis, chunk_size, grid_from, parse_param, plan_sweep, run_sweep, wilson
+from relu_lab.grid import chunk_size, run_sweep, wilson
 from relu_lab.loading import config_from_dict
+from relu_lab.plan import Axis, grid_from, parse_param, plan_sweep
 from relu_lab.resolved import Experiment
 from relu_lab.trainer import fit
 from tests.logged import logged
@@ -224,8 +225,8 @@ def test_bad_grids_give_one_line_and_exit_2(tmp_path, args, words):
 
 
 def test_comparing_an_activation_with_its_alias_says_they_are_one_function():
-    from relu_lab.grid import Axis, plan_sweep
     from relu_lab.loading import config_from_dict
+    from relu_lab.plan import Axis, plan_sweep
 
     cfg = config_from_dict({"data": {"name": "xor"}, "model": {"layers": [2, 4, 1]}, "train": {"epochs": 5}})
     plan = plan_sweep(cfg, [Axis("model.hidden", ["silu", "swish", "relu"])], [0])

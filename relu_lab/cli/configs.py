@@ -11,8 +11,8 @@ import typer
 from ..config import json_schema
 from ..console import Survivable
 from ..experiment import resolve
-from ..grid import grid_from, plan_sweep
 from ..loading import dump_config, load_config
+from ..plan import grid_from, plan_sweep
 from .base import EXIT_RUN_FAILED, ConfigArg, DebugOpt, LrOpt, ParamOpt, SeedsOpt, SetOpt, app, complain, user_errors
 
 

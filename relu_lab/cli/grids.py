@@ -11,8 +11,9 @@ import typer
 from ..activations import COMPARED
 from ..console import SweepProgress, print_sweep, sweep_footer
 from ..errors import UserError
-from ..grid import MEMORY_BUDGET, best_per, grid_from, plan_sweep, resume_plan, run_sweep
+from ..grid import MEMORY_BUDGET, best_per, resume_plan, run_sweep
 from ..loading import load_config
+from ..plan import grid_from, plan_sweep
 from .base import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
