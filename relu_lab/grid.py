@@ -39,10 +39,10 @@ from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, ve
 from .runfiles import cell_float, lr_key, same_columns
 from .trainer import COMPLETED, DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit, held_interrupts
 
-MEMORY_BUDGET = 256 * 2**20
+MEMORY_BUDGET = 256 * 2**20  # bytes of arrays one chunk of members may use while training
 # Members per chunk at most: beyond about 512 the arrays outgrow the CPU caches and each
 # member-step costs more (W1 on the 2-core machine: 5.0 us at 512, 6.9 at 1024, 8.6 at 2048).
-MAX_CHUNK = 512  # bytes of arrays one chunk of members may use while training
+MAX_CHUNK = 512
 Z95 = 1.959963984540054
 
 

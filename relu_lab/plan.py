@@ -29,22 +29,16 @@ from .loading import apply_override, config_from_dict
 from .resolved import Experiment, Trainee
 
 SWEEP_LOG_ROWS = 25  # default logged epochs per member in a sweep, at most
-
-
 SWEEP_LOG_SPACING = 20  # log points' own costs between two, by default (experiment.default_log_every): 5 %
 
 
 @dataclass
-
-
 class Axis:
     key: str  # dotted config path, e.g. train.lr or model.hidden
     values: list[Any]
 
 
 @dataclass
-
-
 class Member:
     index: int
     point: int  # index of its grid point
@@ -54,8 +48,6 @@ class Member:
 
 
 @dataclass
-
-
 class Group:
     """Members trained together: their configs differ only in seed and learning rate."""
 
@@ -73,8 +65,6 @@ class Group:
 
 
 @dataclass
-
-
 class SweepPlan:
     base: Config
     axes: list[Axis]
@@ -100,8 +90,6 @@ class SweepPlan:
 
 
 DEFAULT_LR = "1e-3:10:9"  # from too small to learn to large enough to diverge or kill units
-
-
 DEFAULT_SEEDS = 32
 
 
