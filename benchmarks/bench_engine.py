@@ -199,14 +199,14 @@ def in_process(args) -> None:
     from relu_lab.experiment import resolve
     from relu_lab.loading import load_config
     from relu_lab.losses import LOSSES
-    from relu_lab.trainer import build_ensemble, member_rngs
+    from relu_lab.trainer import member_rngs
 
     for name in ("w2", "w3"):
         exp = resolve(load_config(args.peers.parent / f"{name}.yaml", ["engine=compiled"]))
         cfg, data = exp
         print(f"\nThe compiled engine's steps alone ({name.upper()}'s network and data, the same work at every size):")
         for K in (16, 256, 1024, 4096):
-            net = build_ensemble(exp, [member_rngs(k)[0] for k in range(K)])
+            net = exp.network([member_rngs(k)[0] for k in range(K)])
             batch = min(cfg.train.batch_size or len(data.X), len(data.X))
             plan = Plan(LOSSES[cfg.loss.name], cfg.loss.reduction, batch, np.ones(K), None, 0.0)
             lr, alive = np.full(K, 0.01), np.ones(K, dtype=bool)

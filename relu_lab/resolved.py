@@ -15,7 +15,7 @@ from .activations import custom_activation
 from .datasets import Dataset
 from .diagnostics import can_die, diagnostic_names
 from .losses import LOSSES, Loss
-from .network import Act
+from .network import Act, Ensemble
 from .optimizers import OPTIMIZERS, Optimizer
 
 if TYPE_CHECKING:
@@ -101,6 +101,11 @@ class Experiment:
 
     def __iter__(self) -> Iterator:
         return iter((self.config, self.data))
+
+    def network(self, init_rngs: list) -> Ensemble:
+        """The experiment's network, a member per generator of initial weights, with the model's activations."""
+        m = self.config.model
+        return Ensemble.create(m.layers, init_rngs, list(self.hidden), self.output, m.init, m.init_scale, m.bias_init)
 
     def trainee(self, seed: int | None = None) -> Trainee:
         """The config's member, with `seed` instead of the config's own when given."""

@@ -64,12 +64,6 @@ def member_rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(init_ss), np.random.default_rng(order_ss)
 
 
-def build_ensemble(exp: Experiment, init_rngs: list[np.random.Generator]) -> Ensemble:
-    """The experiment's network, a member per generator of initial weights, with the model's activations."""
-    m = exp.config.model
-    return Ensemble.create(m.layers, init_rngs, list(exp.hidden), exp.output, m.init, m.init_scale, m.bias_init)
-
-
 def evaluate(net: Ensemble, data: Dataset, loss: Loss, reduction: str = "mean", diagnostics: list[str] = (),
              engine=None) -> dict[str, np.ndarray]:
     """Cost and accuracy (classification) or R^2 (regression) of every member, train and test,
@@ -231,7 +225,7 @@ def fit(
     data, stages = exp.data, exp.stages
     K = len(trainees)
     rngs = [member_rngs(t.seed) for t in trainees]
-    net = build_ensemble(exp, [r[0] for r in rngs])
+    net = exp.network([r[0] for r in rngs])
     order_rngs = [r[1] for r in rngs]
     engine_name = exp.engine
     if engine_name not in engines.ENGINES:  # experiment.resolve chooses it, once, for every caller

@@ -53,9 +53,10 @@ def test_an_experiment_travels_as_its_config_and_binds_again(tmp_path):
 
 def test_the_trainer_reads_no_config():
     """The trainer takes an Experiment and Trainees; it imports neither the config nor resolution."""
-    tree = ast.parse((ROOT / "relu_lab" / "trainer.py").read_text())
-    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    text = (ROOT / "relu_lab" / "trainer.py").read_text()
+    imported = {n.module for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ImportFrom)}
     assert not imported & {"config", "experiment", "loading"}, imported
+    assert ".config" not in text  # nor an experiment's config: what it trains with is bound in the Experiment
 
 
 def _same_plan(a, b) -> None:

@@ -25,7 +25,7 @@ from relu_lab.loading import load_config
 from relu_lab.losses import LOSSES
 from relu_lab.resolved import Experiment
 from relu_lab.run import RunReport, train_run
-from relu_lab.trainer import TrainResult, build_ensemble, member_rngs
+from relu_lab.trainer import TrainResult, member_rngs
 from tests.logged import logged
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -141,7 +141,7 @@ def test_seed002_relu_net_fits_or_dies_at_the_output():
     np.testing.assert_allclose(history[:, dead], np.sum(data.Y**2))  # 20: the cost never moves
     # Dead from the start: the output's pre-activation is <= 0 on every point with the initial weights.
     for seed in np.flatnonzero(dead)[:3]:
-        net = build_ensemble(Experiment(cfg, data), [member_rngs(int(seed))[0]])
+        net = Experiment(cfg, data).network([member_rngs(int(seed))[0]])
         zs, _ = net.forward(data.X)
         assert np.all(zs[-1] <= 0)
 
@@ -152,7 +152,7 @@ def test_seed002_relu_net_fits_or_dies_at_the_output():
 def _first_to_last_gradient_ratio(name: str, seed: int) -> float:
     exp = resolve(load(name), name)
     cfg, data = exp
-    net = build_ensemble(exp, [member_rngs(seed)[0]])
+    net = exp.network([member_rngs(seed)[0]])
     _, grads, _ = net.gradients(data.X, data.Y, LOSSES[cfg.loss.name])
     return float(np.linalg.norm(grads[0]) / np.linalg.norm(grads[-2]))
 
