@@ -274,7 +274,7 @@ class _OptimizerEntry(NamedEntry):
         for key in given:
             if key not in known:
                 raise ValueError(f"'{key}' is not an argument of {self.name} (its arguments: "
-                                 f"{', '.join(known) or 'none'})")
+                                 f"{', '.join(known) or 'none'}); it is one of {', '.join(users(key))}'s")
         return self
 
     @model_serializer(mode="wrap")

@@ -153,6 +153,9 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None, m
         if warning:
             warnings.append(f"custom activation '{name}': {warning}")
     _check_size(cfg, data, source)
+    for rule in [cfg.train.optimizer, *(p.optimizer for p in cfg.train.phases if p.optimizer is not None)]:
+        for key, value in rule.arguments().items():  # the saved config says every argument the rule ran with
+            setattr(rule, key, value)
     m.activation_params = {
         name: m.params_of(name) for name in _used_activations(cfg) if m.builtin(name) and m.builtin(name).params
     }

@@ -98,7 +98,9 @@ def apply_override(raw: dict, path: list[str | int], value: Any, label: str) -> 
             continue
         if not isinstance(node, dict):
             raise UserError(f"{label}: '{'.'.join(map(str, path[:i]))}' is not a mapping")
-        if not isinstance(node.get(key), (dict, list)):
+        if isinstance(node.get(key), str) and not isinstance(nxt, int):  # `optimizer: adam` then optimizer.beta1:
+            node[key] = {"name": node[key]}  # the shorthand's mapping form, which keeps the name
+        elif not isinstance(node.get(key), (dict, list)):
             node[key] = [] if isinstance(nxt, int) else {}
         node = node[key]
     last = path[-1]

@@ -19,7 +19,9 @@ from .runfiles import (
     cell_float,
     compare_choices,
     lr_key,
+    penalties_text,
     read_yaml_or_none,
+    rule_text,
     run_kind,
     short_value,
 )
@@ -94,6 +96,7 @@ def _setup(g: SweepDir, cfg: dict[str, Any]) -> list[str]:
     model = cfg.get("model") or {}
     train = cfg.get("train") or {}
     loss = cfg.get("loss") or {}
+    varied = [("lr" if lr_key([k]) else k.removeprefix("train.")) for k in g.keys if k.startswith("train.")]
     spec = DATASETS.get(data.get("name"))
     n = data.get("n") if data.get("n") is not None else (spec.n if spec else "default")
     noise = data.get("noise") if data.get("noise") is not None else (spec.noise if spec else "default")
@@ -110,7 +113,7 @@ def _setup(g: SweepDir, cfg: dict[str, Any]) -> list[str]:
         f"output {model.get('output') or 'default for the task'}",
         f"- **Initialisation:** {model.get('init', '?')} (scale {model.get('init_scale', '?')})",
         f"- **Loss:** {loss.get('name') or 'default for the task'} ({loss.get('reduction', 'mean')})",
-        f"- **Training:** {_training(train)}" + (" (lr varied by the grid)" if lr_key(g.keys) else ""),
+        f"- **Training:** {_training(train)}" + (f" ({', '.join(varied)} varied by the grid)" if varied else ""),
     ]
     success = cfg.get("success")
     if isinstance(success, dict) and success.get("metric"):
@@ -131,14 +134,14 @@ def _training(train: dict[str, Any]) -> str:
             f"{'batch ' + str(batch) if batch else 'full batch'}, order {train.get('order', '?')}")
     if train.get("lr_decay") not in (None, 1, 1.0):
         text += f", lr decay {train['lr_decay']} per epoch"
-    if train.get("clip"):
-        text += f", gradient clip {train['clip']}"
-    if train.get("weight_decay"):
-        text += f", weight decay {train['weight_decay']}"
+    text += f", optimizer {rule_text(train.get('optimizer'))}"
+    if penalties_text(train):
+        text += f", {penalties_text(train)}"
     phases = train.get("phases") or []
     if phases:
         text += f", {len(phases)} phases (" + "; ".join(
-            ", ".join(f"{k} {v}" for k, v in p.items() if v is not None) for p in phases) + ")"
+            ", ".join(f"{k} {rule_text(v) if k == 'optimizer' else v}" for k, v in p.items() if v is not None)
+            for p in phases) + ")"
     return text
 
 

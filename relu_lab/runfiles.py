@@ -278,6 +278,25 @@ def short_value(value: str | None) -> str:
     return f"{v:g}" if math.isfinite(v) and value.strip() else value
 
 
+def rule_text(value: Any) -> str:
+    """An optimizer as config.yaml holds it ('adam' or {name: adam, beta1: 0.9}) as 'adam(beta1=0.9)'."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        return "sgd" if value is None else str(value)
+    args = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}"
+                     for k, v in value.items() if k != "name")
+    name = value.get("name", "sgd")
+    return f"{name}({args})" if args else str(name)
+
+
+def penalties_text(train: dict) -> str:
+    """'clip 1, weight decay 0.001, l1 0.01' for the penalties a train block sets; '' for none."""
+    parts = [(label, train.get(key)) for label, key in (("clip", "clip"), ("weight decay", "weight_decay"),
+                                                         ("l1", "l1"))]
+    return ", ".join(f"{label} {v:g}" for label, v in parts if isinstance(v, (int, float)) and v)
+
+
 def read_yaml_or_none(path: Path) -> Any:
     import yaml
 

@@ -38,8 +38,10 @@ from .runfiles import (
     cell_float,
     compare_choices,
     compare_key,
+    penalties_text,
     read_json,
     read_yaml_or_none,
+    rule_text,
     run_kind,
     score_key,
     short_value,
@@ -388,9 +390,18 @@ def config_essentials(run_dir: Path, varied: list[str] = ()) -> list[tuple[str, 
         else:
             text = _value(value)
         out.append((label, text + (" (varied by the grid)" if key in varied else "")))
+    train = _mapping(cfg.get("train"))
+
+    def grid_says(key: str) -> str:
+        return " (varied by the grid)" if any(v == key or v.startswith(key + ".") for v in varied) else ""
+
+    if not (phases and all(p.get("optimizer") is not None for p in phases)):
+        out.append(("optimizer", rule_text(train.get("optimizer")) + grid_says("train.optimizer")))
+    if penalties_text(train):
+        out.append(("penalties", penalties_text(train)))
     for n, phase in enumerate(phases):  # named as the grid keys name it: train.phases.0 is the first
         out.append((f"phase {n + 1} (train.phases.{n})", ", ".join(
-            f"{k} {_value(v)}" + (" (varied by the grid)" if f"train.phases.{n}.{k}" in varied else "")
+            f"{k} {rule_text(v) if k == 'optimizer' else _value(v)}" + grid_says(f"train.phases.{n}.{k}")
             for k, v in phase.items() if v is not None)))
     return out
 

@@ -300,3 +300,52 @@ def test_show_member_reproduces_a_member_trained_with_a_rule_bit_for_bit(tmp_pat
     sweep_dir = run_sweep(plan_sweep(cfg, [Axis("train.lr", [0.01, 0.05])], [0, 1, 2]), tmp_path).run_dir
     done = retrain(sweep_dir, member=4, out=tmp_path / "alone")
     assert done.compared and not done.differ, done.differ
+
+
+def test_set_on_an_argument_keeps_the_rule_the_config_names(tmp_path):
+    import yaml
+
+    from relu_lab.loading import load_config
+
+    path = tmp_path / "adam.yaml"
+    path.write_text(yaml.safe_dump({**CONFIG, "train": {**CONFIG["train"], "optimizer": "adam"}}))
+    assert load_config(path, ["train.optimizer.beta1=0.8"]).train.optimizer.arguments()["beta1"] == 0.8
+    again = load_config(tmp_path / "adam.yaml", ["train.optimizer=momentum", "train.optimizer.momentum=0.5"])
+    assert (again.train.optimizer.name, again.train.optimizer.momentum) == ("momentum", 0.5)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(yaml.safe_dump(CONFIG))
+    with pytest.raises(UserError, match="'beta1' is not an argument of sgd .*; it is one of adam's"):
+        load_config(plain, ["train.optimizer.beta1=0.8"])
+
+
+def test_a_runs_config_yaml_holds_every_argument_its_rules_ran_with(tmp_path):
+    from relu_lab.loading import load_config
+    from relu_lab.run import train_run
+
+    raw = {**CONFIG, "train": {**CONFIG["train"], "optimizer": {"name": "adam", "beta1": 0.8},
+                               "phases": [{"epochs": 5}, {"epochs": 5, "optimizer": "rmsprop"}]}}
+    run = train_run(config_from_dict(raw), out=tmp_path).run_dir
+    saved = load_config(run / "config.yaml")
+    assert saved.train.optimizer.model_dump() == {"name": "adam", "beta1": 0.8, "beta2": 0.999, "eps": 1e-8}
+    assert saved.train.phases[1].optimizer.model_dump() == {"name": "rmsprop", "alpha": 0.99, "eps": 1e-8}
+    assert saved.train.phases[0].optimizer is None  # a phase that names none goes on with train.optimizer
+
+
+def test_runs_show_and_the_report_say_which_rule_and_penalties_ran(tmp_path):
+    import re
+
+    from relu_lab.plan import Axis, plan_sweep
+    from relu_lab.report import write_report
+    from relu_lab.runs import show_run
+    from tests.test_runs import fields, render
+
+    raw = {**CONFIG, "train": {**CONFIG["train"], "l1": 0.01, "clip": 1.0}}
+    plan = plan_sweep(config_from_dict(raw), [Axis("train.optimizer", ["sgd", {"name": "adam", "beta1": 0.8}])], [0])
+    from relu_lab.grid import run_sweep
+
+    run = run_sweep(plan, tmp_path).run_dir
+    got = fields(render(show_run(run)))
+    assert got["optimizer"] == "sgd (varied by the grid)" and got["penalties"] == "clip 1, l1 0.01"
+    training = next(line for line in write_report(run, make_plots=False).read_text().splitlines()
+                    if "**Training:**" in line)
+    assert re.search(r"optimizer sgd, clip 1, l1 0\.01 \(optimizer varied by the grid\)", training), training
