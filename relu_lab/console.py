@@ -320,15 +320,17 @@ def print_sweep(console: Console, title: str, keys: list[str], summary: list[dic
 def sweep_footer(report) -> str:
     """'192 members, 3,840,000 member-steps in 5.5 s (700,000/s)'; a resumed or unfinished sweep says so.
 
-    The steps and the time are this session's: a resumed sweep's earlier work is counted in members only.
+    The steps and the time are this session's, an interrupted chunk's steps included: a resumed sweep's
+    earlier work is counted in members only.
     """
     total, done = len(report.plan.members), len(report.rows)
     members = f"{total} members" if done == total else f"{done} of {total} members finished"
     if report.members_before:
         members += f" ({report.members_before} before this resume)"
     rate = f" ({report.member_steps / report.seconds:,.0f}/s)" if report.seconds > 0 else ""
-    now = " now" if report.members_before else ""
-    return f"{members}, {report.member_steps:,} member-steps trained{now} in {report.seconds:.1f} s{rate}"
+    if report.resumed:
+        return f"{members}; this session trained {report.member_steps:,} member-steps in {report.seconds:.1f} s{rate}"
+    return f"{members}, {report.member_steps:,} member-steps trained in {report.seconds:.1f} s{rate}"
 
 
 

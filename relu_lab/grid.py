@@ -58,6 +58,7 @@ class SweepReport:
     best: int | None = None  # index into summary of the best grid point
     members_before: int = 0  # members a resumed sweep found finished
     warnings: list[str] = field(default_factory=list)
+    resumed: bool = False  # went on from an earlier session's files
 
 
 def chunk_size(cfg: Config, data: Dataset, budget: int = MEMORY_BUDGET) -> int:
@@ -131,6 +132,7 @@ class SweepFiles:
         self._start_step: dict[int, int] = {}  # a resumed chunk's step at its checkpoint
         self._last_epoch: dict[int, int] = {}
         self.members_before = 0
+        self.resumed = resume is not None
         if resume is None:
             self.run_dir = new_run_dir(out, f"{kind}-{base.name}")
             atomic_write(self.run_dir / "config.yaml", dump_config(plan.base))
@@ -178,8 +180,12 @@ class SweepFiles:
             self._start_step[id(chunk)] = ckpt.step
         return ckpt
 
-    def save_checkpoint(self, chunk: Chunk, ckpt: Checkpoint) -> None:
+    def save_checkpoint(self, chunk: Chunk, result: TrainResult) -> None:
+        """An interrupted chunk: its state to go on from, and the steps it trained counted as this session's."""
+        ckpt = result.checkpoint
         checkpoint.save(self._checkpoint_path(chunk), [m.index for m in chunk.members], ckpt)
+        self.member_steps += (ckpt.step - self._start_step.pop(id(chunk), 0)) * len(chunk.members)
+        self.log_seconds += result.log_seconds
 
     def _checkpoint_path(self, chunk: Chunk) -> Path:
         return self.run_dir / CHECKPOINTS / f"members-{chunk.members[0].index}-{chunk.members[-1].index}.npz"
@@ -253,7 +259,7 @@ class SweepFiles:
             "finished": datetime.now().isoformat(timespec="seconds"), "versions": versions(),
         })
         return SweepReport(self.run_dir, self.plan, status, done_rows, summary, seconds, self.member_steps, best,
-                           self.members_before, warnings)
+                           self.members_before, warnings, self.resumed)
 
 
 class LocalExecutor:
@@ -312,7 +318,7 @@ def _sweep_into(files: SweepFiles, plan: SweepPlan, on_start, budget: int, execu
                 if INTERRUPTED in result.status:
                     status = "interrupted"
                     if result.checkpoint is not None:  # the chunk goes on from here with --resume
-                        files.save_checkpoint(chunk, result.checkpoint)
+                        files.save_checkpoint(chunk, result)
                     break
                 files.finish(chunk, result)
     except KeyboardInterrupt:  # between chunks; inside one, fit() stops cleanly by itself

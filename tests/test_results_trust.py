@@ -167,6 +167,12 @@ def test_resume_continues_an_interrupted_chunk_from_its_checkpoint(tmp_path, mon
     assert not saved.exists()
     for name in ("summary.csv", "members.csv", "metrics.csv"):
         assert (done.run_dir / name).read_bytes() == (ref.run_dir / name).read_bytes(), name
+    # the steps each session trained: the interrupted one's up to its checkpoint, the resume's the rest
+    assert cut.member_steps == seen[0].step * 12 > 0 and not cut.resumed
+    assert cut.member_steps + done.member_steps == ref.member_steps and done.resumed
+    from relu_lab.console import sweep_footer
+
+    assert "this session trained" in sweep_footer(done) and "this session" not in sweep_footer(ref)
 
 
 # --- seeds: counts, lists and ranges; validate checks what sweep and compare would ------
