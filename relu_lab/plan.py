@@ -172,7 +172,14 @@ def plan_sweep(base: Config, axes: list[Axis], seeds: list[int], source: str = "
                         f"{MAX_MEMBERS:,} (planning them would take about {2 * members / 1e6:.1f} GB): split the grid "
                         "or the seeds over several sweeps")
     grid_notes: list[str] = []
+    given = axes
     axes = [_through_phases(axis, base, source, grid_notes) for axis in axes]
+    for i, axis in enumerate(axes):  # train.lr reaches train.phases.0.lr when the first phase sets its own
+        twin = next((given[j].key for j in range(i) if axes[j].key == axis.key), None)
+        if twin is not None:
+            raise UserError(f"sweep: {twin} and {given[i].key} both vary {axis.key} (the first phase sets its own "
+                            f"lr, so the grid's learning rate --lr goes there); give the values once, as --lr or as "
+                            f"--param {axis.key}")
     for axis in axes:  # `compare -a silu,swish`: one function under two names, trained twice
         if axis.key == "model.hidden":
             named = [v for v in axis.values if isinstance(v, str) and v not in base.model.custom_activations]

@@ -93,6 +93,12 @@ PHASED = XOR | {"train": {"epochs": 20, "lr": 0.1, "phases": [
     {"epochs": 10, "order": "sequential"}]}}
 
 
+def test_the_grids_rate_and_the_first_phases_rate_given_together_are_refused_saying_why():
+    with pytest.raises(UserError, match=r"train.lr and train.phases.0.lr both vary train.phases.0.lr \(the first "
+                                        r"phase sets its own lr.*give the values once"):
+        plan_sweep(config_from_dict(PHASED), [Axis("train.lr", [0.1]), Axis("train.phases.0.lr", [0.01, 0.1])], [0])
+
+
 def test_a_learning_rate_sweep_varies_the_first_phases_own_rate(tmp_path):
     plan = plan_sweep(config_from_dict(PHASED), [Axis("train.lr", [0.001, 0.3])], [0, 1])
     assert [a.key for a in plan.axes] == ["train.phases.0.lr"]
