@@ -293,7 +293,9 @@ class _OptimizerEntry(NamedEntry):
 
 def _argument_field(name: str, arg: Argument) -> tuple[Any, Any]:
     low = {"gt": arg.low} if arg.open_low else {"ge": arg.low}
-    return float | None, Field(None, **low, lt=arg.high, description=f"{', '.join(users(name))}: {arg.meaning}")
+    defaults = ", ".join(f"{rule} {OPTIMIZERS[rule].params[name]:g}" for rule in users(name))
+    return float | None, Field(None, **low, lt=arg.high, description=f"{arg.meaning}; unset: the rule's default "
+                               f"({defaults}); only for {', '.join(users(name))}")
 
 
 OptimizerConfig = create_model("OptimizerConfig", __base__=_OptimizerEntry, __module__=__name__,
@@ -731,6 +733,12 @@ def json_schema() -> dict[str, Any]:
                                       "model.custom_activations")
     # `optimizer: adam` as well as {name: adam, beta1: 0.9}
     defs["OptimizerConfig"]["properties"]["name"]["enum"] = list(OPTIMIZERS)
+    # each rule takes its own arguments only (a mapping without a name is sgd's, which takes none)
+    defs["OptimizerConfig"]["allOf"] = [
+        {"if": {"properties": {"name": {"const": name}}} if name != "sgd" else
+         {"anyOf": [{"not": {"required": ["name"]}}, {"properties": {"name": {"const": "sgd"}}}]},
+         "then": {"not": {"anyOf": [{"required": [k]} for k in ARGUMENTS if k not in rule.params]}}}
+        for name, rule in OPTIMIZERS.items() if set(ARGUMENTS) - set(rule.params)]
     rule = {"anyOf": [{"enum": list(OPTIMIZERS)}, {"$ref": "#/$defs/OptimizerConfig"}],
             "description": "an optimizer name, or {name: ..., and its arguments}"}
     defs["TrainConfig"]["properties"]["optimizer"] = rule

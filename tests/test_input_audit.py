@@ -375,3 +375,20 @@ def test_a_reader_that_goes_away_is_no_error(good, what):
     err = proc.stderr.read().decode()
     assert proc.wait() == 0, err
     assert err == ""
+
+
+def test_the_schema_takes_the_optimizer_arguments_the_tool_takes_and_no_others():
+    """For every rule and every argument name of the registry, the schema and validation agree."""
+    from relu_lab.optimizers import ARGUMENTS, OPTIMIZERS
+
+    for name, rule in OPTIMIZERS.items():
+        for key, arg in ARGUMENTS.items():
+            doc = {"train": {"optimizer": {"name": name, key: (arg.low + arg.high) / 2}}}
+            try:
+                config_from_dict(doc)
+                takes = True
+            except UserError:
+                takes = False
+            assert takes == (key in rule.params), (name, key)
+            assert (schema_errors(doc) == []) == takes, (name, key, schema_errors(doc))
+    assert schema_errors({"train": {"optimizer": {"beta1": 0.5}}}) != []  # no name: sgd, which takes none
