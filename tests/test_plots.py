@@ -301,6 +301,9 @@ def test_the_shifted_rectifiers_panel_goes_with_the_whole_gallery_only(tmp_path,
     titles = [ax.get_title() for ax in figures["all.png"].axes]
     assert len(titles) == len(ACTIVATIONS) + 1 and titles[-1] == "Differences of shifted rectifiers vs sigmoid"
     assert [ax.get_title() for ax in figures["two.png"].axes] == ["relu", "softplus"]
+    plot_activations(["relu6", "relu"], tmp_path / "six.png")
+    six, plain = figures["six.png"].axes
+    assert six.get_xlim()[1] > 6 and plain.get_xlim()[1] < 5  # relu6's cap at 6 is in its panel
 
 
 def test_a_users_derivative_that_is_not_fs_slope_is_drawn_beside_the_slope_and_said(tmp_path, figures):
@@ -309,7 +312,9 @@ def test_a_users_derivative_that_is_not_fs_slope_is_drawn_beside_the_slope_and_s
     (wrong,) = drawn_activations(["tests.custom_act:swish,tests.custom_act:dswish_wrong"])
     (right,) = drawn_activations(["tests.custom_act:swish,tests.custom_act:dswish"])
     assert wrong.mismatch and right.mismatch is None
-    plot_activations(["tests.custom_act:swish,tests.custom_act:dswish_wrong"], tmp_path / "wrong.png")
+    said = []
+    plot_activations(["tests.custom_act:swish,tests.custom_act:dswish_wrong"], tmp_path / "wrong.png", said.append)
+    assert len(said) == 1 and said[0].startswith("tests.custom_act:swish: the derivative dswish_wrong does not match")
     (ax,) = figures["wrong.png"].axes
     assert "its f' is not f's slope" in ax.get_title()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["f(z)", "f'(z) (yours)", "f's slope (numerical)"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -9,7 +10,7 @@ import typer
 
 from ..errors import UserError
 from ..rundir import free_path
-from .base import DebugOpt, app, say, user_errors
+from .base import DebugOpt, app, complain, say, user_errors
 from .pictures import draw_plots
 
 MAX_GIF_FRAMES = 500  # a GIF of more is tens of megabytes and minutes to draw
@@ -87,7 +88,12 @@ def plot(
         elif target == "activations":
             from ..plots import plot_activations
 
-            pictures = [plot_activations(names or [], free_path(out))]
+            # a file already there is kept (the picture goes beside it); a directory or a non-.png name is refused
+            kept = out if out.is_file() else None
+            warn = partial(complain, "warning", "yellow")
+            pictures = [plot_activations(names or [], free_path(out) if kept else out, warn)]
+            if kept:
+                say(f"{kept} exists and is kept; the picture is written beside it:")
         else:
             if names:
                 raise UserError("names of activations go with 'relu-lab plot activations', not a run directory")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..activations import ACTIVATIONS, relu, sigmoid, softplus
+from ..activations import ACTIVATIONS, reach, relu, sigmoid, softplus
 from ..errors import UserError, did_you_mean
-from .style import COLORS, break_jumps, plt, save
+from .style import COLORS, break_jumps, plt, save, wrapped
 
 
 @dataclass
@@ -89,12 +89,16 @@ def _of_config(path: str) -> list[Drawn]:
     return drawn
 
 
-def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
+def plot_activations(specs: list[str] | None, path: str | Path,
+                     on_warning: Callable[[str], None] | None = None) -> Path:
     """Panels of f and f' over z in [-4, 4] for activations (`drawn_activations`). With no `specs`, all
     registered ones and one more panel comparing (ReLU(z+2) - ReLU(z-2))/4 and (softplus(z+2) - softplus(z-2))/4
     with the sigmoid (seed 004: a difference of two shifted rectifiers looks like a sigmoid). A user's df that
-    is not f's slope is drawn with the numerical slope beside it, and the panel says so."""
+    is not f's slope is drawn with the numerical slope beside it, and the panel says so (and `on_warning`)."""
     panels = drawn_activations(list(dict.fromkeys(specs or [])))
+    for p in panels:
+        if p.mismatch and on_warning is not None:
+            on_warning(f"{p.title}: {p.mismatch}")
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{path}: is a directory; give a file name such as {path / 'activations.png'}")
@@ -104,7 +108,6 @@ def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"{path.parent}: cannot create the directory ({err.strerror or err})") from None
-    z = np.linspace(-4, 4, 801)
     gallery = not specs  # every registered one: seed 004's comparison goes with them
     n_panels = len(panels) + gallery
     ncols = min(4, n_panels)
@@ -113,6 +116,7 @@ def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
     gs = fig.add_gridspec(nrows, ncols)
     axes = [fig.add_subplot(gs[i // ncols, i % ncols]) for i in range(len(panels))]
     for ax, act in zip(axes, panels):
+        z = np.linspace(-_span(act), _span(act), 801)
         with np.errstate(all="ignore"):
             try:
                 if act.elementwise:
@@ -125,8 +129,8 @@ def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
                     df = np.gradient(f, z)
                     title = f"{act.title} of (z, 0), first output"
             except Exception as err:  # noqa: BLE001 - a user's function: said in one line, not raised through
-                raise UserError(f"{act.title}: cannot be drawn over z in [-4, 4] ({type(err).__name__}: {err})") \
-                    from None
+                raise UserError(f"{act.title}: cannot be drawn over z in [{z[0]:g}, {z[-1]:g}] "
+                                f"({type(err).__name__}: {err})") from None
         if f.shape != z.shape or df.shape != z.shape:
             raise UserError(f"{act.title}: f or f' does not return one value per z (elementwise)")
         params = ", ".join(f"{k}={v:g}" for k, v in act.params.items())
@@ -148,9 +152,20 @@ def plot_activations(specs: list[str] | None, path: str | Path) -> Path:
     if gallery:
         row, col = divmod(len(panels), ncols)
         span = 2 if ncols - col >= 2 else 1  # wider when the last row has room
-        _shifted_rectifiers(fig.add_subplot(gs[row, col : col + span]), z)
-    fig.suptitle("Activation functions f (solid) and derivatives f' (dashed); parameters in the titles")
+        _shifted_rectifiers(fig.add_subplot(gs[row, col : col + span]), np.linspace(-4, 4, 801))
+    size = 10 if ncols == 1 else 12
+    fig.suptitle(wrapped("Activation functions f (solid) and derivatives f' (dashed); parameters in the titles",
+                         3.6 * ncols, size), fontsize=size)
     return save(fig, path)
+
+
+def _span(act: Drawn) -> float:
+    """How far each side of 0 a panel draws z: 4, or further for a bound that lies beyond (relu6 reaches 6 at 6)."""
+    if not act.elementwise:
+        return 4.0
+    lo, hi = reach(act.f, act.params)
+    bound = max((abs(v) for v in (lo, hi) if np.isfinite(v)), default=0.0)
+    return max(4.0, 1.2 * bound)
 
 
 def _shifted_rectifiers(ax, z: np.ndarray) -> None:
