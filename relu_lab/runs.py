@@ -324,7 +324,7 @@ def diff_runs(a: str | Path, b: str | Path) -> Group:
     if unreadable:
         parts.append(Text(f"cannot compare the configs: {', '.join(unreadable)} cannot be read", style="red"))
     else:
-        changes = config_changes(*configs)
+        changes = config_changes(*configs, *(_mapping(i.grid.get("axes")) for i in runs))
         parts.append(Text("\n".join(f"{key}: {_value(x)} -> {_value(y)}" for key, x, y in changes)
                           if changes else "configs are identical"))
     parts.append(Text("\nresults", style="bold"))
@@ -354,9 +354,21 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def config_changes(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """(dotted key, value in a, value in b) for every key that differs; ABSENT where a side lacks it."""
+def config_changes(a: dict[str, Any], b: dict[str, Any], axes_a: dict[str, list] | None = None,
+                   axes_b: dict[str, list] | None = None) -> list[tuple[str, Any, Any]]:
+    """(dotted key, value in a, value in b) for every key that differs; ABSENT where a side lacks it. A key
+    that a side's grid varies (axes_a, axes_b: grid.json's axes) is compared as a whole, as 'varied by the
+    grid: v1, v2' on that side: its base value in config.yaml is not what its members ran with."""
     fa, fb = flatten(a), flatten(b)
+    for key in dict.fromkeys([*(axes_a or {}), *(axes_b or {})]):
+        for flat, axes in ((fa, axes_a or {}), (fb, axes_b or {})):
+            inside = {k: flat.pop(k) for k in list(flat) if k == key or k.startswith(key + ".")}
+            if key in axes and isinstance(axes[key], list) and len(axes[key]) == 1:  # held at one value
+                flat[key] = axes[key][0]
+            elif key in axes:
+                flat[key] = f"varied by the grid: {_values(axes[key])}"
+            elif inside:
+                flat[key] = inside.get(key, {k.removeprefix(key + "."): v for k, v in inside.items()})
     return [(k, fa.get(k, ABSENT), fb.get(k, ABSENT)) for k in dict.fromkeys([*fa, *fb])
             if fa.get(k, ABSENT) != fb.get(k, ABSENT)]
 

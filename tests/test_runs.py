@@ -322,7 +322,10 @@ def test_diff_of_equal_configs_and_of_grids(root):
     assert ["grid", "train.lr", "0.01,", "0.3", "-"] in lines
     assert ["grid", "model.hidden", "-", "relu,", "tanh"] in lines
     assert ["seeds", "0..1", "(2)", "0..1", "(2)"] in lines
-    assert "configs are identical" in text  # both grids start from the same base config
+    # both grids start from the same base config; each side's grid keys are what differs
+    config = text.split("results")[0].split("config", 1)[1]
+    assert [" ".join(line.split()) for line in config.strip().splitlines()] == [
+        "train.lr: varied by the grid: 0.01, 0.3 -> 0.1", "model.hidden: relu -> varied by the grid: relu, tanh"]
 
 
 def test_diff_of_a_train_run_and_a_sweep_of_the_same_config_shows_no_filled_default(tmp_path):
@@ -343,6 +346,18 @@ def test_diff_of_a_train_run_and_a_sweep_of_the_same_config_shows_no_filled_defa
     other = run_sweep(plan_sweep(config(XOR, epochs=7), [Axis("train.lr", [0.3])], [0]), tmp_path).run_dir
     assert "train.epochs: 300 -> 7" in config_lines(single, other)
     assert config_lines(grid, grid) == ["configs are identical"]
+
+
+def test_config_changes_compare_a_grids_key_as_its_values():
+    base = {"train": {"lr": 0.1, "optimizer": {"name": "sgd"}}}
+    adam = {"train": {"lr": 0.1, "optimizer": {"name": "adam", "beta1": 0.9}}}
+    grid_a, grid_b = {"train.optimizer": ["sgd", "adam"]}, {"train.optimizer": ["sgd", "rmsprop"]}
+    assert config_changes(base, base, grid_a, grid_b) == [
+        ("train.optimizer", "varied by the grid: sgd, adam", "varied by the grid: sgd, rmsprop")]
+    assert config_changes(adam, base, {}, grid_a) == [
+        ("train.optimizer", {"name": "adam", "beta1": 0.9}, "varied by the grid: sgd, adam")]
+    assert config_changes(base, base, {"train.lr": [0.1]}, {}) == []  # a key held at one value, the same
+    assert config_changes(base, base) == []
 
 
 def test_flatten_and_config_changes():
