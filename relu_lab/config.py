@@ -275,6 +275,9 @@ class _OptimizerEntry(NamedEntry):
             if key not in known:
                 raise ValueError(f"'{key}' is not an argument of {self.name} (its arguments: "
                                  f"{', '.join(known) or 'none'}); it is one of {', '.join(users(key))}'s")
+        why = OPTIMIZERS[self.name].refuses and OPTIMIZERS[self.name].refuses(**self.arguments())
+        if why:
+            raise ValueError(f"{self.name} {why}")
         return self
 
     @model_serializer(mode="wrap")

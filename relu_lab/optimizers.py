@@ -50,6 +50,7 @@ class Optimizer:
     formula: str
     params: dict[str, float] = field(default_factory=dict)
     per_step: Callable = None  # (t, **params) -> (c1, c2); None: no_factors
+    refuses: Callable = None  # (**arguments) -> why these arguments make no sense for the rule, or None
 
     def factors(self):
         return self.per_step or no_factors
@@ -108,7 +109,8 @@ OPTIMIZERS: dict[str, Optimizer] = {
         Optimizer("sgd", sgd, (), "p -= lr g"),
         Optimizer("momentum", momentum, ("velocity",), "v = momentum v + g; p -= lr v", {"momentum": 0.9}),
         Optimizer("nesterov", nesterov, ("velocity",), "v = momentum v + g; p -= lr (g + momentum v)",
-                  {"momentum": 0.9}),
+                  {"momentum": 0.9}, refuses=lambda momentum: "needs momentum > 0 (with 0 it is plain sgd; "
+                  "torch.optim.SGD refuses nesterov=True without momentum too)" if momentum == 0 else None),
         Optimizer("adam", adam, ("m", "v"), "bias-corrected moments; p -= lr m^ / (sqrt(v^) + eps)",
                   {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, adam_corrections),
         Optimizer("rmsprop", rmsprop, ("square_avg",), "v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)",

@@ -210,8 +210,9 @@ def test_every_argument_of_a_rule_is_a_config_key_with_its_range(name):
         assert given(default).train.optimizer.arguments()[key] == default
         with pytest.raises(UserError, match=f"train.optimizer.{key}"):
             given(arg.high)
-        if arg.open_low:
-            with pytest.raises(UserError, match=f"train.optimizer.{key}"):
+        rule = OPTIMIZERS[name]
+        if arg.open_low or (rule.refuses and rule.refuses(**{**rule.params, key: arg.low})):
+            with pytest.raises(UserError, match=f"train.optimizer.{key}|{name} needs"):
                 given(arg.low)
         else:
             assert given(arg.low).train.optimizer.arguments()[key] == arg.low
@@ -247,6 +248,7 @@ def test_l1_on_both_engines_agrees(batch):
     ({"optimizer": {"name": "sgd", "momentum": 0.9}}, "'momentum' is not an argument of sgd"),
     ({"optimizer": {"name": "adam", "beta1": 1.5}}, "beta1"),
     ({"optimizer": 3}, "expected an optimizer name"),
+    ({"optimizer": {"name": "nesterov", "momentum": 0}}, "nesterov needs momentum > 0"),
     ({"l1": -0.1}, "l1"),
 ])
 def test_bad_optimizer_settings_are_refused_naming_the_key(text, words):
