@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 
@@ -15,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .diagnostics import is_diagnostic
+from .runfiles import rule_text
 from .trainer import LogRow
 
 PLAIN_LINES = 10  # lines printed over a run when the output is not a terminal
@@ -91,6 +93,21 @@ def _is_tty(stream) -> bool:
 
 def figure(x: float) -> str:
     return f"{x:.4g}"
+
+
+def grid_cell(key: str, value) -> str:
+    """A grid value as the tables show it, typed (a live sweep) or as summary.csv holds it (runs show): a
+    number to 4 figures, an optimizer as 'adam(beta1=0.8)', anything else as written."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)  # '0.0031622776601683794', '{"name": "adam", ...}'
+        except ValueError:
+            return value
+    if key.endswith("optimizer"):
+        return rule_text(value)
+    if isinstance(value, float):
+        return figure(value)
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 class TrainProgress:
@@ -228,7 +245,7 @@ def _sweep_cells(keys: list[str], summary: list[dict]) -> tuple[list[str], list[
         headers.append("grad L1/out" + (" (peaks)" if ratio == "grad_peak_ratio_median" else " (end)"))
     rows = []
     for s in summary:
-        cells = [str(s[k]) if not isinstance(s[k], float) else figure(s[k]) for k in keys]
+        cells = [grid_cell(k, s[k]) for k in keys]
         if has_success:
             rate, lo, hi = (100 * s[k] for k in ("success_rate", "success_low", "success_high"))
             cells.append(f"{rate:.0f}% [{lo:.0f}-{hi:.0f}]")

@@ -348,6 +348,17 @@ def test_diff_of_a_train_run_and_a_sweep_of_the_same_config_shows_no_filled_defa
     assert config_lines(grid, grid) == ["configs are identical"]
 
 
+def test_grid_cells_read_the_same_live_and_from_summary_csv():
+    from relu_lab.console import grid_cell
+
+    for typed, written in ((0.0031622776601683794, "0.0031622776601683794"), ("relu", "relu"),
+                           ({"name": "adam", "beta1": 0.8}, '{"name": "adam", "beta1": 0.8}'), ([2, 8, 1], "[2, 8, 1]")):
+        key = "train.optimizer" if isinstance(typed, dict) else "k"
+        assert grid_cell(key, typed) == grid_cell(key, written)
+    assert grid_cell("train.lr", "0.0031622776601683794") == "0.003162"
+    assert grid_cell("train.optimizer", '{"name": "adam", "beta1": 0.8}') == "adam(beta1=0.8)"
+
+
 def test_config_changes_compare_a_grids_key_as_its_values():
     base = {"train": {"lr": 0.1, "optimizer": {"name": "sgd"}}}
     adam = {"train": {"lr": 0.1, "optimizer": {"name": "adam", "beta1": 0.9}}}
