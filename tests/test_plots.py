@@ -295,6 +295,24 @@ def test_plot_activations_of_every_registered_name(tmp_path):
     assert plot_activations([], tmp_path / "all.png").exists()  # no names: all of them
 
 
+def test_plot_activations_finds_a_configs_own_module_beside_it(tmp_path, monkeypatch):
+    from relu_lab.plots.activations import drawn_activations
+
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    (folder / "beside_mod.py").write_text("def cube(z):\n    return z ** 3\n\ndef dcube(z):\n    return 3 * z ** 2\n")
+    (folder / "cube.yaml").write_text('data: {name: xor}\nmodel: {layers: [2, 4, 1], hidden: cube, custom_activations: '
+                                      '{cube: {f: "beside_mod:cube", df: "beside_mod:dcube"}}}\n')
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    titles = [p.title for p in drawn_activations([str(folder / "cube.yaml")])]
+    assert titles == ["cube (beside_mod:cube)", "sigmoid (output)"]
+    (folder / "cube.yaml").write_text(
+        'data: {name: xor}\nmodel: {layers: [2, 4, 1], hidden: cube, custom_activations: '
+        '{cube: {f: "nowhere_mod:cube", df: "nowhere_mod:dcube"}}}\n')
+    with pytest.raises(UserError, match=r"cube\.yaml:\d+: model\.custom_activations\.cube: cannot import"):
+        drawn_activations([str(folder / "cube.yaml")])
+
+
 def test_the_shifted_rectifiers_panel_goes_with_the_whole_gallery_only(tmp_path, figures):
     plot_activations([], tmp_path / "all.png")
     plot_activations(["relu", "softplus"], tmp_path / "two.png")

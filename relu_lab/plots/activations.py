@@ -75,7 +75,7 @@ def _of_config(path: str) -> list[Drawn]:
     from ..loading import load_config
     from ..resolved import bind
 
-    cfg = resolve(load_config(path)).config  # checks and imports its own activations, from its folder
+    cfg = resolve(load_config(path), path, Path(path).parent).config  # imports its own activations, from its folder
     names = dict.fromkeys(n for p in cfg.phases() for n in cfg.model.hidden_list(p.hidden))
     drawn = []
     for name, where in [*((n, "") for n in names), (cfg.model.output, " (output)")]:
