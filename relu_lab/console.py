@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .diagnostics import is_diagnostic
-from .runfiles import rule_text
+from .runfiles import rule_text, varies_loss
 from .trainer import LogRow
 
 PLAIN_LINES = 10  # lines printed over a run when the output is not a terminal
@@ -218,6 +218,7 @@ class SweepProgress:
 
 
 BEST_NOTE = "* best setting: highest success rate, then lowest median cost"
+BEST_NOTE_LOSSES = "* best setting: highest success rate, then highest median score (the losses' costs do not compare)"
 DEAD_COLUMNS = 3  # layers whose dead share the sweep table shows each; beyond, the largest share
 
 
@@ -276,12 +277,13 @@ def sweep_table(title: str, keys: list[str], summary: list[dict], best: int | No
         if i == best:
             cells[0] = f"[bold green]* {cells[0]}[/]"
         table.add_row(*cells)
-    table.caption = BEST_NOTE if best is not None else None
+    note = BEST_NOTE_LOSSES if varies_loss(keys) else BEST_NOTE
+    table.caption = note if best is not None else None
     lines = [Text(title, style="italic")]
     for i, cells in enumerate(rows):  # narrow: one line per grid point, 'header value' pairs
         lines.append(Text(("* " if i == best else "  ") + ", ".join(f"{h} {c}" for h, c in zip(headers, cells))))
     if best is not None:
-        lines.append(Text(BEST_NOTE, style="dim"))
+        lines.append(Text(note, style="dim"))
     return Fitted(table, lines)
 
 

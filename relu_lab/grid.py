@@ -36,7 +36,7 @@ from .plan import (
 )
 from .run import CLIPPED_SHARE, metric_columns
 from .rundir import CsvLog, atomic_write, filter_lines, holding, new_run_dir, versions, write_json
-from .runfiles import cell_float, lr_key, same_columns
+from .runfiles import best_rank, cell_float, lr_key, same_columns
 from .trainer import COMPLETED, DIVERGED, INTERRUPTED, Checkpoint, LogRow, TrainResult, fit, held_interrupts
 
 MEMORY_BUDGET = 256 * 2**20  # bytes of arrays one chunk of members may use while training
@@ -609,17 +609,9 @@ def inside_figures(mine: list[dict[str, Any]]) -> dict[str, float | None]:
 
 
 def best_point(summary: list[dict[str, Any]], among: list[int] | None = None) -> int | None:
-    """The grid point with the highest success rate, ties broken by the lowest median cost."""
+    """The best grid point (runfiles.best_rank: the highest success rate, then the lowest median cost)."""
     among = list(range(len(summary))) if among is None else among
-    if not among:
-        return None
-
-    def score(i: int):
-        s = summary[i]
-        cost = s["cost_median"] if math.isfinite(s["cost_median"]) else math.inf
-        return (-s.get("success_rate", 0.0), cost)
-
-    return min(among, key=score)
+    return min(among, key=lambda i: best_rank(summary[i])) if among else None
 
 
 def best_per(summary: list[dict[str, Any]], key: str) -> dict[Any, int]:

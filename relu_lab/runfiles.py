@@ -207,6 +207,24 @@ def score_key(keys: Iterable[str]) -> str:
     return "r2" if "r2" in keys or "r2_median" in keys else "accuracy"
 
 
+def varies_loss(keys: Iterable[str]) -> bool:
+    """Whether a grid varies the loss: then its points' costs are in different units and do not compare."""
+    return any(k == "loss" or k.startswith("loss.") for k in keys)
+
+
+def best_rank(row: dict[str, Any]) -> tuple[float, float]:
+    """How a summary row ranks for "best" (smaller first): the highest success rate, ties broken by the lowest
+    median cost, or by the highest median score (accuracy, R^2) when the grid varies the loss. Typed rows and
+    summary.csv's text cells alike; a figure that is not finite ranks last."""
+    rate = cell_float(row.get("success_rate"))
+    rate = rate if math.isfinite(rate) else 0.0
+    if varies_loss(row):
+        score = cell_float(row.get(f"{score_key(row)}_median"))
+        return -rate, -score if math.isfinite(score) else math.inf
+    cost = cell_float(row.get("cost_median"))
+    return -rate, cost if math.isfinite(cost) else math.inf
+
+
 class SweepDir:
     """The files of a sweep/compare directory, read once."""
 
@@ -251,15 +269,8 @@ class SweepDir:
         return np.array([cell_float(r.get(key)) for r in (self.summary if rows is None else rows)])
 
     def best(self, rows: list[dict[str, str]] | None = None) -> dict[str, str]:
-        """Highest success rate, ties (or no success criterion) broken by the lowest median cost."""
-        rows = self.summary if rows is None else rows
-
-        def rank(r):
-            rate = cell_float(r.get("success_rate"))
-            cost = cell_float(r.get("cost_median"))
-            return (-(rate if math.isfinite(rate) else 0.0), cost if math.isfinite(cost) else math.inf)
-
-        return min(rows, key=rank)
+        """The best grid point (best_rank)."""
+        return min(self.summary if rows is None else rows, key=best_rank)
 
     @property
     def varied(self) -> list[str]:

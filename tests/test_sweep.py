@@ -232,3 +232,23 @@ def test_comparing_an_activation_with_its_alias_says_they_are_one_function():
     plan = plan_sweep(cfg, [Axis("model.hidden", ["silu", "swish", "relu"])], [0])
     assert "swish is another name for silu: the two train the same function" in plan.notes
     assert not any("another name" in n for n in plan_sweep(cfg, [Axis("model.hidden", ["swish", "relu"])], [0]).notes)
+
+
+def test_best_breaks_ties_by_the_score_when_the_grid_varies_the_loss():
+    """Costs of different losses are in different units: bce's 0.29 is not worse than mse's 0.14."""
+    from relu_lab.console import sweep_table
+    from relu_lab.grid import best_point
+    from relu_lab.runfiles import best_rank
+
+    rows = [{"loss": "bce", "success_rate": 0.5, "cost_median": 0.29, "accuracy_median": 0.9},
+            {"loss": "mse", "success_rate": 0.5, "cost_median": 0.14, "accuracy_median": 0.8}]
+    assert best_point(rows) == 0
+    assert min(({k: str(v) for k, v in r.items()} for r in rows), key=best_rank)["loss"] == "bce"  # summary.csv's text
+    same = [{k: v for k, v in r.items() if k != "loss"} | {"train.lr": lr} for r, lr in zip(rows, (0.1, 0.3))]
+    assert best_point(same) == 1  # one loss: the lower cost wins the tie
+    assert best_point([rows[1] | {"success_rate": 0.9}, rows[0]]) == 0  # the success rate first, always
+    full = [r | {"success_low": 0.1, "success_high": 0.9, "cost_q1": 0.1, "cost_q3": 0.3, "diverged": 0, "members": 4}
+            for r in rows]
+    assert "highest median score" in sweep_table("t", ["loss"], full, 0).table.caption
+    one_loss = [r | {"train.lr": 0.1} for r in full]
+    assert "lowest median cost" in sweep_table("t", ["train.lr"], one_loss, 0).table.caption
