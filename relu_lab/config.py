@@ -331,8 +331,8 @@ class TrainConfig(Strict):
     clip: float | None = Field(None, gt=0, description="clip each member's gradient to this global norm")
     weight_decay: float = Field(0.0, ge=0, description="L2 penalty on weights (not biases)")
     l1: float = Field(0.0, ge=0, description="L1 penalty on weights (not biases): l1 sign(W) added to the gradient")
-    optimizer: OptimizerConfig = Field(OptimizerConfig(), description="the update rule: a name (sgd, momentum, "
-                                       "nesterov, adam, rmsprop, adagrad) or {name: adam, beta1: 0.9, ...}")
+    optimizer: OptimizerConfig = Field(OptimizerConfig(), description="the update rule: a name ("
+                                       + ", ".join(OPTIMIZERS) + ") or {name: adam, beta1: 0.9, ...}")
     phases: list[PhaseConfig] = Field([], description="stages run one after another on the same weights")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .activations import check_activation, custom_activation, found_in
-from .config import Config
+from .config import PHASE_FIELDS, Config
 from .datasets import DATASETS, DataError, Dataset, read_csv, standardize
 from .errors import UserError
 from .loading import where
@@ -162,6 +162,10 @@ def resolve(cfg: Config, source: str = "config", base_dir: Path | None = None, m
     if cfg.log_every is None:
         cfg.log_every = default_log_every(cfg, len(data.X), log_rows, log_spacing)
     note, choice = _choose_engine(cfg, source, len(data.X), members)
+    for field in PHASE_FIELDS:  # set at train: level (not to its default), but every phase (lr: the first) sets its own
+        if cfg.unreached(field) and getattr(cfg.train, field) != type(cfg.train).model_fields[field].default:
+            which = "the first phase sets its own lr" if field == "lr" else f"every phase sets its own {field}"
+            warnings.append(f"train.{field} is not used: {which} (train.phases.N.{field})")
     if m.init == "zeros" and len(m.layers) > 2:
         warnings.append("init: zeros starts every hidden unit of a layer identical; they get identical "
                         "gradients and stay identical (seed 001), so each layer acts as one unit")

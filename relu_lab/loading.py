@@ -271,5 +271,10 @@ def where(cfg: Config, source: str, path: str) -> str:
 
 
 def dump_config(cfg: Config) -> str:
-    """The config as YAML, in schema order, with no unset optional noise."""
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, default_flow_style=None)
+    """The config as YAML, in schema order, with no unset optional noise, and without a train: setting that
+    every phase overrides (it would be read back as a setting that changes nothing)."""
+    d = cfg.model_dump(mode="json")
+    for field in PHASE_FIELDS:
+        if cfg.unreached(field):
+            d["train"].pop(field, None)
+    return yaml.safe_dump(d, sort_keys=False, default_flow_style=None)

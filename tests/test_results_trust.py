@@ -93,6 +93,23 @@ PHASED = XOR | {"train": {"epochs": 20, "lr": 0.1, "phases": [
     {"epochs": 10, "order": "sequential"}]}}
 
 
+def test_a_train_setting_every_phase_overrides_is_said_not_dropped_silently_and_not_saved():
+    from relu_lab.experiment import resolve
+    from relu_lab.loading import dump_config
+
+    own = XOR | {"train": {"lr": 0.3, "epochs": 999, "optimizer": "adam", "order": "random", "phases": [
+        {"epochs": 5, "lr": 0.05, "optimizer": "sgd", "order": "shuffle"}, {"epochs": 5, "optimizer": "momentum"}]}}
+    exp = resolve(config_from_dict(own))
+    unused = sorted(w.split(" is not used")[0] for w in exp.warnings if "is not used" in w)
+    assert unused == ["train.epochs", "train.lr", "train.optimizer"]  # not order: the second phase takes train's
+    saved = yaml.safe_load(dump_config(exp.config))
+    assert not {"lr", "epochs", "optimizer"} & set(saved["train"]) and saved["train"]["order"] == "random"
+    again = resolve(config_from_dict(saved))
+    assert not [w for w in again.warnings if "is not used" in w]  # a saved config.yaml reruns without the line
+    plain = XOR | {"train": {"phases": [{"epochs": 5, "lr": 0.05}, {"epochs": 5}]}}
+    assert not [w for w in resolve(config_from_dict(plain)).warnings if "is not used" in w]  # defaults: nothing said
+
+
 def test_the_grids_rate_and_the_first_phases_rate_given_together_are_refused_saying_why():
     with pytest.raises(UserError, match=r"train.lr and train.phases.0.lr both vary train.phases.0.lr \(the first "
                                         r"phase sets its own lr.*give the values once"):
