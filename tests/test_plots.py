@@ -615,6 +615,32 @@ def test_every_frame_of_units_gif_colours_a_layer_on_one_scale(tmp_path):
     assert len({tuple(frame) for frame in own}) > 1  # the frames' own ranges differ: the shared scale is the point
 
 
+def test_every_frame_of_training_gif_colours_the_output_on_one_scale(tmp_path):
+    """A linear output's range changes as it trains; the frames share one colour scale all the same."""
+    from relu_lab.plots.output import draw_boundary, output_span
+    from relu_lab.plots.style import plt
+    from relu_lab.run import load_network
+    from relu_lab.snapshots import load, network_at
+
+    raw = copy(XOR, log_every=20)
+    raw["model"] = raw["model"] | {"output": "linear"}
+    raw["loss"] = "mse"
+    raw["train"] = raw["train"] | {"epochs": 80}
+    run = train(raw, tmp_path)
+    cfg, data, _ = load_network(run)
+    epochs, phases, states = load(run / "snapshots.npz")
+    nets = [network_at(cfg, s, p) for s, p in zip(states, phases)]
+    lo, hi = output_span(data, nets, 40)
+    limits = set()
+    for net in nets:
+        fig, ax = plt.subplots()
+        draw_boundary(fig, ax, cfg, data, net, colorbar=False, points=40, span=(lo, hi))
+        limits.add((ax.images[0].norm.vmin, ax.images[0].norm.vmax))
+        plt.close(fig)
+    assert len(limits) == 1  # every frame the same
+    assert lo < 0 or hi > 1  # a linear output leaves [0, 1]: the per-frame scale would have moved
+
+
 def test_animate_refuses_what_it_cannot_draw(runs):
     from typer.testing import CliRunner
 

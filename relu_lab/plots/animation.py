@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import UserError
 from ..rundir import replacing
 from ..snapshots import network_at, phase_starts
-from .output import draw_boundary, draw_fit
+from .output import draw_boundary, draw_fit, output_span
 from .style import COLORS, DPI, plt, positive, read_metrics, thin
 from .units import draw_units, snapshots_of, unit_scales
 
@@ -93,11 +93,17 @@ def animate(run_dir: Path, cfg, data, summary: dict, cols: dict[str, np.ndarray]
     inside = frames_in(epochs, start, stop)
     chosen = [inside[j] for j in change_spaced([states[i] for i in inside], frames)]
     nets = [network_at(cfg, states[i], phases[i]) for i in chosen]
-    scales = unit_scales(cfg, data, nets) if what == "units" else None  # one colour scale for every frame
+    # one colour scale for every frame: each hidden layer's (units), or the output's over the plane (training)
+    if what == "units":
+        scales = unit_scales(cfg, data, nets)
+    elif data.n_inputs == 2 and data.task == "binary":
+        scales = output_span(data, nets, FRAME_GRID)
+    else:
+        scales = None
     pictures = []
     for i, net in zip(chosen, nets):
         if what == "training":
-            fig = _training_frame(cfg, data, net, epochs[i], cols, summary)
+            fig = _training_frame(cfg, data, net, epochs[i], cols, summary, scales)
         else:
             fig = draw_units(cfg, data, net, scales)[0]
         fig.suptitle(_frame_title(name or cfg.name, cfg, epochs[i], phases[i], summary), fontsize=11)
@@ -117,11 +123,11 @@ def _frame_title(name: str, cfg, epoch: int, phase: int, summary: dict) -> str:
     return title
 
 
-def _training_frame(cfg, data, net, epoch: int, cols: dict[str, np.ndarray], summary: dict):
+def _training_frame(cfg, data, net, epoch: int, cols: dict[str, np.ndarray], summary: dict, span=None):
     fig, (ax_out, ax_cost) = plt.subplots(1, 2, figsize=(10.5, 4.4), layout="constrained",
                                           gridspec_kw={"width_ratios": [1.15, 1]})
     if data.n_inputs == 2:
-        draw_boundary(fig, ax_out, cfg, data, net, colorbar=False, points=FRAME_GRID)
+        draw_boundary(fig, ax_out, cfg, data, net, colorbar=False, points=FRAME_GRID, span=span)
     else:
         draw_fit(ax_out, cfg, data, net)
     _cost_so_far(ax_cost, cfg, cols, epoch, summary)

@@ -42,9 +42,25 @@ def decision_boundary(run_dir: Path, name: str, cfg, data, net) -> Path:
     return save(fig, run_dir / "decision_boundary.png")
 
 
-def draw_boundary(fig, ax, cfg, data, net, colorbar: bool = True, points: int = GRID_POINTS) -> None:
+def output_span(data, nets, points: int = GRID_POINTS) -> tuple[float, float]:
+    """The range of a one-output net's output over the input plane, over all of `nets` (an animation's
+    frames): one colour scale for every frame."""
+    xx, yy, _ = plane(data.X, points)
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    lo, hi = np.inf, -np.inf
+    for net in nets:
+        with np.errstate(all="ignore"):
+            out = net.predict(grid)[0][:, 0]
+        out = out[np.isfinite(out)]
+        if out.size:
+            lo, hi = min(lo, float(out.min())), max(hi, float(out.max()))
+    return (lo, hi) if lo <= hi else (0.0, 1.0)
+
+
+def draw_boundary(fig, ax, cfg, data, net, colorbar: bool = True, points: int = GRID_POINTS,
+                  span: tuple[float, float] | None = None) -> None:
     """The net's output over the input plane (`points` per side), its 0.5 contour or class regions,
-    and the data."""
+    and the data. `span`: the output range to colour by (output_span), instead of this net's own."""
     xx, yy, extent = plane(data.X, points)
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     with np.errstate(all="ignore"):
@@ -54,6 +70,8 @@ def draw_boundary(fig, ax, cfg, data, net, colorbar: bool = True, points: int = 
         z = out[:, 0].reshape(xx.shape)
         finite = z[np.isfinite(z)]
         lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        if span is not None:
+            lo, hi = span
         if lo >= 0 and hi <= 1:
             norm = TwoSlopeNorm(vcenter=0.5, vmin=0.0, vmax=1.0)
         else:
