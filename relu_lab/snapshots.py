@@ -1,8 +1,9 @@
 """The weights of a train run at its logged epochs (snapshots.npz), for pictures of what happened
 inside the network over time: unit maps at any epoch, when units died, how the boundary formed.
 
-At most MAX_SNAPSHOTS are kept, evenly spread over the logged epochs (the first and the last
-always), so the file stays small: a 2-64-64-1 net takes about 7 MB. Each parameter array is
+At most MAX_SNAPSHOTS are kept (the first and the last logged epochs always), so the file stays small:
+a 2-64-64-1 net takes about 7 MB. When a run logs more often than that, the first DENSE logs are all
+kept, where units die and the boundary forms, and the rest evenly spread. Each parameter array is
 stacked over the snapshots; a learned slope (PReLU) absent in some phase is NaN there.
 """
 
@@ -22,13 +23,15 @@ from .rundir import replacing
 
 SNAPSHOTS = "snapshots.npz"
 MAX_SNAPSHOTS = 200
+DENSE = MAX_SNAPSHOTS // 2  # the first logs kept one by one when a run logs more than MAX_SNAPSHOTS times
 
 
 @dataclass
 class SnapshotLog:
-    """Collects member 0's parameters at logged epochs; `stride` keeps every stride-th log."""
+    """Collects member 0's parameters at logged epochs: the first `dense` logs, then every stride-th."""
 
     stride: int = 1
+    dense: int = 0
     epochs: list[int] = field(default_factory=list)
     phases: list[int] = field(default_factory=list)  # the phase whose activations the net had
     states: list[dict[str, np.ndarray]] = field(default_factory=list)
@@ -38,12 +41,18 @@ class SnapshotLog:
     @classmethod
     def for_run(cls, cfg: Config) -> SnapshotLog:
         logs = cfg.total_epochs() // max(cfg.log_every or 1, 1) + 1
-        return cls(stride=max(1, math.ceil(logs / MAX_SNAPSHOTS)))
+        if logs <= MAX_SNAPSHOTS:
+            return cls()
+        return cls(stride=math.ceil((logs - DENSE) / (MAX_SNAPSHOTS - DENSE)), dense=DENSE)
+
+    def kept_of(self, logs: int) -> int:
+        """How many of the first `logs` logs this schedule keeps."""
+        return min(logs, self.dense) + -(-max(0, logs - self.dense) // self.stride)
 
     def __call__(self, epoch: int, phase: int, net: Ensemble) -> None:
         """trainer.fit's on_weights: a logged epoch's weights, during `phase`."""
         self._latest = (int(epoch), int(phase), {k: v[0].copy() for k, v in net.state().items()})
-        if self._seen % self.stride == 0:
+        if self._seen < self.dense or (self._seen - self.dense) % self.stride == 0:
             self._keep(*self._latest)
         self._seen += 1
 
@@ -64,7 +73,7 @@ class SnapshotLog:
         self._seen = logs_before
         if not path.exists():
             return logs_before == 0
-        on_stride = -(-logs_before // self.stride)  # the logs the stride kept; finish() added one more
+        on_stride = self.kept_of(logs_before)  # the logs the schedule kept; finish() added one more
         for e, p, s in list(zip(*load(path)))[:on_stride]:
             if e <= upto:
                 self._keep(e, p, s)

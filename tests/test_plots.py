@@ -518,13 +518,45 @@ def test_units_at_an_epoch_that_was_not_kept_are_refused_naming_the_nearest(runs
     check_png(path)
 
 
+@pytest.mark.parametrize("cut", [40, 100, 101, 250])
+def test_a_resumed_snapshot_log_keeps_what_an_uninterrupted_one_keeps(tmp_path, cut):
+    """Resumed after `cut` logs (inside the dense first logs, at their end, or in the strided rest)."""
+    from relu_lab.snapshots import DENSE, SnapshotLog
+
+    class Net:
+        def __init__(self, epoch):
+            self.epoch = epoch
+
+        def state(self):
+            return {"W0": np.full((1, 2, 2), float(self.epoch))}
+
+    logs = 451  # epochs 0..450, logged every epoch: more than MAX_SNAPSHOTS
+    whole = SnapshotLog(stride=4, dense=DENSE)
+    for e in range(logs):
+        whole(e, 0, Net(e))
+    whole.finish()
+    first = SnapshotLog(stride=4, dense=DENSE)
+    for e in range(cut):
+        first(e, 0, Net(e))
+    first.finish()
+    first.write(tmp_path / "snapshots.npz")
+    rest = SnapshotLog(stride=4, dense=DENSE)
+    assert rest.resume_from(tmp_path, cut - 1, cut)
+    for e in range(cut, logs):
+        rest(e, 0, Net(e))
+    rest.finish()
+    assert rest.epochs == whole.epochs and [s["W0"][0, 0] for s in rest.states] == whole.epochs
+
+
 def test_snapshots_are_thinned_to_at_most_the_maximum_and_keep_the_last(tmp_path):
-    from relu_lab.snapshots import MAX_SNAPSHOTS, load
+    from relu_lab.snapshots import DENSE, MAX_SNAPSHOTS, load
 
     run = train(copy(XOR, log_every=1, train={"lr": 0.3, "epochs": 450}), tmp_path)
     epochs, phases, states = load(run / "snapshots.npz")
     assert set(phases) == {0} and len(epochs) <= MAX_SNAPSHOTS + 1 and epochs[0] == 0 and epochs[-1] == 450
     assert epochs == sorted(set(epochs))
+    assert epochs[:DENSE] == list(range(DENSE))  # the first logs one by one: where units die early
+    assert {b - a for a, b in zip(epochs[DENSE:-2], epochs[DENSE + 1:-1])} == {4}  # then evenly: (451 - 100) / 100
     with np.load(run / "params.npz") as final:
         np.testing.assert_array_equal(states[-1]["W0"], final["W0"][0])
 
