@@ -27,9 +27,9 @@ def _units_at(run_dir: Path, epoch: int) -> Path:
     return plot_units(run_dir, cfg, data, epoch=epoch)
 
 
-def _animation(run_dir: Path, what: str, frames: int, start: int | None, stop: int | None) -> Path:
+def _animation(run_dir: Path, what: str, frames: int | None, start: int | None, stop: int | None) -> Path:
     from ..errors import did_you_mean
-    from ..plots.animation import animate, load_curves
+    from ..plots.animation import MAX_FRAMES, animate, load_curves
     from ..plots.run import try_json
     from ..run import load_network
     from ..runfiles import run_kind
@@ -40,7 +40,7 @@ def _animation(run_dir: Path, what: str, frames: int, start: int | None, stop: i
         raise UserError(f"--animate goes with a train run directory; {run_dir} is not one")
     cfg, data, _ = load_network(run_dir)
     return animate(run_dir, cfg, data, try_json(run_dir / "summary.json"), load_curves(run_dir), what,
-                   frames=frames, start=start, stop=stop)
+                   frames=frames or MAX_FRAMES, start=start, stop=stop)
 
 
 @app.command()
@@ -84,7 +84,7 @@ def plot(
         if epoch is not None:
             pictures = [_units_at(Path(target), epoch)]
         elif animate is not None:
-            pictures = [_animation(Path(target), animate, frames or 40, start, stop)]
+            pictures = [_animation(Path(target), animate, frames, start, stop)]
         elif target == "activations":
             from ..plots import plot_activations
 
