@@ -167,13 +167,14 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data, scales
         values = as_grid[l + 1][0]  # (grid points, units): the hidden layer's outputs
         # one colour scale per layer, so that units compare (a saturated unit is one colour, a strong one bright),
         # spanning the outputs on the data: a far corner of the plane does not darken every unit where the data is
-        on_data = as_data[l + 1][0][:, :n]
-        finite = on_data[np.isfinite(on_data)]
-        if not finite.size:
-            finite = values[:, :n][np.isfinite(values[:, :n])]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if scales is not None:
             lo, hi = scales[l]
+        else:
+            on_data = as_data[l + 1][0][:, :n]
+            finite = on_data[np.isfinite(on_data)]
+            if not finite.size:
+                finite = values[:, :n][np.isfinite(values[:, :n])]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         for u in range(rows_per_layer[l] * ncols):
             ax = axes[row + u // ncols, u % ncols]
             if u >= n:
