@@ -641,6 +641,7 @@ def test_every_frame_of_units_gif_colours_a_layer_on_one_scale(tmp_path):
         own.append([(outputs[l].min(), outputs[l].max()) for l in range(1, len(scales) + 1)])
         fig = draw_units(cfg, data, net, scales)[0]
         assert {im.get_clim() for ax in fig.axes for im in ax.images} == set(scales)
+        assert all("over all frames" in ax.get_ylabel() for ax in fig.axes if ax.get_ylabel())
         plt.close(fig)
     for l, (lo, hi) in enumerate(scales):
         assert lo == min(frame[l][0] for frame in own) and hi == max(frame[l][1] for frame in own)

@@ -201,7 +201,8 @@ def _plane_units(cfg, data, net, shown, dead, active, saturated, as_data, scales
                     spine.set_linewidth(2.5)
                 ax.text(0.5, 0.5, state, transform=ax.transAxes, ha="center", va="center", color=colour,
                         fontsize=9, fontweight="bold", bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
-        axes[row, 0].set_ylabel(f"layer {l + 1}\n{lo:.2g} to {hi:.2g}\non the data", fontsize=8)
+        over = "on the data" if scales is None else "on the data,\nover all frames"
+        axes[row, 0].set_ylabel(f"layer {l + 1}\n{lo:.2g} to {hi:.2g}\n{over}", fontsize=8)
         row += rows_per_layer[l]
     return fig
 
